@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    // Native addons (onnxruntime, sharp, better-sqlite3) are safest in child processes, not worker threads.
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Integration tests start real processes (mosquitto, the agent, fake cameras) on free ports.
+    fileParallelism: true,
+  },
+});
