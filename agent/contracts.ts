@@ -1,0 +1,79 @@
+/**
+ * The small interfaces the agent's services share. Pipelines write through `AgentStore`; the relay is
+ * the only code that sends data messages to the broker; HTTP and metrics read health and events.
+ */
+import type { Reading } from '../drivers/sensors/types.js';
+import type { DetectedObject } from '../models/types.js';
+import type { ModelRef } from './topics.js';
+
+/** A message waiting in the SQLite outbox. Data messages go at QoS 1. */
+export interface OutboxMessage {
+  /** Full topic (base topic included). */
+  topic: string;
+  payload: string | Buffer;
+  retain?: boolean;
+}
+
+export interface DetectionRecord {
+  /** The message id of the alert it produced. */
+  id: string;
+  event_id: string;
+  event: 'start' | 'update' | 'end';
+  /** ms since the epoch. */
+  ts: number;
+  objects: DetectedObject[];
+  model: ModelRef;
+  /** Path of the snapshot JPEG on disk, if one was kept. */
+  snapshot: string | null;
+}
+
+export interface ForecastRecord {
+  id: string;
+  ts: number;
+  predicted_celsius: number;
+  horizon_s: number;
+  /** ms since the epoch of the window's first and last reading. */
+  from_ts: number;
+  to_ts: number;
+  n: number;
+  model: ModelRef;
+}
+
+export interface ValidReading {
+  ts: number;
+  celsius: number;
+}
+
+/**
+ * Everything a pipeline writes goes through here: the record and its outgoing messages in one SQLite
+ * transaction, before anything is sent. Methods are synchronous (better-sqlite3) and never throw on
+ * disk-full or I/O errors: they log, count and return false.
+ */
+export interface AgentStore {
+  saveReading(reading: Reading, messages: OutboxMessage[]): boolean;
+  saveDetection(record: DetectionRecord, messages: OutboxMessage[]): boolean;
+  saveForecast(record: ForecastRecord, messages: OutboxMessage[]): boolean;
+  /** Messages that describe no stored record (alarm state, model info, command responses). */
+  enqueue(messages: OutboxMessage[]): boolean;
+  /** Valid readings with `ts >= sinceTs`, oldest first (the forecaster's window comes from here). */
+  validReadingsSince(sinceTs: number): ValidReading[];
+  lastForecast(): ForecastRecord | null;
+}
+
+export type ComponentState = 'ok' | 'degraded' | 'down' | 'disabled';
+
+/** One line of `/health`: each service reports its own. */
+export interface ComponentHealth {
+  state: ComponentState;
+  /** Why it is not ok, in words a user understands. */
+  detail?: string;
+  [extra: string]: unknown;
+}
+
+/** A feature of the agent: constructors only assign fields; timers and processes start in start(). */
+export interface Service {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): ComponentHealth;
+}
