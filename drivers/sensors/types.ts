@@ -7,6 +7,11 @@ export type Reading =
 export interface TemperatureSensor {
   /** A short identifier such as `bme280@0x76` or `ds18b20:28-0000075a1b2c`. */
   readonly name: string;
+  /**
+   * True when read() itself waits until the next reading is due (replay, which follows the file's
+   * timestamps): the caller then reads back to back instead of sleeping between reads.
+   */
+  readonly paced?: boolean;
   /** Never throws: a failure is an invalid reading that carries its reason. `ts` is ms since the epoch. */
   read(): Promise<Reading>;
   close(): Promise<void>;
