@@ -4,14 +4,15 @@ import { UsageError } from './exit-codes.js';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
- * `util.parseArgs` in strict mode, with its errors turned into usage errors (exit status 2) that name
- * the command, so every subcommand parses the same way.
+ * `util.parseArgs` in strict mode, with its errors turned into one-line usage errors (exit status 2), so
+ * every subcommand parses the same way. cli.ts already names the command in front of the message.
  */
-export function parseCommandArgs<O extends Options>(command: string, argv: string[], options: O) {
+export function parseCommandArgs<O extends Options>(_command: string, argv: string[], options: O) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${command}: ${(err as Error).message}`);
+    // parseArgs explains some errors over several lines ("ambiguous" option values): keep one line.
+    throw new UsageError((err as Error).message.replace(/\s*\n\s*/g, ' '));
   }
 }
 
