@@ -1,0 +1,142 @@
+/**
+ * `npm run bench:agent`: the daemon's start-up time and memory with everything on. Runs the compiled
+ * `edge-agent run` with the directory camera on the fixture photos, the YOLOv8n fixture model, the replay
+ * sensor on the occupancy test file, the shipped forecaster and the embedded broker, and prints:
+ *   - time from spawning the process to its "ready" log line (target <= 2 s), over a few starts;
+ *   - resident memory (VmRSS, peak and last) while both pipelines run (target <= 200 MB);
+ *   - time from SIGTERM to exit (target <= 10 s).
+ *
+ * Options: --seconds N (how long to sample memory, default 20), --starts N (default 3),
+ * --model PATH (default: the fixture model), --fixtures DIR (default ../shared/fixtures), --cli PATH
+ * (default: dist/agent/cli.js).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { packageRoot } from '../agent/paths.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '20' },
+    starts: { type: 'string', default: '3' },
+    model: { type: 'string' },
+    fixtures: { type: 'string' },
+    cli: { type: 'string' },
+  },
+});
+const fixtures = values.fixtures ?? process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot, '..', 'shared', 'fixtures');
+const cli = values.cli ?? join(packageRoot, 'dist', 'agent', 'cli.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmRSS (what `ps` shows) and RssAnon (the process's own memory, without mapped libraries), in MB. */
+function memoryMb(pid: number): { rss: number; anon: number } | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
+    return { rss: field('VmRSS'), anon: field('RssAnon') };
+  } catch {
+    return null;
+  }
+}
+
+interface Run {
+  readyMs: number;
+  stop: () => Promise<number>;
+  pid: number;
+}
+
+/** Spawns the agent and resolves when it logs that it is ready. */
+function startAgent(configPath: string): Promise<Run> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [cli, 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const line of lines) {
+        if (!line.includes('"ready_ms"')) continue;
+        const readyMs = performance.now() - started;
+        const stop = async () => {
+          const t = performance.now();
+          child.kill('SIGTERM');
+          await exited;
+          return performance.now() - t;
+        };
+        resolve({ readyMs, stop, pid: child.pid! });
+      }
+    });
+    void exited.then(() => reject(new Error(`the agent exited before it was ready: ${stderr}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
+  try {
+    const camera = join(dir, 'camera');
+    mkdirSync(camera);
+    for (const image of ['person.jpg', 'coffee.png', 'bus.jpg', 'cat.png']) symlinkSync(join(fixtures, 'images', image), join(camera, image));
+    const port = await freePort();
+    const configPath = join(dir, 'config.yaml');
+    writeFileSync(
+      configPath,
+      stringify({
+        device_id: 'bench',
+        data_dir: join(dir, 'data'),
+        camera: { driver: 'dir', dir: camera, fps: 5, loop: true },
+        intruder: { model: values.model ?? join(fixtures, 'models', 'yolov8n-int8.onnx') },
+        sensor: { driver: 'replay', file: join(fixtures, 'data', 'occupancy', 'datatest.txt'), speed: 60, interval_s: 60 },
+        forecast: { every_s: 300 },
+        mqtt: { url: `mqtt://127.0.0.1:${port}`, embedded_broker: { enabled: true, port } },
+        http: { enabled: true, port: 0 },
+      }),
+    );
+
+    const readyTimes: number[] = [];
+    for (let i = 0; i < Number(values.starts) - 1; i++) {
+      const run = await startAgent(configPath);
+      readyTimes.push(run.readyMs);
+      await run.stop();
+    }
+    const run = await startAgent(configPath);
+    readyTimes.push(run.readyMs);
+    const samples: { rss: number; anon: number }[] = [];
+    const until = performance.now() + Number(values.seconds) * 1000;
+    while (performance.now() < until) {
+      const memory = memoryMb(run.pid);
+      if (memory !== null) samples.push(memory);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const stopMs = await run.stop();
+
+    const sorted = [...readyTimes].sort((a, b) => a - b);
+    console.log(`start to ready: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${sorted.length} starts (target <= 2000 ms)`);
+    const peak = (key: 'rss' | 'anon') => Math.max(...samples.map((s) => s[key])).toFixed(1);
+    console.log(
+      `RSS with both models and both pipelines running for ${values.seconds} s: peak ${peak('rss')} MB, last ${samples.at(-1)!.rss.toFixed(1)} MB ` +
+        `(target <= 200 MB); of which private (RssAnon, without shared libraries): peak ${peak('anon')} MB`,
+    );
+    console.log(`SIGTERM to exit: ${stopMs.toFixed(0)} ms (target <= 10000 ms)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
