@@ -1,0 +1,58 @@
+/**
+ * The camera drivers behind the `Camera` seam, and the one factory the daemon and the CLI use to build
+ * a camera from `camera:` config.
+ */
+import type { Logger } from 'pino';
+import type { CameraConfig } from '../../agent/config-types.js';
+import type { CameraClock } from './clock.js';
+import { checkCameraConfig } from './config-check.js';
+import { DirCamera } from './dir.js';
+import { CameraConfigError } from './errors.js';
+import { classifyFfmpegInput, ffmpegSpec } from './ffmpeg.js';
+import { supervisorTiming, type SupervisorTiming } from './process-supervisor.js';
+import { rpicamVidSpec } from './rpicam.js';
+import { StillCamera } from './still.js';
+import { StreamCamera } from './stream-camera.js';
+import type { Camera } from './types.js';
+
+export type { Camera, CameraStats, Frame } from './types.js';
+export type { CameraClock } from './clock.js';
+export { CameraConfigError, CameraInputError, CameraUnavailableError } from './errors.js';
+
+export interface CameraDeps {
+  logger: Logger;
+  clock?: CameraClock;
+  /** Environment of rpicam-vid / ffmpeg (PATH finds them); default: this process's. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Restart timing; the stall timeout comes from `camera.stall_timeout_s`. Defaults: backoff 1 s to
+   * 60 s, SIGKILL 3 s after SIGTERM. Tests shorten them.
+   */
+  timing?: Partial<Omit<SupervisorTiming, 'stallTimeoutMs'>>;
+}
+
+/**
+ * Builds the configured camera (not started). Throws CameraConfigError for settings a driver cannot
+ * use, including `driver: none`, which is no camera at all: check for it before calling.
+ */
+export function createCamera(config: CameraConfig, deps: CameraDeps): Camera {
+  checkCameraConfig(config);
+  const logger = deps.logger.child({ module: 'camera' });
+  const env = deps.env ?? process.env;
+  const timing = supervisorTiming(config.stall_timeout_s * 1000, deps.timing);
+  switch (config.driver) {
+    case 'rpicam':
+      return new StreamCamera('rpicam', () => rpicamVidSpec(config, env), { logger, clock: deps.clock, env, timing });
+    case 'ffmpeg':
+      classifyFfmpegInput(config.input); // a bad input is a config error now, not a restart loop later
+      return new StreamCamera('ffmpeg', () => ffmpegSpec(config, env), { logger, clock: deps.clock, env, timing });
+    case 'dir':
+      return new DirCamera(config, { logger, clock: deps.clock });
+    case 'still':
+      return new StillCamera(config, { logger, clock: deps.clock, backoff: timing.backoff, killTimeoutMs: timing.killTimeoutMs });
+    case 'none':
+      throw new CameraConfigError('camera.driver is "none": there is no camera to create (vision is off)');
+    default:
+      throw new CameraConfigError(`camera.driver ${JSON.stringify(config.driver)} is not one of rpicam, still, ffmpeg, dir, none`);
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Taking one still image into a file, with libcamera-still through node-libcamera or, on images that no
+ * longer ship the old name, rpicam-still run directly.
+ *
+ * node-libcamera joins `--key value` pairs into one string and runs it with `child_process.exec`, that
+ * is through /bin/sh, buffering stdout as text. So the options built here hold only validated numbers,
+ * fixed words and an output path checked to be plain characters, and the image always goes to a file,
+ * never through stdout. (It also turns `false` into `--key false`, so false flags are left out.)
+ */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { basename } from 'node:path';
+import type { CameraConfig } from '../../agent/config-types.js';
+import { describeExit, findExecutable, StderrLines, terminateChild } from './child-process.js';
+import { CameraConfigError, CameraUnavailableError } from './errors.js';
+
+/** Options of libcamera-still / rpicam-still, by their long names. */
+export type StillOptions = Record<string, string | number | true>;
+
+/** How long the camera runs before the still is taken, so exposure and white balance settle. */
+export const STILL_SETTLE_MS = 1000;
+
+export function stillOptions(config: CameraConfig, output: string): StillOptions {
+  const options: StillOptions = {
+    output,
+    timeout: STILL_SETTLE_MS,
+    nopreview: true,
+    encoding: 'jpg',
+    width: config.width,
+    height: config.height,
+  };
+  if (config.index !== 0) options.camera = config.index;
+  if (config.rotation === 180) options.rotation = 180;
+  if (config.hflip) options.hflip = true;
+  if (config.vflip) options.vflip = true;
+  return options;
+}
+
+/** The same options as an argument array for running the program without a shell. */
+export function stillArgs(options: StillOptions): string[] {
+  return Object.entries(options).flatMap(([key, value]) => (value === true ? [`--${key}`] : [`--${key}`, String(value)]));
+}
+
+export interface StillCapturer {
+  /** The program that takes the picture, for messages. */
+  readonly program: string;
+  /** Takes one still into `options.output`; rejects with the program's complaint or on timeout. */
+  capture(options: StillOptions, timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** After an abort: waits, at most `graceMs`, for a program that may still be running to end. */
+  drain(graceMs: number): Promise<void>;
+}
+
+/**
+ * libcamera-still through node-libcamera when that name is installed (the package the product names),
+ * else rpicam-still without a shell. node-libcamera's shell inherits this process's environment, so the
+ * lookup uses `process.env` too. `workDir` is where the stills go: it must be safe to put in a shell
+ * command when node-libcamera is used.
+ */
+export function chooseStillCapturer(workDir: string, killTimeoutMs: number): StillCapturer {
+  if (findExecutable('libcamera-still', process.env)) {
+    assertShellSafe(workDir);
+    return new NodeLibcameraStill();
+  }
+  const rpicamStill = findExecutable('rpicam-still', process.env);
+  if (rpicamStill) return new DirectStill(rpicamStill, killTimeoutMs);
+  throw new CameraUnavailableError(
+    'neither libcamera-still nor rpicam-still was found on PATH: install rpicam-apps (sudo apt install rpicam-apps) or choose another camera driver',
+  );
+}
+
+// Only characters no shell treats specially; mkdtemp's random suffix is [A-Za-z0-9].
+const SHELL_SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
+
+function assertShellSafe(path: string): void {
+  if (!SHELL_SAFE_PATH.test(path)) {
+    throw new CameraConfigError(`still capture folder ${JSON.stringify(path)} has characters a shell would interpret: set TMPDIR to a plain path`);
+  }
+}
+
+type NodeLibcamera = { still(options: object): Promise<string> };
+
+class NodeLibcameraStill implements StillCapturer {
+  readonly program = 'libcamera-still';
+  /** The previous run, which may outlive its timeout: node-libcamera gives no handle to kill it. */
+  private previous: Promise<unknown> = Promise.resolve();
+
+  async capture(options: StillOptions, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    assertShellSafe(String(options.output));
+    // Never two processes at the camera: a run that timed out must finish before the next starts.
+    await withTimeout(this.previous, timeoutMs, signal, `the previous libcamera-still is still running after ${timeoutMs / 1000} s`);
+    // The CommonJS build, whatever a bundler's "module" field says: its ESM build only prints the
+    // command when NODE_ENV is 'test'.
+    const run = (createRequire(import.meta.url)('node-libcamera') as NodeLibcamera).still(options);
+    this.previous = run.catch(() => undefined);
+    await withTimeout(run, timeoutMs, signal, `libcamera-still gave no image within ${timeoutMs / 1000} s`);
+  }
+
+  async drain(graceMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.previous, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+  }
+}
+
+class DirectStill implements StillCapturer {
+  readonly program: string;
+
+  constructor(
+    private readonly command: string,
+    private readonly killTimeoutMs: number,
+  ) {
+    this.program = basename(command);
+  }
+
+  /** Nothing to wait for: an abort kills the program and capture() settles once it has exited. */
+  drain(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  capture(options: StillOptions, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.reject(new Error('capture stopped'));
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.command, stillArgs(options), { stdio: ['ignore', 'ignore', 'pipe'] });
+      const stderr = new StderrLines(() => undefined, 5);
+      child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        void terminateChild(child, this.killTimeoutMs);
+      }, timeoutMs);
+      const abort = () => void terminateChild(child, this.killTimeoutMs);
+      signal.addEventListener('abort', abort, { once: true });
+      const settle = (error: Error | null) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', abort);
+        if (error) reject(error);
+        else resolve();
+      };
+      child.on('error', (err) => {
+        if (child.pid === undefined) settle(new Error(`cannot run ${this.command}: ${err.message}`));
+      });
+      child.on('close', (code, exitSignal) => {
+        stderr.flush();
+        if (code === 0) return settle(null);
+        const why = timedOut ? `gave no image within ${timeoutMs / 1000} s` : describeExit(code, exitSignal);
+        const said = stderr.tail.length > 0 ? `: ${stderr.tail.join(' | ')}` : '';
+        settle(new Error(`${this.program} ${why}${said}`));
+      });
+    });
+  }
+}
+
+/** `work`, or a rejection after `timeoutMs` or on abort (the work itself goes on: it cannot be cancelled). */
+function withTimeout<T>(work: Promise<T>, timeoutMs: number, signal: AbortSignal, message: string): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('capture stopped'));
+  return new Promise((resolve, reject) => {
+    const finish = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(message));
+    }, timeoutMs);
+    const onAbort = () => {
+      finish();
+      reject(new Error('capture stopped'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        finish();
+        resolve(value);
+      },
+      (err: unknown) => {
+        finish();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}

@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../agent/log.js';
+import { CameraUnavailableError, createCamera, type Camera } from '../../../drivers/camera/index.js';
+import { rpicamVidArgs } from '../../../drivers/camera/rpicam.js';
+import { fixture } from '../../helpers/fixtures.js';
+import { captureLog } from '../../helpers/log-capture.js';
+import { describeCameraContract } from './camera-contract.js';
+import { cameraConfig, fakePath, fastTiming, processGone, takeFrames, waitFor, withExifThumbnail, type FakePath } from './helpers.js';
+
+const jpegFiles = [fixture('images/bus.jpg'), fixture('images/dog.jpg')];
+let fake: FakePath;
+const cameras: Camera[] = [];
+
+// A fresh PATH (and start log) per test: the fakes' behaviour plans count starts from the log.
+beforeEach(async () => {
+  fake = await fakePath(['rpicam-vid']);
+});
+afterEach(async () => {
+  await Promise.all(cameras.splice(0).map((camera) => camera.stop()));
+  await fake.cleanup();
+});
+
+function fakeCamera(extraEnv: Record<string, string> = {}, config = cameraConfig(), logger = silentLogger(), path = fake): Camera {
+  const camera = createCamera(config, { logger, env: path.env({ FAKE_CAMERA_FRAMES: jpegFiles.join(':'), ...extraEnv }), timing: fastTiming });
+  cameras.push(camera);
+  return camera;
+}
+
+const allFakesGone = () => {
+  for (const start of fake.starts()) expect(processGone(start.pid), `fake rpicam-vid pid ${start.pid} still there`).toBe(true);
+};
+
+describeCameraContract('rpicam (fake rpicam-vid)', () => fakeCamera(), { fps: 20, afterStop: allFakesGone });
+
+if (process.env.HW === '1') {
+  // On a Raspberry Pi with a camera: the same promises, kept by the real rpicam-vid and libcamera-still.
+  const size = { width: 640, height: 480 };
+  describeCameraContract('rpicam (device)', () => createCamera(cameraConfig({ stall_timeout_s: 10 }), { logger: silentLogger() }), { fps: 20, size });
+  const stills = cameraConfig({ driver: 'still', still_interval_s: 0.5, stall_timeout_s: 10 });
+  describeCameraContract('still (device)', () => createCamera(stills, { logger: silentLogger() }), { fps: 2, size });
+}
+
+describe('rpicam driver', () => {
+  it('runs rpicam-vid without a shell, with the configured options, streaming MJPEG to stdout', async () => {
+    const config = cameraConfig({ width: 1280, height: 720, fps: 15, index: 1, rotation: 180, hflip: true, vflip: true });
+    const camera = fakeCamera({ FAKE_CAMERA_COUNT: '2' }, config);
+    await camera.start();
+    await takeFrames(camera, 1);
+    const [start] = fake.starts().slice(-1);
+    expect(start!.program).toBe('rpicam-vid');
+    expect(start!.argv).toEqual(rpicamVidArgs(config));
+    expect(start!.argv).toEqual([
+      ...['--codec', 'mjpeg', '--timeout', '0', '--nopreview', '--flush', '--output', '-'],
+      ...['--width', '1280', '--height', '720', '--framerate', '15'],
+      ...['--camera', '1', '--rotation', '180', '--hflip', '--vflip'],
+    ]);
+  });
+
+  it('delivers every frame bit-exact across random chunk boundaries, EXIF thumbnails included', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'edge-agent-rpicam-'));
+    try {
+      const thumbnail = await sharp(readFileSync(jpegFiles[0]!)).resize(160, 120).jpeg().toBuffer();
+      const withThumb = join(tmp, 'exif.jpg');
+      await writeFile(withThumb, withExifThumbnail(readFileSync(jpegFiles[1]!), thumbnail));
+      const files = [...jpegFiles, withThumb];
+      const expected = files.map((file) => readFileSync(file));
+      for (const [chunkMax, seed] of [[1500, 1], [65536, 2]] as const) {
+        const camera = fakeCamera({ FAKE_CAMERA_FRAMES: files.join(':'), FAKE_CAMERA_CHUNK_MAX: String(chunkMax), FAKE_CAMERA_SEED: String(seed) });
+        await camera.start();
+        const frames = await takeFrames(camera, 7);
+        // The fake sends the files in turn; seq numbers every frame produced, dropped ones included.
+        for (const frame of frames) expect(frame.jpeg.equals(expected[(frame.seq - 1) % files.length]!)).toBe(true);
+        await camera.stop();
+      }
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('falls back to libcamera-vid on systems that only have the old name', async () => {
+    const legacy = await fakePath(['libcamera-vid']);
+    try {
+      const camera = fakeCamera({}, cameraConfig(), silentLogger(), legacy);
+      await camera.start();
+      await takeFrames(camera, 2);
+      expect(legacy.starts().map((s) => s.program)).toEqual(['libcamera-vid']);
+    } finally {
+      await legacy.cleanup();
+    }
+  });
+
+  it('fails to start with a clear error when neither rpicam-vid nor libcamera-vid is installed', async () => {
+    const empty = await fakePath([]);
+    try {
+      const camera = fakeCamera({}, cameraConfig(), silentLogger(), empty);
+      const failure = camera.start();
+      await expect(failure).rejects.toBeInstanceOf(CameraUnavailableError);
+      await expect(failure).rejects.toThrow(/neither rpicam-vid nor libcamera-vid was found on PATH/);
+    } finally {
+      await empty.cleanup();
+    }
+  });
+
+  it('restarts a crashed rpicam-vid, logs what it said on stderr, and drops the torn frame', async () => {
+    const { logger, lines } = captureLog();
+    const camera = fakeCamera({ FAKE_CAMERA_PLAN: 'crash:2,stream' }, cameraConfig(), logger);
+    await camera.start();
+    const frames = await takeFrames(camera, 5);
+    const expected = jpegFiles.map((file) => readFileSync(file));
+    // The half frame sent before the crash is never delivered; the new process starts from the first file.
+    expect(frames.every((frame) => expected.some((jpeg) => jpeg.equals(frame.jpeg)))).toBe(true);
+    const stats = camera.stats();
+    expect(stats.restarts).toBe(1);
+    expect(stats.last_error).toBe('exited with status 1');
+    const ended = lines.find((line) => line.msg === 'capture process ended: exited with status 1');
+    expect(ended?.level).toBe(40);
+    expect(ended?.stderr).toContain('ERROR: *** failed to dequeue buffer: camera frontend has timed out ***');
+    expect(ended?.restart_in_ms).toBe(fastTiming.backoff.baseMs);
+    const [first, second] = fake.starts();
+    expect(processGone(first!.pid)).toBe(true);
+    expect(second!.behaviour).toBe('stream');
+  });
+
+  it.each([
+    ['stops sending frames (watchdog, SIGTERM)', 'stall:1'],
+    ['stops sending frames and ignores SIGTERM (SIGKILL)', 'stall-hard:1'],
+  ])('kills and restarts an rpicam-vid that %s', async (_, behaviour) => {
+    const camera = fakeCamera({ FAKE_CAMERA_PLAN: `${behaviour},stream` }, cameraConfig({ stall_timeout_s: 1 }));
+    await camera.start();
+    await takeFrames(camera, 3);
+    // At least one restart (a loaded test machine can be slow enough to make the new process late too).
+    expect(camera.stats().restarts).toBeGreaterThanOrEqual(1);
+    expect(camera.stats().last_error).toBe('no frame for 1 s');
+    const [stalled] = fake.starts();
+    expect(stalled!.behaviour).toBe(behaviour);
+    expect(processGone(stalled!.pid)).toBe(true);
+  });
+
+  it('backs off exponentially while the camera keeps failing, and stops retrying on stop()', async () => {
+    const failing = await fakePath(['rpicam-vid']);
+    try {
+      const camera = fakeCamera({ FAKE_CAMERA_PLAN: 'fail' }, cameraConfig(), silentLogger(), failing);
+      await camera.start();
+      await waitFor('six failed starts', () => failing.starts().length >= 6);
+      await camera.stop();
+      const starts = failing.starts();
+      const gaps = starts.slice(1).map((start, i) => start.t - starts[i]!.t);
+      // Each wait is at least the backoff delay: 50, 100, 200, then capped at 400 ms.
+      gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(Math.min(400, 50 * 2 ** i) - 5));
+      expect(camera.stats().last_error).toBe('exited with status 255');
+      expect(camera.stats().restarts).toBe(starts.length - 1);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(failing.starts()).toHaveLength(starts.length);
+      for (const start of starts) expect(processGone(start.pid)).toBe(true);
+    } finally {
+      await failing.cleanup();
+    }
+  });
+});
