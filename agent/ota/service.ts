@@ -1,0 +1,99 @@
+/**
+ * The OTA feature of the daemon: MQTT commands, AWS IoT Jobs (with the AWS profile), and the retained
+ * `<base>/models/<role>` info of each active model. The daemon builds it with `createOtaService(context)`
+ * (agent/ota/setup.ts) from what the agent already has (config, relay, store, bus, model slots).
+ */
+import type { AgentConfig } from '../config-types.js';
+import type { ComponentHealth, Service } from '../contracts.js';
+import type { EventBus } from '../event-bus.js';
+import type { Logger } from '../log.js';
+import { Topic, type ModelInfoPayload } from '../topics.js';
+import { MODEL_ROLES, type ActiveModel, type ModelRegistry, type ModelRole } from '../../models/registry.js';
+import type { ModelInfo } from '../../models/types.js';
+import { AwsJobs } from './aws-jobs.js';
+import { modelInfoPayload, unregisteredModelInfo } from './messages.js';
+import { ModelCommands, type OtaMqtt, type OtaOutbox } from './mqtt-commands.js';
+import type { ModelUpdater, SwappableSlot } from './updater.js';
+import type { RoleModels } from './validate.js';
+
+/** A pipeline's model slot as OTA needs it: swap to a new model, and say what it serves now. */
+export interface OtaSlot<T extends { info: ModelInfo }> extends SwappableSlot<T> {
+  current(): T | null;
+}
+
+export interface OtaServiceDeps {
+  config: AgentConfig;
+  registry: ModelRegistry;
+  updater: ModelUpdater;
+  mqtt: OtaMqtt;
+  outbox: OtaOutbox;
+  bus: EventBus;
+  logger: Logger;
+  slots: { [R in ModelRole]?: OtaSlot<RoleModels[R]> };
+  clock?: () => number;
+}
+
+export class OtaService implements Service {
+  readonly name = 'ota';
+  private commands: ModelCommands | null = null;
+  private jobs: AwsJobs | null = null;
+  private lastResult: { role: ModelRole; version: string; at: string } | null = null;
+
+  constructor(private readonly deps: OtaServiceDeps) {}
+
+  async start(): Promise<void> {
+    const { registry, updater, mqtt, outbox, bus, logger, config } = this.deps;
+    await registry.cleanup();
+    await this.publishServingModels();
+    const onActivated = (active: ActiveModel) => this.announce(active);
+    this.commands = new ModelCommands({ updater, registry, mqtt, outbox, logger: logger.child({ module: 'ota' }), onActivated });
+    this.commands.start();
+    const thingName = config.mqtt.aws_iot.thing_name;
+    if (thingName !== null) {
+      this.jobs = new AwsJobs({ thingName, mqtt, bus, updater, registry, logger, onActivated });
+      this.jobs.start();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.jobs?.stop();
+    this.commands?.stop();
+    this.jobs = null;
+    this.commands = null;
+    await this.deps.updater.stop();
+  }
+
+  health(): ComponentHealth {
+    return {
+      state: 'ok',
+      aws_jobs: this.jobs !== null,
+      ...(this.lastResult ? { last_activation: this.lastResult } : {}),
+    };
+  }
+
+  private announce(active: ActiveModel): void {
+    this.lastResult = { role: active.role, version: active.manifest.version, at: active.activated_at };
+    this.publishInfo(modelInfoPayload(active));
+  }
+
+  /**
+   * Retained info of what each pipeline serves: the registry's active version when that is what the slot
+   * holds, else the model's own info (a configured path, the shipped forecaster).
+   */
+  private async publishServingModels(): Promise<void> {
+    const since = (this.deps.clock ?? Date.now)();
+    for (const role of MODEL_ROLES) {
+      const serving = this.deps.slots[role]?.current()?.info;
+      if (!serving) continue;
+      const active = await this.deps.registry.active(role);
+      this.publishInfo(active && active.manifest.sha256 === serving.sha256 ? modelInfoPayload(active) : unregisteredModelInfo(role, serving, since));
+    }
+  }
+
+  private publishInfo(info: ModelInfoPayload): void {
+    const topic = `${this.deps.mqtt.baseTopic}/${Topic.model(info.role)}`;
+    if (!this.deps.outbox.enqueue([{ topic, payload: JSON.stringify(info), retain: true }])) {
+      this.deps.logger.error({ role: info.role }, 'could not queue the model info');
+    }
+  }
+}

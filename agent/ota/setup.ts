@@ -1,0 +1,88 @@
+/**
+ * Builds the OTA pieces from the configuration, the same way for the daemon and for `edge-agent models`:
+ * the loaders (the pipelines' own thresholds, classes and threads, so a model is validated as it will
+ * run) and an updater with the fetch limits, the extra CA and the signing key.
+ */
+import { readFileSync } from 'node:fs';
+import type { AgentConfig } from '../config-types.js';
+import type { EventBus } from '../event-bus.js';
+import type { Logger } from '../log.js';
+import { loadForecaster } from '../../models/forecast.js';
+import { loadIntruderDetector } from '../../models/intruder.js';
+import { ModelRegistry } from '../../models/registry.js';
+import { OtaService, type OtaSlot } from './service.js';
+import type { OtaMqtt, OtaOutbox } from './mqtt-commands.js';
+import { ModelUpdater, type UpdaterDeps } from './updater.js';
+import type { RoleModels } from './validate.js';
+import type { ModelLoaders } from './validate.js';
+import { loadPublicKey } from './verify.js';
+
+export function modelLoaders(config: Pick<AgentConfig, 'intruder'>): ModelLoaders {
+  const { threshold, iou, classes, threads } = config.intruder;
+  return {
+    intruder: (path, { name, version }) => loadIntruderDetector(path, { threshold, iou, classes, name, version, ...(threads === null ? {} : { threads }) }),
+    forecast: (path, { name, version }) => loadForecaster(path, { name, version }),
+  };
+}
+
+export interface UpdaterParts {
+  registry: ModelRegistry;
+  updater: ModelUpdater;
+}
+
+/**
+ * The registry under `data_dir` and an updater configured from `ota.*`. Throws an Error naming the key
+ * when `ota.ca` or `ota.public_key` cannot be read.
+ */
+export function createUpdater(
+  config: Pick<AgentConfig, 'data_dir' | 'ota' | 'intruder'>,
+  options: { logger: Logger; bus?: EventBus; slots?: UpdaterDeps['slots'] },
+): UpdaterParts {
+  const { ota } = config;
+  const registry = new ModelRegistry({ dataDir: config.data_dir, keepVersions: ota.keep_versions, logger: options.logger });
+  const updater = new ModelUpdater({
+    registry,
+    loaders: modelLoaders(config),
+    fetch: {
+      maxBytes: ota.max_bytes,
+      connectTimeoutMs: ota.connect_timeout_s * 1000,
+      readTimeoutMs: ota.read_timeout_s * 1000,
+      ca: ota.ca === null ? null : readCa(ota.ca),
+    },
+    publicKey: ota.public_key === null ? null : loadPublicKey(ota.public_key),
+    logger: options.logger,
+    ...(options.bus ? { bus: options.bus } : {}),
+    ...(options.slots ? { slots: options.slots } : {}),
+  });
+  return { registry, updater };
+}
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`ota.ca: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** What the agent has that OTA needs (agent.ts's AgentContext provides all of it). */
+export interface OtaContext {
+  config: AgentConfig;
+  logger: Logger;
+  bus: EventBus;
+  store: OtaOutbox;
+  relay: OtaMqtt;
+  intruder: OtaSlot<RoleModels['intruder']>;
+  forecaster: OtaSlot<RoleModels['forecast']>;
+}
+
+/**
+ * The daemon's OTA service, wired from the agent's context. Throws when `ota.public_key` cannot be
+ * loaded (a configuration error: better refused at start than every update refused later).
+ */
+export function createOtaService(context: OtaContext): OtaService {
+  const { config, logger, bus } = context;
+  const slots = { intruder: context.intruder, forecast: context.forecaster };
+  const { registry, updater } = createUpdater(config, { logger, bus, slots });
+  return new OtaService({ config, registry, updater, mqtt: context.relay, outbox: context.store, bus, logger, slots });
+}

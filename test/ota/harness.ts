@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { silentLogger } from '../../agent/log.js';
+import { ModelSlot } from '../../agent/model-slot.js';
+import { ModelUpdater } from '../../agent/ota/updater.js';
+import type { ModelLoaders } from '../../agent/ota/validate.js';
+import { loadForecaster } from '../../models/forecast.js';
+import { loadIntruderDetector } from '../../models/intruder.js';
+import { ModelRegistry } from '../../models/registry.js';
+import type { Forecaster, IntruderDetector } from '../../models/types.js';
+import { fixture } from '../helpers/fixtures.js';
+import { ModelServer } from './model-server.js';
+import { createTestPki, type TestPki } from './tls.js';
+
+export const intruderModelPath = fixture('models/yolov8n-int8.onnx');
+export const intruderModel = readFileSync(intruderModelPath);
+export const dogImage = readFileSync(fixture('images/dog.jpg'));
+
+export function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The real loaders, on one thread: the machine running the suite is shared. */
+export const testLoaders: ModelLoaders = {
+  intruder: (path, { name, version }) => loadIntruderDetector(path, { name, version, threads: 1 }),
+  forecast: (path, { name, version }) => loadForecaster(path, { name, version }),
+};
+
+/** A data dir, an HTTPS model server with its own CA, a registry, slots and an updater wired like the daemon. */
+export class OtaHarness {
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'ota-'));
+  readonly registry = new ModelRegistry({ dataDir: this.dataDir, keepVersions: 2 });
+  readonly intruderSlot = new ModelSlot<IntruderDetector>();
+  readonly forecastSlot = new ModelSlot<Forecaster>();
+  updater!: ModelUpdater;
+
+  private constructor(
+    readonly pki: TestPki,
+    readonly server: ModelServer,
+  ) {}
+
+  static async start(options: { publicKey?: KeyObject | null; maxBytes?: number; readTimeoutMs?: number } = {}): Promise<OtaHarness> {
+    const pki = createTestPki();
+    const harness = new OtaHarness(pki, await ModelServer.start({ key: pki.serverKey, cert: pki.serverCert }));
+    harness.updater = harness.makeUpdater(options);
+    return harness;
+  }
+
+  private makeUpdater(options: { publicKey?: KeyObject | null; maxBytes?: number; readTimeoutMs?: number } = {}): ModelUpdater {
+    return new ModelUpdater({
+      registry: this.registry,
+      loaders: testLoaders,
+      slots: { intruder: this.intruderSlot, forecast: this.forecastSlot },
+      fetch: { maxBytes: options.maxBytes ?? 50 * 1024 * 1024, connectTimeoutMs: 2000, readTimeoutMs: options.readTimeoutMs ?? 2000, ca: this.pki.caPem },
+      publicKey: options.publicKey ?? null,
+      logger: silentLogger(),
+    });
+  }
+
+  /** Serves the fixture detector under a path and returns the URL. */
+  serveIntruder(path: string, extra: { chunkDelayMs?: number; chunkSize?: number } = {}): string {
+    return this.server.route(path, { kind: 'file', body: intruderModel, ...extra });
+  }
+
+  /** What the running pipeline would see now: the serving model's version and its detections on dog.jpg. */
+  async probeIntruder(): Promise<{ version: string; classes: string[] }> {
+    return this.intruderSlot.use(async (model) => ({
+      version: model.info.version,
+      classes: (await model.detect(dogImage)).objects.map((o) => o.class),
+    }));
+  }
+
+  /** Files left in the registry's download folder (should be none between updates). */
+  leftoverDownloads(): string[] {
+    try {
+      return readdirSync(join(this.registry.root, '.tmp'));
+    } catch {
+      return [];
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.updater?.stop();
+    await this.intruderSlot.close();
+    await this.forecastSlot.close();
+    await this.server.close();
+    this.pki.remove();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
