@@ -64,6 +64,20 @@ export interface ModelInfoPayload {
   activated_at: string;
 }
 
+/** `<base>/cmd/<name>/response`: the outcome of a command received on `<base>/cmd/<name>`. */
+export interface CommandResponsePayload {
+  id: string;
+  ts: string;
+  command: string;
+  /** The `request_id` of the command, echoed so the sender can match the reply (null if it had none). */
+  request_id: string | null;
+  ok: boolean;
+  /** What happened, in words (the reason when `ok` is false). */
+  message: string;
+  /** Command-specific result data. */
+  result?: Record<string, unknown>;
+}
+
 /** Topic suffixes below the base topic `<prefix>/<device_id>`. */
 export const Topic = {
   status: 'status',

@@ -1,0 +1,77 @@
+/**
+ * The database layout, as an ordered list of migrations. `PRAGMA user_version` holds how many have run;
+ * opening the store runs the rest, each in its own transaction. Never edit a migration that shipped:
+ * append a new one.
+ */
+import type { Database } from 'better-sqlite3';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: the four tables. Times are ms since the epoch (UTC). Outbox ids are assigned by the store from a
+  // counter (not AUTOINCREMENT, which rewrites sqlite_sequence on every insert: one more page per commit).
+  `
+  CREATE TABLE readings (
+    id INTEGER PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    sensor TEXT NOT NULL,
+    celsius REAL,
+    valid INTEGER NOT NULL,
+    error TEXT
+  );
+  CREATE INDEX readings_ts ON readings (ts);
+  CREATE TABLE detections (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    objects TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    snapshot TEXT
+  );
+  CREATE INDEX detections_ts ON detections (ts);
+  CREATE TABLE forecasts (
+    id TEXT PRIMARY KEY,
+    ts INTEGER NOT NULL,
+    predicted_celsius REAL NOT NULL,
+    horizon_s REAL NOT NULL,
+    from_ts INTEGER NOT NULL,
+    to_ts INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL
+  );
+  CREATE INDEX forecasts_ts ON forecasts (ts);
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    retain INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the database to SCHEMA_VERSION. A database written by a newer agent (after a downgrade) is
+ * refused rather than guessed at.
+ */
+export function migrate(db: Database, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `${path}: database schema version ${current} is newer than this agent understands (${SCHEMA_VERSION}); upgrade edge-agent or move the file away`,
+    );
+  }
+  if (current === 0) {
+    // Must be set before the first table exists; lets prune() hand freed pages back to the file system.
+    db.pragma('auto_vacuum = INCREMENTAL');
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

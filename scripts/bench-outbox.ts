@@ -1,0 +1,175 @@
+/**
+ * `npm run bench:outbox`: what store-and-forward costs. Against a local mosquitto (started here):
+ *  1. messages/s stored in SQLite and relayed at QoS 1 until every PUBACK (and the row deleted),
+ *     against mqtt.js publishing the same messages at QoS 1 with no storage, in the same run;
+ *  2. the durability choice: one commit with synchronous NORMAL vs FULL, and the throughput with FULL;
+ *  3. 10,000 messages buffered while the broker is down, drained after it comes back.
+ * Environment: BENCH_N (messages per round, default 20000), BENCH_ROUNDS (default 3).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { connect } from 'mqtt';
+import { defaultConfig } from '../agent/config.js';
+import type { OutboxMessage } from '../agent/contracts.js';
+import { silentLogger } from '../agent/log.js';
+import { MessageBuilder } from '../agent/messages.js';
+import { MqttRelay } from '../agent/relay.js';
+import { SqliteStore } from '../agent/store.js';
+import { MosquittoProcess } from './mosquitto.js';
+
+const N = Number(process.env.BENCH_N ?? 20_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const OUTAGE_N = 10_000;
+const DEVICE = 'bench';
+
+type Reading = { valid: true; celsius: number; ts: number; sensor: string };
+interface Workload {
+  readings: Reading[];
+  messages: OutboxMessage[];
+}
+
+function workload(n: number): Workload {
+  const build = new MessageBuilder(`edge/${DEVICE}`, DEVICE);
+  const readings = Array.from({ length: n }, (_, i): Reading => ({ valid: true, celsius: 20 + (i % 500) / 100, ts: Date.now(), sensor: 'bme280@0x76' }));
+  return { readings, messages: readings.map((r) => build.telemetry(r)) };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(done: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!done()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+/** mqtt.js alone: publish every message at QoS 1, wait for every PUBACK. Returns ms. */
+async function plainMqtt(url: string, w: Workload): Promise<number> {
+  const client = connect(url, { clientId: `bench-plain-${process.pid}`, reconnectPeriod: 0 });
+  await new Promise((resolve, reject) => client.once('connect', resolve).once('error', reject));
+  const t0 = performance.now();
+  await Promise.all(w.messages.map((m) => client.publishAsync(m.topic, m.payload, { qos: 1 })));
+  const ms = performance.now() - t0;
+  await client.endAsync();
+  return ms;
+}
+
+interface Rig {
+  store: SqliteStore;
+  relay: MqttRelay;
+  close(): Promise<void>;
+}
+
+function rig(url: string, synchronous: 'NORMAL' | 'FULL'): Rig {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-outbox-'));
+  const logger = silentLogger();
+  const store = SqliteStore.open(join(dir, 'edge.db'), { logger, config: { max_outbox_rows: 1_000_000, retention_days: 30 }, synchronous });
+  const relay = new MqttRelay({ store, config: { ...defaultConfig().mqtt, url }, deviceId: DEVICE, logger });
+  return {
+    store,
+    relay,
+    async close() {
+      await relay.stop();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The agent's path: each reading saved with its message in its own transaction (as the pipelines do),
+ * produced in slices so the relay runs in between, until the outbox is empty. Returns ms.
+ */
+async function storeAndRelay(url: string, w: Workload, synchronous: 'NORMAL' | 'FULL'): Promise<number> {
+  const r = rig(url, synchronous);
+  await r.relay.start();
+  await until(() => r.relay.connected, 'the relay to connect');
+  const t0 = performance.now();
+  let i = 0;
+  await new Promise<void>((resolve) => {
+    const produce = () => {
+      for (const end = Math.min(i + 100, w.readings.length); i < end; i++) r.store.saveReading(w.readings[i]!, [w.messages[i]!]);
+      if (i < w.readings.length) setImmediate(produce);
+      else resolve();
+    };
+    produce();
+  });
+  await until(() => r.store.outboxDepth() === 0, 'the outbox to empty');
+  const ms = performance.now() - t0;
+  await r.close();
+  return ms;
+}
+
+/** µs per single-message commit. */
+function commitCost(synchronous: 'NORMAL' | 'FULL', n: number, w: Workload): number {
+  const r = rig('mqtt://127.0.0.1:1', synchronous);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) r.store.enqueue([w.messages[i]!]);
+  const us = ((performance.now() - t0) * 1000) / n;
+  void r.close();
+  return us;
+}
+
+async function outage(broker: MosquittoProcess, w: Workload): Promise<{ enqueueMs: number; reconnectMs: number; drainMs: number }> {
+  const r = rig(broker.url, 'NORMAL');
+  await r.relay.start();
+  await until(() => r.relay.connected, 'the relay to connect');
+  await broker.stop();
+  await until(() => !r.relay.connected, 'the relay to notice the outage');
+  let t0 = performance.now();
+  for (let i = 0; i < w.readings.length; i++) r.store.saveReading(w.readings[i]!, [w.messages[i]!]);
+  const enqueueMs = performance.now() - t0;
+  t0 = performance.now();
+  await broker.resume();
+  await until(() => r.relay.connected, 'the relay to reconnect', 60_000);
+  const reconnectMs = performance.now() - t0;
+  await until(() => r.store.outboxDepth() === 0, 'the backlog to drain');
+  const drainMs = performance.now() - t0;
+  await r.close();
+  return { enqueueMs, reconnectMs, drainMs };
+}
+
+const rate = (n: number, ms: number) => (n / ms) * 1000;
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+
+async function main(): Promise<void> {
+  const broker = await MosquittoProcess.start();
+  try {
+    const w = workload(N);
+    const bytes = Buffer.byteLength(String(w.messages[0]!.payload));
+    console.log(`bench:outbox: ${fmt(N)} telemetry messages of ${bytes} bytes, QoS 1, mosquitto on 127.0.0.1:${broker.port}, max_inflight ${defaultConfig().mqtt.max_inflight}`);
+    console.log('round  mqtt.js alone   stored+relayed   ratio');
+    const plain: number[] = [];
+    const stored: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      plain.push(rate(N, await plainMqtt(broker.url, w)));
+      stored.push(rate(N, await storeAndRelay(broker.url, w, 'NORMAL')));
+      console.log(`${String(round).padEnd(6)} ${fmt(plain.at(-1)!).padStart(8)} msg/s   ${fmt(stored.at(-1)!).padStart(8)} msg/s   ${(stored.at(-1)! / plain.at(-1)!).toFixed(2)}`);
+    }
+    const ratio = median(stored) / median(plain);
+    console.log(`median ${fmt(median(plain)).padStart(8)} msg/s   ${fmt(median(stored)).padStart(8)} msg/s   ${ratio.toFixed(2)}`);
+    console.log(`target: ratio >= 0.5 ${verdict(ratio >= 0.5)}; >= 2,000 msg/s ${verdict(median(stored) >= 2_000)}`);
+
+    const fullN = Math.min(N, 2_000);
+    const normalUs = commitCost('NORMAL', Math.min(N, 10_000), w);
+    const fullUs = commitCost('FULL', Math.min(N, 500), w);
+    const fullRate = rate(fullN, await storeAndRelay(broker.url, workload(fullN), 'FULL'));
+    console.log(`durability: one commit ${normalUs.toFixed(0)} us with synchronous=NORMAL (shipped, group commit every 1 s), ${fullUs.toFixed(0)} us with FULL`);
+    console.log(`            stored+relayed with FULL: ${fmt(fullRate)} msg/s (${fmt(fullN)} messages)`);
+
+    const o = await outage(broker, workload(OUTAGE_N));
+    console.log(
+      `outage: ${fmt(OUTAGE_N)} messages buffered while the broker was down (in ${fmt(o.enqueueMs)} ms); after it came back: ` +
+        `reconnected in ${fmt(o.reconnectMs)} ms (backoff), all delivered in ${fmt(o.drainMs)} ms; target < 10 s ${verdict(o.drainMs < 10_000)}`,
+    );
+  } finally {
+    await broker.dispose();
+  }
+}
+
+await main();

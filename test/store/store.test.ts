@@ -1,0 +1,268 @@
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StoreConfig } from '../../agent/config-types.js';
+import type { DetectionRecord, ForecastRecord, OutboxMessage } from '../../agent/contracts.js';
+import { EventBus } from '../../agent/event-bus.js';
+import { silentLogger } from '../../agent/log.js';
+import { StoreMaintenance } from '../../agent/store-maintenance.js';
+import { SCHEMA_VERSION } from '../../agent/store-schema.js';
+import { SqliteStore, type StoreDeps } from '../../agent/store.js';
+import { captureLog } from '../helpers/log-capture.js';
+
+const config: StoreConfig = { max_outbox_rows: 1000, retention_days: 30 };
+const msg = (n: number, topic = 'edge/dev/telemetry/temperature'): OutboxMessage => ({ topic, payload: JSON.stringify({ n }) });
+const DAY = 86_400_000;
+
+/** Outbox rows a power cut would leave if the WAL never reached the disk: the database file alone. */
+function outboxInMainFileOnly(): number {
+  copyFileSync(join(dir, 'edge.db'), join(dir, 'copy.db'));
+  const copy = new Database(join(dir, 'copy.db'), { readonly: true });
+  const n = (copy.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+  copy.close();
+  return n;
+}
+
+let dir: string;
+let store: SqliteStore | null = null;
+
+function open(deps: Partial<StoreDeps> = {}, file = 'edge.db'): SqliteStore {
+  store = SqliteStore.open(join(dir, file), { logger: silentLogger(), config, ...deps });
+  return store;
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'edge-store-'));
+});
+afterEach(() => {
+  store?.close();
+  store = null;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const detection = (id: string, ts: number): DetectionRecord => ({
+  id,
+  event_id: 'ev-1',
+  event: 'start',
+  ts,
+  objects: [{ class: 'person', confidence: 0.91, bbox: { xmin: 1, ymin: 2, xmax: 30, ymax: 40 } }],
+  model: { name: 'yolov8n', version: '1' },
+  snapshot: '/data/snapshots/1.jpg',
+});
+
+const forecast = (id: string, ts: number, predicted: number): ForecastRecord => ({
+  id,
+  ts,
+  predicted_celsius: predicted,
+  horizon_s: 3600,
+  from_ts: ts - 3_540_000,
+  to_ts: ts,
+  n: 60,
+  model: { name: 'temperature-forecast', version: '1' },
+});
+
+describe('SqliteStore', () => {
+  it('creates the schema by migration, in WAL mode, and reopens it', () => {
+    const s = open();
+    s.saveReading({ valid: true, celsius: 21.5, ts: 1000, sensor: 'sim' }, [msg(1)]);
+    s.close();
+    const raw = new Database(join(dir, 'edge.db'), { readonly: true });
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+    const again = open();
+    expect(again.validReadingsSince(0)).toEqual([{ ts: 1000, celsius: 21.5 }]);
+    expect(again.outboxDepth()).toBe(1);
+  });
+
+  it('refuses a database written by a newer agent, and a file that is not a database, with clear errors', () => {
+    const newer = new Database(join(dir, 'newer.db'));
+    newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    newer.close();
+    expect(() => open({}, 'newer.db')).toThrow(/schema version 2 is newer than this agent understands \(1\)/);
+    writeFileSync(join(dir, 'junk.db'), 'this is not sqlite'.repeat(400));
+    expect(() => open({}, 'junk.db')).toThrow(/junk\.db is not a usable SQLite database \(SQLITE_NOTADB\)/);
+  });
+
+  it('writes a record and its messages together, and hands the outbox to the relay oldest first', () => {
+    const s = open();
+    expect(s.saveReading({ valid: true, celsius: 20, ts: 1, sensor: 'sim' }, [msg(1)])).toBe(true);
+    expect(s.saveDetection(detection('d1', 2), [msg(2, 'edge/dev/alerts/intruder'), { topic: 'edge/dev/snapshot', payload: Buffer.from([0xff, 0xd8]), retain: true }])).toBe(true);
+    expect(s.saveForecast(forecast('f1', 3, 21.25), [msg(3, 'edge/dev/forecast/temperature')])).toBe(true);
+    expect(s.enqueue([msg(4, 'edge/dev/alarm')])).toBe(true);
+    expect(s.outboxDepth()).toBe(5);
+    const rows = s.pendingOutbox(10);
+    expect(rows.map((r) => r.topic)).toEqual([
+      'edge/dev/telemetry/temperature',
+      'edge/dev/alerts/intruder',
+      'edge/dev/snapshot',
+      'edge/dev/forecast/temperature',
+      'edge/dev/alarm',
+    ]);
+    expect(rows[2]!.payload).toEqual(Buffer.from([0xff, 0xd8]));
+    expect(rows[2]!.retain).toBe(true);
+    expect(rows[0]!.retain).toBe(false);
+    expect(s.pendingOutbox(2, rows[1]!.id).map((r) => r.id)).toEqual([rows[2]!.id, rows[3]!.id]);
+    expect(s.deleteOutbox([rows[0]!.id, rows[2]!.id, 999_999])).toBe(true);
+    expect(s.outboxDepth()).toBe(3);
+    expect(s.pendingOutbox(10).map((r) => r.id)).toEqual([rows[1]!.id, rows[3]!.id, rows[4]!.id]);
+  });
+
+  it('never reuses an outbox id after the newest rows were delivered (the relay cursor depends on it)', () => {
+    const s = open();
+    s.enqueue([msg(1), msg(2)]);
+    const ids = s.pendingOutbox(10).map((r) => r.id);
+    s.deleteOutbox(ids);
+    s.enqueue([msg(3)]);
+    expect(s.pendingOutbox(10)[0]!.id).toBeGreaterThan(Math.max(...ids));
+  });
+
+  it('reads readings, forecasts and detections back for the forecaster and the status page', () => {
+    const s = open();
+    s.saveReading({ valid: true, celsius: 20, ts: 100, sensor: 'sim' }, []);
+    s.saveReading({ valid: false, error: 'CRC mismatch', ts: 200, sensor: 'sht3x@0x44' }, []);
+    s.saveReading({ valid: true, celsius: 21, ts: 300, sensor: 'sim' }, []);
+    expect(s.validReadingsSince(150)).toEqual([{ ts: 300, celsius: 21 }]);
+    expect(s.readingsSince(150)).toEqual([
+      { valid: false, error: 'CRC mismatch', ts: 200, sensor: 'sht3x@0x44' },
+      { valid: true, celsius: 21, ts: 300, sensor: 'sim' },
+    ]);
+    expect(s.lastForecast()).toBeNull();
+    s.saveForecast(forecast('f1', 1000, 20.5), []);
+    s.saveForecast(forecast('f2', 2000, 22.75), []);
+    expect(s.lastForecast()).toEqual(forecast('f2', 2000, 22.75));
+    expect(s.forecastsSince(1500)).toEqual([forecast('f2', 2000, 22.75)]);
+    s.saveDetection(detection('d1', 10), []);
+    s.saveDetection({ ...detection('d2', 20), event: 'end', objects: [], snapshot: null }, []);
+    expect(s.recentDetections(5)).toEqual([{ ...detection('d2', 20), event: 'end', objects: [], snapshot: null }, detection('d1', 10)]);
+  });
+
+  it('caps the outbox by dropping the oldest rows, counting them and emitting outbox.dropped', () => {
+    const log = captureLog();
+    const bus = new EventBus(log.logger);
+    const dropped: number[] = [];
+    bus.on('outbox.dropped', {}, (e) => dropped.push(e.count));
+    const s = open({ logger: log.logger, bus, config: { max_outbox_rows: 100, retention_days: 30 } });
+    for (let i = 0; i < 100; i++) s.enqueue([msg(i)]);
+    expect(dropped).toEqual([]);
+    s.enqueue([msg(100), msg(101), msg(102)]);
+    expect(dropped).toEqual([3]);
+    expect(s.outboxDepth()).toBe(100);
+    expect(s.stats().outbox_dropped).toBe(3);
+    const payloads = s.pendingOutbox(1000).map((r) => JSON.parse(String(r.payload)) as { n: number });
+    expect(payloads[0]!.n).toBe(3);
+    expect(payloads[99]!.n).toBe(102);
+    expect(log.matching(/outbox full: dropped the 3 oldest/)).toHaveLength(1);
+  });
+
+  it('refuses a payload over the broker limit at enqueue time, with a clear log, and keeps the rest', () => {
+    const log = captureLog();
+    const s = open({ logger: log.logger, maxPayloadBytes: 1024 });
+    const big: OutboxMessage = { topic: 'things/dev/snapshot', payload: Buffer.alloc(2000), retain: true };
+    expect(s.saveDetection(detection('d1', 1), [msg(1, 'things/dev/alerts/intruder'), big])).toBe(false);
+    expect(s.recentDetections(1)).toHaveLength(1);
+    expect(s.pendingOutbox(10).map((r) => r.topic)).toEqual(['things/dev/alerts/intruder']);
+    expect(s.stats().refused).toBe(1);
+    const [line] = log.matching(/refused/);
+    expect(line?.msg).toBe("message to things/dev/snapshot refused: its payload is 2000 bytes, over the broker's limit of 1024 bytes");
+  });
+
+  it('survives a full disk: the write fails, is logged once with its meaning, and writes resume when space frees', () => {
+    const log = captureLog();
+    const s = open({ logger: log.logger, maxPageCount: 40 });
+    const payload = 'x'.repeat(3000);
+    let failedAt = -1;
+    for (let i = 0; i < 200 && failedAt < 0; i++) {
+      if (!s.saveReading({ valid: true, celsius: 20, ts: i, sensor: 'sim' }, [{ topic: 't', payload }])) failedAt = i;
+    }
+    expect(failedAt).toBeGreaterThan(0);
+    const depthAtFailure = s.outboxDepth();
+    // More failures while the disk stays full are counted, not logged again.
+    for (let i = 0; i < 5; i++) expect(s.enqueue([{ topic: 't', payload }])).toBe(false);
+    expect(s.outboxDepth()).toBe(depthAtFailure);
+    expect(s.stats().write_errors).toBe(6);
+    const errors = log.lines.filter((l) => l.level === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toMatch(/^could not save reading: SQLITE_FULL: the disk is full \(or the database reached its size cap\)/);
+    expect(s.health()).toMatchObject({ state: 'degraded', detail: expect.stringMatching(/the last write failed: SQLITE_FULL/) });
+    // The relay delivers and deletes; the freed pages take new rows.
+    s.deleteOutbox(s.pendingOutbox(1000).map((r) => r.id));
+    expect(s.enqueue([{ topic: 't', payload }])).toBe(true);
+    expect(s.health().state).toBe('ok');
+    expect(log.matching(/database writes succeed again/)).toHaveLength(1);
+  });
+
+  it('prunes records older than retention_days, keeps the outbox, and truncates the WAL', () => {
+    let now = 100 * DAY;
+    const s = open({ clock: () => now, config: { max_outbox_rows: 1000, retention_days: 30 } });
+    s.saveReading({ valid: true, celsius: 19, ts: now - 31 * DAY, sensor: 'sim' }, [msg(1)]);
+    s.saveReading({ valid: true, celsius: 20, ts: now - 29 * DAY, sensor: 'sim' }, []);
+    s.saveDetection(detection('old', now - 40 * DAY), []);
+    s.saveForecast(forecast('old', now - 35 * DAY, 20), []);
+    s.saveForecast(forecast('new', now - DAY, 21), []);
+    expect(statSync(join(dir, 'edge.db-wal')).size).toBeGreaterThan(0);
+    expect(s.prune()).toEqual({ readings: 1, detections: 1, forecasts: 1 });
+    expect(s.validReadingsSince(0)).toEqual([{ ts: now - 29 * DAY, celsius: 20 }]);
+    expect(s.recentDetections(10)).toEqual([]);
+    expect(s.forecastsSince(0).map((f) => f.id)).toEqual(['new']);
+    expect(s.outboxDepth()).toBe(1);
+    expect(statSync(join(dir, 'edge.db-wal')).size).toBe(0);
+    now += 30 * DAY;
+    expect(s.prune().readings).toBe(1);
+  });
+
+  it('tells its listeners after each commit that added outbox rows, and not after a failed one', () => {
+    const s = open();
+    let calls = 0;
+    const unsubscribe = s.onEnqueue(() => calls++);
+    s.enqueue([msg(1)]);
+    s.saveReading({ valid: true, celsius: 20, ts: 1, sensor: 'sim' }, []);
+    s.saveDetection(detection('dup', 1), [msg(2)]);
+    expect(calls).toBe(2);
+    expect(s.saveDetection(detection('dup', 2), [msg(3)])).toBe(false); // primary key clash: rolled back
+    expect(calls).toBe(2);
+    expect(s.outboxDepth()).toBe(2);
+    unsubscribe();
+    s.enqueue([msg(4)]);
+    expect(calls).toBe(2);
+  });
+
+  it('creates the database folder, and close() is idempotent and leaves no WAL behind', () => {
+    const s = open({}, 'nested/deeper/edge.db');
+    s.enqueue([msg(1)]);
+    s.close();
+    s.close();
+    expect(existsSync(join(dir, 'nested/deeper/edge.db'))).toBe(true);
+    expect(existsSync(join(dir, 'nested/deeper/edge.db-wal'))).toBe(false);
+  });
+
+  it('sync() moves committed rows from the WAL into the database file (group commit), and an alert syncs at once', () => {
+    const s = open();
+    s.enqueue([msg(1), msg(2)]);
+    expect(outboxInMainFileOnly()).toBe(0);
+    expect(s.sync()).toBe(true);
+    expect(outboxInMainFileOnly()).toBe(2);
+    s.saveDetection(detection('d1', 1), [msg(3, 'edge/dev/alerts/intruder')]);
+    expect(outboxInMainFileOnly()).toBe(3);
+  });
+});
+
+describe('StoreMaintenance', () => {
+  it('prunes at start, syncs every interval, and stops its timers', async () => {
+    const now = 100 * DAY;
+    const s = open({ clock: () => now });
+    s.saveReading({ valid: true, celsius: 19, ts: now - 31 * DAY, sensor: 'sim' }, []);
+    const log = captureLog();
+    const maintenance = new StoreMaintenance({ store: s, logger: log.logger, syncIntervalMs: 20 });
+    await maintenance.start();
+    expect(s.validReadingsSince(0)).toEqual([]);
+    expect(log.matching(/removed records older than the retention period/)).toHaveLength(1);
+    s.enqueue([msg(1)]);
+    expect(outboxInMainFileOnly()).toBe(0);
+    await expect.poll(outboxInMainFileOnly, { timeout: 2_000 }).toBe(1);
+    expect(maintenance.health()).toMatchObject({ state: 'ok', outbox_depth: 1 });
+    await maintenance.stop();
+  });
+});
