@@ -236,16 +236,25 @@ export class SqliteStore implements AgentStore {
   }
 
   /**
-   * Deletes records older than `retention_days` (outbox rows are kept: the cap bounds them), then
-   * checkpoints and truncates the WAL and hands free pages back to the file system. Run it
-   * periodically (StoreMaintenance does, hourly).
+   * Deletes records more than `retention_days` older than the newest record (outbox rows are kept: the
+   * cap bounds them), then checkpoints and truncates the WAL and hands free pages back to the file system.
+   * Run it periodically (StoreMaintenance does, hourly).
+   *
+   * Age counts from the newest record, not from the wall clock, when the data is older than the clock: a
+   * replay of old data (the occupancy files are from 2015) keeps its last `retention_days` instead of
+   * losing every row at each prune, and a Pi without a real-time clock that boots with its clock far
+   * ahead before NTP corrects it does not wipe its history.
    */
   prune(): PruneResult {
-    const cutoff = this.now() - this.deps.config.retention_days * DAY_MS;
     const result: PruneResult = { readings: 0, detections: 0, forecasts: 0 };
+    const tables = ['readings', 'detections', 'forecasts'] as const;
     this.guard.run('prune', () => {
       this.tx(() => {
-        for (const table of ['readings', 'detections', 'forecasts'] as const) {
+        const newest = Math.max(
+          ...tables.map((table) => (this.db.prepare(`SELECT MAX(ts) AS ts FROM ${table}`).get() as { ts: number | null }).ts ?? -Infinity),
+        );
+        const cutoff = Math.min(this.now(), newest) - this.deps.config.retention_days * DAY_MS;
+        for (const table of tables) {
           result[table] = this.db.prepare(`DELETE FROM ${table} WHERE ts < ?`).run(cutoff).changes;
         }
       });

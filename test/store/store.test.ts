@@ -201,7 +201,7 @@ describe('SqliteStore', () => {
     s.saveReading({ valid: true, celsius: 20, ts: now - 29 * DAY, sensor: 'sim' }, []);
     s.saveDetection(detection('old', now - 40 * DAY), []);
     s.saveForecast(forecast('old', now - 35 * DAY, 20), []);
-    s.saveForecast(forecast('new', now - DAY, 21), []);
+    s.saveForecast(forecast('new', now, 21), []);
     expect(statSync(join(dir, 'edge.db-wal')).size).toBeGreaterThan(0);
     expect(s.prune()).toEqual({ readings: 1, detections: 1, forecasts: 1 });
     expect(s.validReadingsSince(0)).toEqual([{ ts: now - 29 * DAY, celsius: 20 }]);
@@ -210,7 +210,18 @@ describe('SqliteStore', () => {
     expect(s.outboxDepth()).toBe(1);
     expect(statSync(join(dir, 'edge.db-wal')).size).toBe(0);
     now += 30 * DAY;
+    s.saveReading({ valid: true, celsius: 21, ts: now, sensor: 'sim' }, []);
     expect(s.prune().readings).toBe(1);
+  });
+
+  it('counts the age of replayed (older than the clock) data from the newest record, not the wall clock', () => {
+    const now = Date.parse('2026-11-23T00:00:00Z');
+    const replayed = Date.parse('2015-02-04T12:00:00Z');
+    const s = open({ clock: () => now, config: { max_outbox_rows: 1000, retention_days: 30 } });
+    s.saveReading({ valid: true, celsius: 19, ts: replayed - 31 * DAY, sensor: 'replay' }, []);
+    s.saveReading({ valid: true, celsius: 20, ts: replayed, sensor: 'replay' }, []);
+    expect(s.prune().readings).toBe(1);
+    expect(s.validReadingsSince(0)).toEqual([{ ts: replayed, celsius: 20 }]);
   });
 
   it('tells its listeners after each commit that added outbox rows, and not after a failed one', () => {
@@ -254,10 +265,11 @@ describe('StoreMaintenance', () => {
     const now = 100 * DAY;
     const s = open({ clock: () => now });
     s.saveReading({ valid: true, celsius: 19, ts: now - 31 * DAY, sensor: 'sim' }, []);
+    s.saveReading({ valid: true, celsius: 20, ts: now, sensor: 'sim' }, []);
     const log = captureLog();
     const maintenance = new StoreMaintenance({ store: s, logger: log.logger, syncIntervalMs: 20 });
     await maintenance.start();
-    expect(s.validReadingsSince(0)).toEqual([]);
+    expect(s.validReadingsSince(0)).toEqual([{ ts: now, celsius: 20 }]);
     expect(log.matching(/removed records older than the retention period/)).toHaveLength(1);
     s.enqueue([msg(1)]);
     expect(outboxInMainFileOnly()).toBe(0);
