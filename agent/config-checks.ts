@@ -6,6 +6,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import type { ConfigProblem } from './config-env.js';
+import { loadPublicKey } from './ota/verify.js';
 
 type Obj = Record<string, unknown>;
 type Locate = (path: string[]) => string | undefined;
@@ -83,6 +84,18 @@ export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
     }
     for (const key of ['cert', 'key']) {
       if (text(mqtt[key]) === null) report(['mqtt', key], 'is required with mqtt.aws_iot.thing_name (AWS IoT Core authenticates devices by certificate)');
+    }
+  }
+
+  // A key that cannot be used would otherwise stop start-up later with a less precise exit status.
+  const ota = section(config, 'ota');
+  mustExist(['ota', 'ca'], ota.ca, 'file');
+  const publicKey = text(ota.public_key);
+  if (publicKey !== null) {
+    try {
+      loadPublicKey(publicKey);
+    } catch (err) {
+      report(['ota', 'public_key'], (err as Error).message.replace(/^ota\.public_key: /, ''));
     }
   }
 

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const updater = new ModelUpdater({
     registry: new ModelRegistry({ dataDir, keepVersions: 2 }),
     loaders: {
-      intruder: (path, identity) => loadIntruderDetector(path, { version: identity.version, threads }),
+      intruder: (path, identity) => loadIntruderDetector(path, { ...identity, threads }),
       forecast: () => Promise.reject(new Error('not benchmarked')),
     },
     slots: { intruder: slot },

@@ -9,9 +9,7 @@ import sharp from 'sharp';
 import { createCamera } from '../../drivers/camera/index.js';
 import { createAlarmOutput } from '../../drivers/gpio/index.js';
 import { createTemperatureSensor } from '../../drivers/sensors/index.js';
-import { loadForecaster } from '../../models/forecast.js';
-import { loadIntruderDetector } from '../../models/intruder.js';
-import { ModelRegistry } from '../../models/registry.js';
+import { ModelRegistry, type ModelRole } from '../../models/registry.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
 import { Agent, type AgentContext, type AgentDeps, type AgentHardware } from '../agent.js';
 import { parseCommandArgs } from '../cli-args.js';
@@ -23,7 +21,8 @@ import { CliError, ExitCode } from '../exit-codes.js';
 import { HomeAssistantDiscovery } from '../homeassistant.js';
 import { HttpServer } from '../http/server.js';
 import { createLogger, type Logger } from '../log.js';
-import { createOtaService } from '../ota/setup.js';
+import { createOtaService, modelLoaders } from '../ota/setup.js';
+import type { ModelIdentity } from '../ota/validate.js';
 import { AgentMetrics } from '../metrics.js';
 import { maxPayloadBytes } from '../mqtt-options.js';
 import { packageRoot, shippedModelPath } from '../paths.js';
@@ -167,23 +166,33 @@ async function openHardware(config: AgentConfig, logger: Logger): Promise<AgentH
 /** The configured model, else the registry's active one; null (with one line saying how to get one) when none. */
 async function loadIntruder(config: AgentConfig, registry: ModelRegistry, logger: Logger): Promise<IntruderDetector | null> {
   if (!config.intruder.enabled) return null;
-  const path = config.intruder.model ?? (await registry.activeModelPath('intruder'));
-  if (!path) {
+  const source = await configuredOrActive('intruder', config.intruder.model, registry);
+  if (!source) {
     logger.warn(
       'no intruder model installed, intrusion detection is off: install one with ' +
-        '`npx edge-agent models install intruder file:///path/to/model.onnx --sha256 <sha256 of the file>` ' +
+        '`npx edge-agent models install intruder file:///path/to/model.onnx --sha256 <sha256 of the file> --activate` ' +
         '(or set intruder.model), then restart',
     );
     return null;
   }
-  const { threshold, iou, classes, threads } = config.intruder;
-  return loadModel('intruder', path, logger, () => loadIntruderDetector(path, { threshold, iou, classes, ...(threads === null ? {} : { threads }) }));
+  return loadModel('intruder', source.path, logger, () => modelLoaders(config).intruder(source.path, source.identity));
 }
 
 async function loadForecast(config: AgentConfig, registry: ModelRegistry, logger: Logger): Promise<Forecaster | null> {
   if (!config.forecast.enabled) return null;
-  const path = config.forecast.model ?? (await registry.activeModelPath('forecast')) ?? shippedModelPath('temperature-forecast.onnx');
-  return loadModel('forecast', path, logger, () => loadForecaster(path));
+  const source = (await configuredOrActive('forecast', config.forecast.model, registry)) ?? { path: shippedModelPath('temperature-forecast.onnx') };
+  return loadModel('forecast', source.path, logger, () => modelLoaders(config).forecast(source.path, source.identity));
+}
+
+/** A path from the config wins; else the registry's active version, named and versioned by its manifest. */
+async function configuredOrActive(
+  role: ModelRole,
+  configuredPath: string | null,
+  registry: ModelRegistry,
+): Promise<{ path: string; identity?: ModelIdentity } | null> {
+  if (configuredPath !== null) return { path: configuredPath };
+  const active = await registry.active(role);
+  return active && { path: active.path, identity: { name: active.manifest.name, version: active.manifest.version } };
 }
 
 /** A model that does not load leaves its pipeline idle (shown in /health), never the agent down. */

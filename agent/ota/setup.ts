@@ -20,8 +20,8 @@ import { loadPublicKey } from './verify.js';
 export function modelLoaders(config: Pick<AgentConfig, 'intruder'>): ModelLoaders {
   const { threshold, iou, classes, threads } = config.intruder;
   return {
-    intruder: (path, { name, version }) => loadIntruderDetector(path, { threshold, iou, classes, name, version, ...(threads === null ? {} : { threads }) }),
-    forecast: (path, { name, version }) => loadForecaster(path, { name, version }),
+    intruder: (path, identity) => loadIntruderDetector(path, { threshold, iou, classes, ...identity, ...(threads === null ? {} : { threads }) }),
+    forecast: (path, identity) => loadForecaster(path, { ...identity }),
   };
 }
 

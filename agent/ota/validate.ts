@@ -21,8 +21,9 @@ export interface ModelIdentity {
 
 /** Opens a model of each role as the daemon will use it (its thresholds, classes, threads come from config). */
 export interface ModelLoaders {
-  intruder(path: string, identity: ModelIdentity): Promise<IntruderDetector>;
-  forecast(path: string, identity: ModelIdentity): Promise<Forecaster>;
+  /** Without an identity the name and version come from the file (a model configured by path). */
+  intruder(path: string, identity?: ModelIdentity): Promise<IntruderDetector>;
+  forecast(path: string, identity?: ModelIdentity): Promise<Forecaster>;
 }
 
 /** The forecaster's sample is a flat hour at this temperature... */

@@ -118,6 +118,16 @@ describe('loadConfig', () => {
     expect(message).toMatch(new RegExp(`^invalid configuration in ${path.replace(/[.]/g, '\\.')} \\(14 problems\\):\\n  - device_id: `));
   });
 
+  it('reports an OTA public key or CA that cannot be used as a config problem, not a failed start', () => {
+    const notAKey = file('not-a-key.pem', 'hello');
+    const path = file('ota.yaml', `ota:\n  public_key: ${notAKey}\n  ca: ${join(dir, 'missing-ca.pem')}\n`);
+    const byPath = Object.fromEntries(problemsOf(() => loadConfig({ file: path, env: {} })).map((p) => [p.path, p.message]));
+    expect(byPath).toEqual({
+      'ota.public_key': expect.stringMatching(/^not a PEM public key/),
+      'ota.ca': `${join(dir, 'missing-ca.pem')} does not exist`,
+    });
+  });
+
   it('reports YAML syntax errors with their line, and a file that is not a mapping', () => {
     expect(problemsOf(() => loadConfig({ file: file('bad.yaml', 'mqtt:\n  url: "mqtt://x\nstore: {'), env: {} }))[0]).toMatchObject({
       path: '',

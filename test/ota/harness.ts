@@ -25,8 +25,8 @@ export function sha256(bytes: Buffer): string {
 
 /** The real loaders, on one thread: the machine running the suite is shared. */
 export const testLoaders: ModelLoaders = {
-  intruder: (path, { name, version }) => loadIntruderDetector(path, { name, version, threads: 1 }),
-  forecast: (path, { name, version }) => loadForecaster(path, { name, version }),
+  intruder: (path, identity) => loadIntruderDetector(path, { ...identity, threads: 1 }),
+  forecast: (path, identity) => loadForecaster(path, { ...identity }),
 };
 
 /** A data dir, an HTTPS model server with its own CA, a registry, slots and an updater wired like the daemon. */
