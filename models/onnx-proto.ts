@@ -107,17 +107,30 @@ export const OnnxDataType = { FLOAT: 1, INT64: 7 } as const;
 /** ONNX AttributeProto.AttributeType values used here. */
 export const OnnxAttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
+/** ModelProto field number of `metadata_props` (onnx.proto3). */
+const METADATA_PROPS_FIELD = 14;
+const LENGTH_DELIMITED = 2;
+
 /**
  * Reads the model-level `metadata_props` of an ONNX file as a plain map.
- * onnxruntime-node does not expose them, so the file is decoded here. Decoding a whole model also
- * decodes its weights (a few MB for YOLOv8n): call this once per model load, not per inference.
+ * onnxruntime-node does not expose them, so the file is read here. Only the top-level fields are walked
+ * and every field but `metadata_props` is skipped by its length, so the graph and its weights (most of
+ * the file) are never decoded: this costs microseconds even for a large model. Throws when the bytes are
+ * not a protobuf message.
  */
 export function readOnnxMetadata(modelBytes: Uint8Array): Record<string, string> {
-  const decoded = onnx.ModelProto.decode(modelBytes) as unknown as {
-    metadata_props?: { key?: string; value?: string }[];
-  };
+  const entryType = root.lookupType('onnx.StringStringEntryProto');
+  const reader = protobuf.Reader.create(modelBytes);
   const metadata: Record<string, string> = {};
-  for (const entry of decoded.metadata_props ?? []) {
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    const field = tag >>> 3;
+    const wireType = tag & 7;
+    if (field !== METADATA_PROPS_FIELD || wireType !== LENGTH_DELIMITED) {
+      reader.skipType(wireType);
+      continue;
+    }
+    const entry = entryType.decode(reader, reader.uint32()) as unknown as { key?: string; value?: string };
     if (entry.key) metadata[entry.key] = entry.value ?? '';
   }
   return metadata;

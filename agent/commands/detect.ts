@@ -1,6 +1,142 @@
-import { CliError, ExitCode } from '../exit-codes.js';
+/**
+ * `edge-agent detect [options] IMAGE...`: runs the intruder detector on image files and prints one JSON
+ * line per image. A bad image gives an `error` line and exit status 1 (the others still run); a model
+ * that cannot be loaded is one line on stderr and exit status 66.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseCommandArgs, numberOption } from '../cli-args.js';
+import { CliError, ExitCode, UsageError } from '../exit-codes.js';
+import { InvalidInputError, ModelLoadError } from '../../models/errors.js';
+import { fileErrorReason } from '../../models/file-errors.js';
+import { loadIntruderDetector, type IntruderDetectorOptions, type LoadedIntruderDetector } from '../../models/intruder.js';
+import { ModelRegistry } from '../../models/registry.js';
+import type { DetectionResult, DetectionTimings } from '../../models/types.js';
 
-// Placeholder until the issue that owns `edge-agent detect` lands.
-export function main(_argv: string[]): Promise<number> {
-  return Promise.reject(new CliError('not implemented yet', ExitCode.SOFTWARE));
+const USAGE = `usage: edge-agent detect [--model FILE] [--threshold T] [--iou T] [--classes a,b,...] [--all-classes]
+                         [--labels FILE] [--threads N] [--repeat N] [--data-dir DIR] [--verbose] IMAGE...
+
+Prints one JSON line per image: {"image", "intruder", "objects", "total_objects", "timings_ms"}, or
+{"image", "error"} for an image that cannot be read or decoded (exit status 1).
+
+  --model FILE      YOLOv8/YOLO11 detection model (ONNX); default: the active intruder model
+                    installed under --data-dir (see 'edge-agent models')
+  --threshold T     minimum confidence, 0 < T <= 1 (default 0.5)
+  --iou T           NMS IoU threshold, 0 < T <= 1 (default 0.7)
+  --classes LIST    comma-separated intruder classes (default person,dog,cat,bear)
+  --all-classes     every class counts as an intruder
+  --labels FILE     class names, one per line (default: the model's names metadata,
+                    else FILE.labels.txt beside the model, else COCO-80)
+  --threads N       onnxruntime threads (default: all cores)
+  --repeat N        process each image N times; timings are the medians
+  --data-dir DIR    the agent's data folder holding installed models (default ./data)`;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  threshold: { type: 'string' },
+  iou: { type: 'string' },
+  classes: { type: 'string' },
+  'all-classes': { type: 'boolean' },
+  labels: { type: 'string' },
+  threads: { type: 'string' },
+  repeat: { type: 'string' },
+  'data-dir': { type: 'string' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type ImageLine =
+  | ({ image: string } & Pick<DetectionResult, 'intruder' | 'objects' | 'total_objects' | 'timings_ms'>)
+  | { image: string; error: string };
+
+const isPositiveInteger = (n: number) => Number.isInteger(n) && n >= 1;
+const isUnitFraction = (n: number) => n > 0 && n <= 1;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const value = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return Number(value.toFixed(2));
+}
+
+function medianTimings(all: DetectionTimings[]): DetectionTimings {
+  const of = (key: keyof DetectionTimings) => median(all.map((t) => t[key]));
+  return { decode: of('decode'), inference: of('inference'), postprocess: of('postprocess'), total: of('total') };
+}
+
+async function defaultModelPath(dataDir: string): Promise<string> {
+  const registry = new ModelRegistry({ dataDir, keepVersions: 1 });
+  const path = await registry.activeModelPath('intruder');
+  if (path === null) {
+    throw new CliError(
+      `no --model given and no intruder model is active in ${registry.root} (pass --model FILE, or install one with 'edge-agent models install intruder ...')`,
+      ExitCode.NO_INPUT,
+    );
+  }
+  return path;
+}
+
+async function loadDetector(modelPath: string, options: IntruderDetectorOptions): Promise<LoadedIntruderDetector> {
+  try {
+    return await loadIntruderDetector(modelPath, options);
+  } catch (err) {
+    if (err instanceof ModelLoadError) throw new CliError(err.message, ExitCode.NO_INPUT);
+    if (err instanceof InvalidInputError || err instanceof RangeError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+async function detectFile(detector: LoadedIntruderDetector, path: string, repeat: number, verbose: boolean): Promise<ImageLine> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    return { image: path, error: `cannot read the file: ${fileErrorReason(err)}` };
+  }
+  try {
+    const timings: DetectionTimings[] = [];
+    let result: DetectionResult | undefined;
+    for (let i = 0; i < repeat; i += 1) {
+      result = await detector.detect(bytes);
+      timings.push(result.timings_ms);
+    }
+    const { intruder, objects, total_objects } = result!;
+    return { image: path, intruder, objects, total_objects, timings_ms: medianTimings(timings) };
+  } catch (err) {
+    // A bad image is expected input; anything else is a bug worth a stack trace when asked for.
+    if (verbose && !(err instanceof InvalidInputError) && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return { image: path, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('detect', argv, OPTIONS);
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return ExitCode.OK;
+  }
+  if (positionals.length === 0) throw new UsageError('no IMAGE given (see edge-agent detect --help)');
+  const classes = values.classes?.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const options: IntruderDetectorOptions = {
+    threshold: numberOption('threshold', values.threshold, isUnitFraction),
+    iou: numberOption('iou', values.iou, isUnitFraction),
+    threads: numberOption('threads', values.threads, isPositiveInteger),
+    classes,
+    allClasses: values['all-classes'] ?? false,
+    labelsPath: values.labels,
+  };
+  const repeat = numberOption('repeat', values.repeat, isPositiveInteger) ?? 1;
+  const modelPath = values.model ?? (await defaultModelPath(values['data-dir'] ?? 'data'));
+
+  const detector = await loadDetector(modelPath, options);
+  let failed = 0;
+  try {
+    for (const path of positionals) {
+      const line = await detectFile(detector, path, repeat, values.verbose ?? false);
+      if ('error' in line) failed += 1;
+      process.stdout.write(JSON.stringify(line) + '\n');
+    }
+  } finally {
+    await detector.close();
+  }
+  return failed > 0 ? ExitCode.FAILURE : ExitCode.OK;
 }
