@@ -6,11 +6,11 @@
  */
 import { Ajv, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { modelInfoSchema } from './model-info-schema.js';
 import { modelCommandResponseSchema } from './ota/messages.js';
 import type {
   CommandResponsePayload,
   IntruderAlertPayload,
-  ModelInfoPayload,
   ModelRef,
   TemperatureAlertPayload,
   TemperatureForecastPayload,
@@ -122,20 +122,6 @@ const temperatureAlert: JSONSchemaType<TemperatureAlertPayload> = {
     forecast_id: { type: 'string', minLength: 1, description: 'The `id` of the forecast message that triggered it.' },
   },
   required: ['id', 'ts', 'device', 'kind', 'threshold_c', 'predicted_celsius', 'horizon_s', 'forecast_id'],
-  additionalProperties: false,
-};
-
-/** `<base>/models/<role>`; exported for payloads that embed a model's info (OTA command responses). */
-export const modelInfoSchema: JSONSchemaType<ModelInfoPayload> = {
-  type: 'object',
-  properties: {
-    role: { type: 'string', enum: ['intruder', 'forecast'] },
-    name: { type: 'string', minLength: 1 },
-    version: { type: 'string', minLength: 1 },
-    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-    activated_at: { type: 'string', format: 'date-time' },
-  },
-  required: ['role', 'name', 'version', 'sha256', 'activated_at'],
   additionalProperties: false,
 };
 

@@ -4,6 +4,7 @@
  * version they are about, and the retained `<base>/models/<role>` info of the active model.
  */
 import { isoTs, newMessageId } from '../messages.js';
+import { modelInfoSchema } from '../model-info-schema.js';
 import type { ModelInfoPayload } from '../topics.js';
 import type { ActiveModel, ModelRole } from '../../models/registry.js';
 import type { ModelInfo } from '../../models/types.js';
@@ -57,19 +58,7 @@ export const modelCommandResponseSchema = {
       required: ['percent', 'received_bytes', 'total_bytes'],
       additionalProperties: false,
     },
-    model: {
-      type: 'object',
-      description: 'With status ok: the model now active, as on `<base>/models/<role>`.',
-      properties: {
-        role: { enum: ['intruder', 'forecast'] },
-        name: { type: 'string', minLength: 1 },
-        version: { type: 'string', minLength: 1 },
-        sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-        activated_at: { type: 'string', format: 'date-time' },
-      },
-      required: ['role', 'name', 'version', 'sha256', 'activated_at'],
-      additionalProperties: false,
-    },
+    model: { ...modelInfoSchema, description: 'With status ok: the model now active, as on `<base>/models/<role>`.' },
     error: { type: 'string', minLength: 1, description: 'With status error: why.' },
     error_code: { type: 'string', minLength: 1 },
     transaction: { type: ['string', 'number'], description: "The command's `transaction`, echoed." },
