@@ -1,5 +1,5 @@
 /**
- * `npm run docs`: rewrites the generated reference blocks of docs/configuration.md and docs/mqtt.md
+ * `npm run docs`: rewrites the generated reference blocks of docs/configuration.md, docs/mqtt.md and README.md
  * from the configuration schema and the MQTT payload schemas. `--check` only reports stale blocks
  * (exit status 1), for CI.
  */

@@ -209,9 +209,16 @@ async function loadModel<T extends { info: { name: string; version: string } }>(
 
 function extraServices(context: AgentContext): Service[] {
   const { config, logger, bus, store, relay } = context;
-  const metrics = new AgentMetrics({ bus, outboxDepth: () => store.outboxDepth(), models: { intruder: context.intruder, forecast: context.forecaster } });
+  // mqttConnected: the relay connected before these services start, so the gauge cannot wait for an event.
+  const metrics = new AgentMetrics({
+    bus,
+    outboxDepth: () => store.outboxDepth(),
+    mqttConnected: () => relay.connected,
+    models: { intruder: context.intruder, forecast: context.forecaster },
+  });
   const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
   return [
+    metrics,
     createOtaService(context),
     new HttpServer({
       config,

@@ -1,0 +1,169 @@
+/**
+ * Checks of the hardware the configuration names: the camera (its program and one real capture through
+ * the agent's own driver), the temperature sensor (the I2C bus, the chip, one reading) and the alarm's
+ * GPIO (sysfs access and the gpiochip base that maps BCM numbers to sysfs numbers).
+ */
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { findExecutable } from '../../drivers/camera/child-process.js';
+import { createCamera, type Frame } from '../../drivers/camera/index.js';
+import { RPICAM_VID_PROGRAMS } from '../../drivers/camera/rpicam.js';
+import { findHeaderController, listGpioChips, type GpioChip } from '../../drivers/gpio/gpio-base.js';
+import { hex } from '../../drivers/i2c/types.js';
+import { isI2CChipName, CHIP_DRIVERS } from '../../drivers/sensors/chips/index.js';
+import { probedAddresses, scanI2CBus } from '../../drivers/sensors/discovery.js';
+import { createTemperatureSensor } from '../../drivers/sensors/index.js';
+import { realSleep } from '../../drivers/sensors/timing.js';
+import type { CameraConfig } from '../config-types.js';
+import { fail, pass, warn, type Check, type CheckResult, type DoctorContext } from './types.js';
+
+const CAMERA_PROGRAMS: Partial<Record<CameraConfig['driver'], readonly string[]>> = {
+  rpicam: RPICAM_VID_PROGRAMS,
+  still: ['rpicam-still', 'libcamera-still'],
+  ffmpeg: ['ffmpeg'],
+};
+
+const INSTALL_HINT: Partial<Record<CameraConfig['driver'], string>> = {
+  rpicam: 'sudo apt install rpicam-apps',
+  still: 'sudo apt install rpicam-apps',
+  ffmpeg: 'sudo apt install ffmpeg',
+};
+
+/** The first frame of a started camera, or null after `timeoutMs`. */
+async function firstFrame(frames: AsyncIterable<Frame>, timeoutMs: number): Promise<Frame | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+  const iterator = frames[Symbol.asyncIterator]();
+  try {
+    return await Promise.race([iterator.next().then((r) => (r.done ? null : r.value)), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const cameraCheck: Check = {
+  id: 'camera',
+  title: 'camera',
+  required: true,
+  async run({ config, env, logger, timeoutMs }) {
+    const camera = config.camera;
+    if (camera.driver === 'none' || !config.intruder.enabled) return pass('no camera configured (intruder detection is off)');
+    const programs = CAMERA_PROGRAMS[camera.driver];
+    let program = '';
+    if (programs) {
+      const found = programs.map((name) => findExecutable(name, env)).find((path) => path !== null);
+      if (!found) return fail(`${programs.join(' or ')} not found on PATH`, INSTALL_HINT[camera.driver] ?? 'install the capture program');
+      program = `${found}: `;
+    }
+    let device;
+    try {
+      device = createCamera(camera, { logger, env });
+    } catch (err) {
+      return fail((err as Error).message, 'fix the camera section of the configuration');
+    }
+    const started = performance.now();
+    try {
+      await device.start();
+      const frame = await firstFrame(device, timeoutMs);
+      if (!frame) {
+        const why = device.stats().last_error ?? 'no frame came';
+        return fail(`${program}no frame within ${timeoutMs / 1000} s (${why})`, 'check the ribbon cable and `rpicam-hello --list-cameras` (or the device/URL), then run doctor again');
+      }
+      const { width, height } = await sharp(frame.jpeg).metadata();
+      const ms = Math.round(performance.now() - started);
+      return pass(`${program}captured a ${width}x${height} JPEG (${Math.round(frame.jpeg.length / 1024)} KB) in ${ms} ms`);
+    } catch (err) {
+      return fail(`${program}capture failed: ${(err as Error).message}`, 'run the capture command by hand to see its error');
+    } finally {
+      await device.stop();
+    }
+  },
+};
+
+async function i2cPresence(context: DoctorContext): Promise<CheckResult | string> {
+  const { sensor } = context.config;
+  const scan = await scanI2CBus(sensor.bus, { openBus: context.openBus, sleep: realSleep, only: sensor.address });
+  if (scan.error) return fail(scan.error, 'enable I2C (sudo raspi-config nonint do_i2c 0), reboot, and add the user to the i2c group');
+  const wanted = sensor.driver;
+  const hit = wanted === 'auto' ? scan.hits[0] : scan.hits.find((h) => isI2CChipName(wanted) && CHIP_DRIVERS[h.chip] === CHIP_DRIVERS[wanted]);
+  if (!hit) {
+    const others = scan.hits.map((h) => `${h.chip} at ${hex(h.address)}`).join(', ');
+    const what = wanted === 'auto' ? 'no known sensor' : `no ${wanted}`;
+    return fail(
+      `${what} answers on /dev/i2c-${sensor.bus} at ${probedAddresses(sensor.address)}${others ? ` (found: ${others})` : ''}`,
+      others ? `set sensor.driver to the chip found (or auto)` : 'check the wiring (3.3 V, GND, SDA = GPIO 2, SCL = GPIO 3) and `i2cdetect -y 1`',
+    );
+  }
+  return `${hit.chip} at ${hex(hit.address)} on /dev/i2c-${sensor.bus}`;
+}
+
+export const sensorCheck: Check = {
+  id: 'sensor',
+  title: 'sensor',
+  required: true,
+  async run(context) {
+    const { sensor } = context.config;
+    if (sensor.driver === 'none') return pass('no temperature sensor configured');
+    let found = '';
+    if (sensor.driver === 'auto' || isI2CChipName(sensor.driver)) {
+      const presence = await i2cPresence(context);
+      if (typeof presence !== 'string') return presence;
+      found = `${presence}: `;
+    }
+    let device;
+    try {
+      device = await createTemperatureSensor(sensor, { logger: context.logger, openBus: context.openBus, w1Root: context.sysfs.w1, thermalRoot: context.sysfs.thermal });
+    } catch (err) {
+      return fail((err as Error).message, 'fix the sensor section of the configuration');
+    }
+    try {
+      const reading = await device.read();
+      if (!reading.valid) return fail(`${found}${device.name} gave no valid reading: ${reading.error}`, 'check the wiring and the sensor; a reading every few seconds must succeed');
+      return pass(`${found}${device.name} reads ${reading.celsius.toFixed(2)} °C`);
+    } finally {
+      await device.close();
+    }
+  },
+};
+
+function describeChip(chip: GpioChip): string {
+  return `${chip.chip} (${chip.label}, base ${chip.base})`;
+}
+
+export const gpioCheck: Check = {
+  id: 'gpio',
+  title: 'alarm GPIO',
+  required: true,
+  async run({ config, sysfs }) {
+    const { gpio, gpio_base: baseOverride } = config.alarm;
+    if (gpio === null) return pass('no alarm GPIO configured (the alarm only logs)');
+    let chips: GpioChip[];
+    try {
+      chips = await listGpioChips(sysfs.gpio);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      return fail(`cannot read ${sysfs.gpio} (${code})`, 'the kernel needs sysfs GPIO (CONFIG_GPIO_SYSFS, on in Raspberry Pi OS kernels)');
+    }
+    const header = findHeaderController(chips);
+    if (baseOverride === null && !header) {
+      return fail(
+        `no Raspberry Pi header controller among ${chips.map(describeChip).join(', ') || 'no gpiochip'}`,
+        'set alarm.gpio_base to the base of the gpiochip that drives the header',
+      );
+    }
+    try {
+      await access(join(sysfs.gpio, 'export'), constants.W_OK);
+    } catch {
+      return fail(`${join(sysfs.gpio, 'export')} is not writable`, "add the agent's user to the gpio group (sudo usermod -aG gpio $USER), then log in again");
+    }
+    const base = baseOverride ?? header!.base;
+    const source = baseOverride !== null ? 'alarm.gpio_base' : `${describeChip(header!)}, ${header!.board}`;
+    const mapped = `BCM GPIO ${gpio} is sysfs GPIO ${base + gpio} (${source})`;
+    if (header && baseOverride !== null && baseOverride !== header.base) {
+      return warn(mapped, `alarm.gpio_base ${baseOverride} differs from the header controller's base ${header.base}: remove it unless you know why`);
+    }
+    return pass(mapped);
+  },
+};

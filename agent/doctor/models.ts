@@ -1,0 +1,85 @@
+/**
+ * The models the agent would run: the file it would pick (configured path, else the registry's active
+ * version, else the shipped forecaster), present, identical to its manifest (sha256), and loadable by
+ * the same loader the daemon uses.
+ */
+import { performance } from 'node:perf_hooks';
+import { loadForecaster } from '../../models/forecast.js';
+import { loadIntruderDetector } from '../../models/intruder.js';
+import { hashFile, ModelRegistry, type ModelManifest, type ModelRole } from '../../models/registry.js';
+import type { ModelInfo } from '../../models/types.js';
+import { shippedModelPath } from '../paths.js';
+import { fail, pass, warn, type Check, type CheckResult, type DoctorContext } from './types.js';
+
+interface Candidate {
+  path: string;
+  /** Where the choice came from, for the message. */
+  source: string;
+  manifest: ModelManifest | null;
+}
+
+async function candidate(role: ModelRole, context: DoctorContext): Promise<Candidate | null> {
+  const { config } = context;
+  const configured = role === 'intruder' ? config.intruder.model : config.forecast.model;
+  if (configured) return { path: configured, source: `${role === 'intruder' ? 'intruder' : 'forecast'}.model`, manifest: null };
+  // list() rather than active(): a pointer to a damaged install must show here, not be skipped silently.
+  const registry = new ModelRegistry({ dataDir: config.data_dir, keepVersions: config.ota.keep_versions });
+  const active = (await registry.list(role)).find((m) => m.active);
+  if (active) return { path: active.path, source: `registry ${active.manifest.version}`, manifest: active.manifest };
+  if (role === 'forecast') return { path: shippedModelPath('temperature-forecast.onnx'), source: 'shipped', manifest: null };
+  return null;
+}
+
+async function load(role: ModelRole, path: string, context: DoctorContext): Promise<ModelInfo> {
+  if (role === 'forecast') {
+    const forecaster = await loadForecaster(path);
+    await forecaster.close();
+    return forecaster.info;
+  }
+  const { threshold, iou, classes } = context.config.intruder;
+  const detector = await loadIntruderDetector(path, { threshold, iou, classes, threads: 1 });
+  await detector.close();
+  return detector.info;
+}
+
+async function checkModel(role: ModelRole, context: DoctorContext): Promise<CheckResult> {
+  const chosen = await candidate(role, context);
+  if (!chosen) {
+    const message = 'no intruder model configured or installed';
+    const hint = 'install one: edge-agent models install intruder file:///path/to/model.onnx --sha256 <sha256>, or set intruder.model';
+    // Without a camera only POST /v1/intruders needs it (it answers 503 meanwhile): not a reason to fail.
+    return context.config.camera.driver === 'none' ? warn(`${message} (POST /v1/intruders answers 503)`, hint) : fail(message, hint);
+  }
+  const { path, source } = chosen;
+  let verified = '';
+  if (chosen.manifest) {
+    const { sha256, size } = await hashFile(path).catch(() => ({ sha256: '', size: -1 }));
+    if (size < 0) return fail(`${path} (${source}) is missing`, `reinstall it, or roll back: edge-agent models rollback ${role}`);
+    if (sha256 !== chosen.manifest.sha256) {
+      return fail(`${path} (${source}) does not match its manifest: sha256 ${sha256.slice(0, 12)}…, expected ${chosen.manifest.sha256.slice(0, 12)}…`, `the file is damaged: reinstall it or roll back (edge-agent models rollback ${role})`);
+    }
+    verified = ', sha256 matches its manifest';
+  }
+  const started = performance.now();
+  try {
+    const info = await load(role, path, context);
+    return pass(`${info.name} ${info.version} (${source}${verified}), loads in ${Math.round(performance.now() - started)} ms`);
+  } catch (err) {
+    return fail(`${path} (${source}) does not load: ${(err as Error).message}`, `replace it with a working model, or roll back: edge-agent models rollback ${role}`);
+  }
+}
+
+function modelCheck(role: ModelRole, title: string, off: string): Check {
+  return {
+    id: `${role}_model`,
+    title,
+    required: true,
+    async run(context) {
+      const enabled = role === 'intruder' ? context.config.intruder.enabled : context.config.forecast.enabled;
+      return enabled ? checkModel(role, context) : pass(off);
+    },
+  };
+}
+
+export const intruderModelCheck = modelCheck('intruder', 'intruder model', 'intruder detection is off');
+export const forecastModelCheck = modelCheck('forecast', 'forecast model', 'forecasting is off');

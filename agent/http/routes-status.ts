@@ -1,0 +1,59 @@
+/**
+ * The status page: `GET /` and its files under `/status/` are public (they are the same on every device
+ * and hold no data); the page reads `GET /api/status` and `GET /api/snapshot` with the API key, which
+ * the user gives once (or in the URL fragment `#key=...`, which browsers never send to the server).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { packageRoot } from '../paths.js';
+import { HttpError } from './errors.js';
+import { setErrorFormat } from './replies.js';
+import { healthSummary, type HealthSources } from './routes-ops.js';
+import { latestSnapshot, RECENT_DETECTIONS, statusPayload } from './status-data.js';
+import type { StatusDataSource } from './types.js';
+
+/** Shipped beside the code (package.json `files`), served from memory after the first request. */
+const PAGE_DIR = join(packageRoot, 'agent', 'status-page');
+
+const ASSETS: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/status/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/status/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+};
+
+export function statusRoutes(sources: HealthSources, status: StatusDataSource) {
+  const cache = new Map<string, Buffer>();
+
+  async function asset(file: string): Promise<Buffer> {
+    let bytes = cache.get(file);
+    if (!bytes) cache.set(file, (bytes = await readFile(join(PAGE_DIR, file))));
+    return bytes;
+  }
+
+  return async function register(app: FastifyInstance): Promise<void> {
+    setErrorFormat(app, 'v1');
+
+    for (const [url, { file, type }] of Object.entries(ASSETS)) {
+      app.get(url, { config: { public: true } }, async (_request, reply) => {
+        return reply.type(type).header('cache-control', 'no-cache').send(await asset(file));
+      });
+    }
+
+    app.get('/api/status', async () => {
+      return statusPayload(status, healthSummary(sources), sources.now());
+    });
+
+    app.get('/api/snapshot', async (_request, reply) => {
+      const latest = latestSnapshot(status.recentDetections(RECENT_DETECTIONS));
+      if (!latest?.snapshot) throw new HttpError(404, 'no snapshot yet: none has been taken since the store was created', {}, 'no_snapshot');
+      let jpeg: Buffer;
+      try {
+        jpeg = await readFile(latest.snapshot);
+      } catch {
+        throw new HttpError(404, `the latest snapshot file is gone (${latest.snapshot}): snapshots are pruned after intruder.snapshot.max_files`, {}, 'no_snapshot');
+      }
+      return reply.type('image/jpeg').header('cache-control', 'no-cache').send(jpeg);
+    });
+  };
+}

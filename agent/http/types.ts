@@ -1,0 +1,38 @@
+/**
+ * What the HTTP server needs from the rest of the agent. Everything comes in through the constructor:
+ * the daemon passes the agent's model slots, health and SqliteStore; tests pass the same kinds of objects.
+ */
+import type { AgentConfig } from '../config-types.js';
+import type { EventBus } from '../event-bus.js';
+import type { HealthReport } from '../agent.js';
+import type { DetectionRecord, ForecastRecord, ValidReading } from '../contracts.js';
+import type { Logger } from '../log.js';
+import type { ModelSlot } from '../model-slot.js';
+import type { Forecaster, IntruderDetector } from '../../models/types.js';
+import type { AgentMetrics } from '../metrics.js';
+
+export type { HealthReport };
+
+/** The status page's data: the part of SqliteStore it reads (synchronous, like better-sqlite3). */
+export interface StatusDataSource {
+  /** Valid readings with `ts >= sinceTs`, oldest first. */
+  validReadingsSince(sinceTs: number): ValidReading[];
+  /** Forecasts made at `ts >= sinceTs`, oldest first. */
+  forecastsSince(sinceTs: number): ForecastRecord[];
+  /** The latest detection records, newest first. */
+  recentDetections(limit: number): DetectionRecord[];
+}
+
+export interface HttpServerDeps {
+  config: Pick<AgentConfig, 'device_id' | 'http'>;
+  detector: ModelSlot<IntruderDetector>;
+  forecaster: ModelSlot<Forecaster>;
+  health: () => HealthReport;
+  status: StatusDataSource;
+  metrics: AgentMetrics;
+  /** HTTP inferences are reported as `inference` events, like the pipelines' own. */
+  bus?: EventBus;
+  logger: Logger;
+  /** Milliseconds since the epoch; injected so tests control rate limits and uptimes. */
+  now?: () => number;
+}

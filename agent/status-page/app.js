@@ -1,0 +1,177 @@
+/* global document, window, fetch, localStorage, history, location */
+// The status page: plain DOM and inline SVG, no library and no CDN, so it works on a network with no
+// internet. Data comes from /api/status and /api/snapshot with the API key, which the user gives once
+// (or as #key=... in the URL: a fragment is never sent to the server, so the key stays out of logs).
+'use strict';
+
+const REFRESH_MS = 10_000;
+const SVG = 'http://www.w3.org/2000/svg';
+const CHART = { width: 640, height: 260, left: 44, right: 12, top: 12, bottom: 26 };
+/** A gap longer than this between two readings breaks the line instead of drawing across it. */
+const GAP_MS = 15 * 60 * 1000;
+const KEY_STORAGE = 'edge-agent-api-key';
+
+const $ = (id) => document.getElementById(id);
+let snapshotUrl = null;
+let snapshotEvent = null;
+let timer = null;
+
+function takeKeyFromFragment() {
+  const match = /(?:^#|&)key=([^&]+)/.exec(location.hash);
+  if (!match) return;
+  localStorage.setItem(KEY_STORAGE, decodeURIComponent(match[1]));
+  history.replaceState(null, '', location.pathname + location.search);
+}
+
+function apiFetch(path) {
+  const key = localStorage.getItem(KEY_STORAGE);
+  return fetch(path, { headers: key ? { 'x-api-key': key } : {}, cache: 'no-store' });
+}
+
+const SVG_TAGS = new Set(['svg', 'path', 'circle', 'line', 'text', 'title']);
+
+/** An element with attributes and text; text always goes in as text, never as HTML. */
+function el(tag, attrs = {}, text) {
+  const node = SVG_TAGS.has(tag) ? document.createElementNS(SVG, tag) : document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const timeOf = (ts) => new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+const dateTimeOf = (ts) => new Date(ts).toLocaleString([], { dateStyle: 'short', timeStyle: 'medium' });
+
+function drawChart(temperature, now) {
+  const { readings, forecasts } = temperature;
+  const figure = $('chart');
+  figure.replaceChildren();
+  const svg = el('svg', { viewBox: `0 0 ${CHART.width} ${CHART.height}`, role: 'img', 'data-readings': readings.length, 'data-forecasts': forecasts.length });
+  figure.append(svg);
+  const values = readings.map((r) => r[1]).concat(forecasts.map((f) => f.celsius));
+  if (values.length === 0) {
+    svg.append(el('text', { x: CHART.width / 2, y: CHART.height / 2, 'text-anchor': 'middle' }, 'no readings in the last 24 h'));
+    return;
+  }
+  const xMin = now - 24 * 3600 * 1000;
+  const xMax = Math.max(now, ...forecasts.map((f) => f.target_ts));
+  let yMin = Math.min(...values) - 0.5;
+  let yMax = Math.max(...values) + 0.5;
+  if (yMax - yMin < 2) [yMin, yMax] = [yMin - 1, yMax + 1];
+  const plotW = CHART.width - CHART.left - CHART.right;
+  const plotH = CHART.height - CHART.top - CHART.bottom;
+  const x = (ts) => CHART.left + ((ts - xMin) / (xMax - xMin)) * plotW;
+  const y = (c) => CHART.top + (1 - (c - yMin) / (yMax - yMin)) * plotH;
+
+  for (let i = 0; i <= 4; i += 1) {
+    const c = yMin + ((yMax - yMin) * i) / 4;
+    svg.append(el('line', { class: 'axis', x1: CHART.left, x2: CHART.width - CHART.right, y1: y(c), y2: y(c) }));
+    svg.append(el('text', { x: CHART.left - 6, y: y(c) + 4, 'text-anchor': 'end' }, `${c.toFixed(1)}°`));
+  }
+  for (let ts = xMin; ts <= xMax; ts += 6 * 3600 * 1000) {
+    svg.append(el('text', { x: x(ts), y: CHART.height - 8, 'text-anchor': 'middle' }, timeOf(ts)));
+  }
+
+  let d = '';
+  let previous = null;
+  for (const [ts, celsius] of readings) {
+    if (ts < xMin) continue;
+    d += `${previous === null || ts - previous > GAP_MS ? 'M' : 'L'}${x(ts).toFixed(1)},${y(celsius).toFixed(1)} `;
+    previous = ts;
+  }
+  if (d) svg.append(el('path', { class: 'reading', d }));
+  for (const f of forecasts) {
+    const dot = el('circle', { class: 'forecast', cx: x(f.target_ts), cy: y(f.celsius), r: 3 });
+    dot.append(el('title', {}, `${f.celsius} °C forecast for ${timeOf(f.target_ts)} (made ${timeOf(f.made_at)})`));
+    svg.append(dot);
+  }
+}
+
+function describeObjects(objects) {
+  if (objects.length === 0) return '-';
+  return objects.map((o) => `${o.class} ${Math.round(o.confidence * 100)}%`).join(', ');
+}
+
+function row(...cells) {
+  const tr = el('tr');
+  tr.append(...cells);
+  return tr;
+}
+
+function drawEvents(intrusions) {
+  const rows = intrusions.map((e) => row(el('td', {}, dateTimeOf(e.ts)), el('td', {}, e.event), el('td', {}, describeObjects(e.objects))));
+  $('events').replaceChildren(...(rows.length > 0 ? rows : [row(el('td', { colspan: 3, class: 'muted' }, 'none'))]));
+}
+
+function drawHealth(health) {
+  $('device').textContent = health.device;
+  const overall = $('overall');
+  overall.textContent = health.status;
+  overall.className = `pill ${health.status}`;
+  const models = Object.entries(health.models).map(([role, m]) => el('li', {}, `${role} model: ${m ? `${m.name} ${m.version}` : 'not loaded'}`));
+  $('models').replaceChildren(...models);
+  const rows = Object.entries(health.components).map(([name, c]) => {
+    const state = el('td');
+    state.append(el('span', { class: `state-${c.state}` }, c.state));
+    return row(el('td', {}, name), state, el('td', {}, c.detail ?? ''));
+  });
+  $('components').replaceChildren(...rows);
+}
+
+async function drawSnapshot(snapshot) {
+  const img = $('snapshot');
+  if (!snapshot) return;
+  $('snapshot-caption').textContent = `intrusion ${snapshot.event_id}, ${dateTimeOf(snapshot.ts)}`;
+  if (snapshot.event_id === snapshotEvent) return;
+  const response = await apiFetch('/api/snapshot');
+  if (!response.ok) return;
+  if (snapshotUrl) URL.revokeObjectURL(snapshotUrl);
+  snapshotUrl = URL.createObjectURL(await response.blob());
+  snapshotEvent = snapshot.event_id;
+  img.src = snapshotUrl;
+  img.hidden = false;
+}
+
+function askForKey(message) {
+  $('content').hidden = true;
+  $('key-form').hidden = false;
+  $('key-error').textContent = message;
+  $('overall').textContent = 'locked';
+}
+
+async function refresh() {
+  let response;
+  try {
+    response = await apiFetch('/api/status');
+  } catch (err) {
+    $('updated').textContent = `agent unreachable (${err.message})`;
+    return;
+  }
+  if (response.status === 403) return askForKey(localStorage.getItem(KEY_STORAGE) ? 'that key was refused' : '');
+  if (!response.ok) {
+    $('updated').textContent = `status request failed: HTTP ${response.status}`;
+    return;
+  }
+  const status = await response.json();
+  const now = Date.parse(status.health.time);
+  $('key-form').hidden = true;
+  $('content').hidden = false;
+  drawHealth(status.health);
+  drawChart(status.temperature, now);
+  drawEvents(status.intrusions);
+  await drawSnapshot(status.snapshot);
+  $('updated').textContent = `updated ${timeOf(now)}`;
+}
+
+function schedule() {
+  if (timer) window.clearTimeout(timer);
+  timer = window.setTimeout(() => refresh().finally(schedule), REFRESH_MS);
+}
+
+$('key-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  localStorage.setItem(KEY_STORAGE, $('key-input').value);
+  refresh().finally(schedule);
+});
+
+takeKeyFromFragment();
+refresh().finally(schedule);

@@ -1,0 +1,139 @@
+/**
+ * The status page in a real browser (Debian's chromium through playwright-core) against a real server
+ * over a real SQLite store: it renders offline, the chart has the readings and forecasts, the snapshot
+ * loads with the key, and a screenshot is taken.
+ */
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../agent/config.js';
+import { EventBus } from '../../agent/event-bus.js';
+import { HttpServer } from '../../agent/http/server.js';
+import { silentLogger } from '../../agent/log.js';
+import { AgentMetrics } from '../../agent/metrics.js';
+import { SqliteStore } from '../../agent/store.js';
+import { fixture } from '../helpers/fixtures.js';
+import { httpConfig, KEY, loadModels, type Models } from './harness.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HOUR = 3_600_000;
+const MODEL = { name: 'ridge-60', version: '1' };
+
+let dir: string;
+let store: SqliteStore;
+let models: Models;
+let server: HttpServer;
+let browser: BrowserContext;
+let base: string;
+
+/** A day of readings every 5 minutes (a sine around 21 °C), hourly forecasts, and one intrusion with a snapshot. */
+function fillStore(now: number): void {
+  for (let ts = now - 24 * HOUR + 60_000; ts <= now; ts += 5 * 60_000) {
+    const celsius = 21 + 2 * Math.sin((ts / (24 * HOUR)) * 2 * Math.PI);
+    store.saveReading({ valid: true, celsius: Math.round(celsius * 100) / 100, ts, sensor: 'bme280@0x76' }, []);
+  }
+  for (let i = 23; i >= 0; i--) {
+    const ts = now - i * HOUR;
+    store.saveForecast({ id: `f${i}`, ts, predicted_celsius: 21.5, horizon_s: 3600, from_ts: ts - HOUR, to_ts: ts, n: 60, model: MODEL }, []);
+  }
+  const snapshot = join(dir, 'snapshot.jpg');
+  copyFileSync(fixture('images/bus.jpg'), snapshot);
+  const person = { class: 'person', confidence: 0.9, bbox: { xmin: 33, ymin: 270, xmax: 166, ymax: 620 } };
+  store.saveDetection({ id: 'd1', event_id: 'evt-1', event: 'start', ts: now - 2 * HOUR, objects: [person], model: { name: 'yolov8n', version: '8' }, snapshot }, []);
+  store.saveDetection({ id: 'd2', event_id: 'evt-1', event: 'end', ts: now - 2 * HOUR + 60_000, objects: [], model: { name: 'yolov8n', version: '8' }, snapshot: null }, []);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'status-page-'));
+  const logger = silentLogger();
+  store = SqliteStore.open(join(dir, 'edge-agent.db'), { logger, config: defaultConfig().store });
+  fillStore(Date.now());
+  models = await loadModels();
+  const bus = new EventBus(logger);
+  server = new HttpServer({
+    config: { device_id: 'pi-garage', http: httpConfig({ enabled: true, host: '127.0.0.1', port: 0 }) },
+    detector: models.detector,
+    forecaster: models.forecaster,
+    health: () => ({ components: { camera: { state: 'ok' }, sensor: { state: 'degraded', detail: 'one read retried' } } }),
+    status: store,
+    metrics: new AgentMetrics({ bus }),
+    bus,
+    logger,
+  });
+  await server.start();
+  base = server.url()!;
+  browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await models?.close();
+  store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('status page', () => {
+  it('renders the chart with data, the snapshot, the events and health, using only the agent', async () => {
+    const page = await browser.newPage();
+    const foreign: string[] = [];
+    const errors: string[] = [];
+    page.on('request', (request) => {
+      // The snapshot is fetched with the key and shown from a blob: URL of the page's own origin.
+      if (!request.url().startsWith(base) && !request.url().startsWith(`blob:${base}`)) foreign.push(request.url());
+    });
+    page.on('pageerror', (err) => errors.push(err.message));
+    await page.goto(`${base}/#key=${KEY}`);
+
+    const chart = page.locator('#chart svg');
+    await chart.waitFor();
+    expect(Number(await chart.getAttribute('data-readings'))).toBe(288);
+    expect(Number(await chart.getAttribute('data-forecasts'))).toBe(24);
+    const line = await page.locator('#chart path.reading').getAttribute('d');
+    expect(line?.match(/L/g)?.length).toBeGreaterThan(200);
+    expect(await page.locator('#chart circle.forecast').count()).toBe(24);
+
+    const snapshot = page.locator('#snapshot');
+    await snapshot.waitFor({ state: 'visible' });
+    await page.waitForFunction("document.getElementById('snapshot').naturalWidth > 0");
+    const size = await snapshot.evaluate((img) => {
+      const { naturalWidth, naturalHeight } = img as unknown as { naturalWidth: number; naturalHeight: number };
+      return [naturalWidth, naturalHeight];
+    });
+    expect(size).toEqual([554, 740]);
+
+    expect(await page.locator('#events tr').count()).toBe(2);
+    expect(await page.locator('#events').innerText()).toContain('person 90%');
+    expect(await page.locator('#overall').innerText()).toBe('degraded');
+    expect(await page.locator('#device').innerText()).toBe('pi-garage');
+    expect(await page.locator('#models').innerText()).toContain(`intruder model: ${models.detector.current()!.info.name}`);
+    // The key moved from the URL into the page's storage.
+    expect(new URL(page.url()).hash).toBe('');
+
+    const screenshot = join(dir, 'status-page.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    expect(statSync(screenshot).size).toBeGreaterThan(20_000);
+    expect(foreign, foreign.join(' ')).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('asks for the key when it has none or a wrong one', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${base}/#key=wrong-key-000000`);
+    await page.locator('#key-form').waitFor({ state: 'visible' });
+    expect(await page.locator('#key-error').innerText()).toBe('that key was refused');
+    expect(await page.locator('#content').isHidden()).toBe(true);
+    await page.locator('#key-input').fill(KEY);
+    await page.locator('#key-form button').click();
+    await page.locator('#chart svg').waitFor();
+    expect(await page.locator('#key-form').isHidden()).toBe(true);
+    await page.close();
+  });
+});
