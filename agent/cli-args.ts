@@ -7,7 +7,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * `util.parseArgs` in strict mode, with its errors turned into one-line usage errors (exit status 2), so
  * every subcommand parses the same way. cli.ts already names the command in front of the message.
  */
-export function parseCommandArgs<O extends Options>(_command: string, argv: string[], options: O) {
+export function parseCommandArgs<O extends Options>(argv: string[], options: O) {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {

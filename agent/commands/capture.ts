@@ -75,7 +75,7 @@ interface CaptureRequest {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('capture', argv, OPTIONS);
+  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return ExitCode.OK;

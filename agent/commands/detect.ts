@@ -109,7 +109,7 @@ async function detectFile(detector: LoadedIntruderDetector, path: string, repeat
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('detect', argv, OPTIONS);
+  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return ExitCode.OK;

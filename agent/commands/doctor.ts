@@ -22,7 +22,7 @@ options:
   --verbose         log what the drivers do (on stderr)`;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs('doctor', argv, {
+  const { values } = parseCommandArgs(argv, {
     config: { type: 'string' },
     timeout: { type: 'string' },
     json: { type: 'boolean' },

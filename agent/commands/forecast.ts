@@ -94,7 +94,7 @@ async function forecastStdin(forecaster: Forecaster): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('forecast', argv, OPTIONS);
+  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(USAGE + '\n');
     return ExitCode.OK;

@@ -76,7 +76,7 @@ const EXIT_BY_CODE: Record<OtaErrorCode, number> = {
 };
 
 export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs('models', argv, OPTIONS);
+  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
   const [command, ...args] = positionals;
   if (values.help || command === undefined) {
     process.stdout.write(USAGE + '\n');

@@ -89,7 +89,7 @@ export interface SensorCommandDeps {
 type Resolved = Required<SensorCommandDeps>;
 
 export async function main(argv: string[], deps: SensorCommandDeps = {}): Promise<number> {
-  const { values, positionals } = parseCommandArgs('sensor', argv, OPTIONS);
+  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
   const [action, extra] = positionals;
   if (values.help || action === 'help') {
     (deps.print ?? printLine)(USAGE);

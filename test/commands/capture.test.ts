@@ -140,7 +140,7 @@ describe('edge-agent capture', () => {
     }
     const result = await edgeAgent(['capture', '--camera', 'dir', '--frames', '1', '--out', out, '--colour']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe("edge-agent capture: capture: Unknown option '--colour'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--colour\"\n");
+    expect(result.stderr).toBe("edge-agent capture: Unknown option '--colour'. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- \"--colour\"\n");
     expect(await written()).toEqual([]);
   });
 
