@@ -15,6 +15,7 @@ export interface Statements {
   insertOutbox: Statement;
   dropOldestOutbox: Statement;
   deleteOutbox: Statement;
+  deleteOutboxRange: Statement;
   pendingOutbox: Statement;
   outboxSize: Statement;
   validReadingsSince: Statement;
@@ -36,6 +37,7 @@ export function prepare(db: Db): Statements {
     insertOutbox: db.prepare('INSERT INTO outbox (id, topic, payload, retain, created_at) VALUES (?, ?, ?, ?, ?)'),
     dropOldestOutbox: db.prepare('DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)'),
     deleteOutbox: db.prepare('DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))'),
+    deleteOutboxRange: db.prepare('DELETE FROM outbox WHERE id BETWEEN ? AND ?'),
     pendingOutbox: db.prepare('SELECT id, topic, payload, retain, created_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
     outboxSize: db.prepare('SELECT count(*) AS n, max(id) AS max FROM outbox'),
     validReadingsSince: db.prepare('SELECT ts, celsius FROM readings WHERE valid = 1 AND ts >= ? ORDER BY ts, id'),

@@ -21,6 +21,7 @@ import type { AgentStore, ComponentHealth, DetectionRecord, ForecastRecord, Outb
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './log.js';
 import { prepare, toDetection, toForecast, toReading, type Row, type Statements } from './store-queries.js';
+import { RecentOutbox } from './store-recent.js';
 import { migrate } from './store-schema.js';
 import { WriteGuard } from './store-errors.js';
 
@@ -42,7 +43,7 @@ export interface StoreDeps {
   clock?: () => number;
   /** Payloads larger than this are refused at enqueue time (AWS IoT Core: 128 KB); null = no limit. */
   maxPayloadBytes?: number | null;
-  /** Caps the file at this many pages (4 KB each): bounds the database on a shared SD card, and lets tests fill it. */
+  /** Caps the file at this many pages (1 KB each in files this agent created): bounds the database on a shared SD card, and lets tests fill it. */
   maxPageCount?: number;
   /** `NORMAL` (default, with group commit through sync()) or `FULL` (fsync per commit); benchmarks compare them. */
   synchronous?: 'FULL' | 'NORMAL';
@@ -66,7 +67,24 @@ export interface PruneResult {
 
 /** The WAL is truncated back to this size after a checkpoint, so it cannot grow without bound. */
 const JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024;
+/**
+ * Every commit appends each page it changed to the WAL, and every checkpoint fsyncs those bytes: a
+ * reading with its outbox row changes about three pages. 1 KB pages (SQLite's default is 4 KB) write a
+ * quarter of the bytes per commit for rows of a few hundred bytes (less to fsync, less SD card wear).
+ * Applies to new database files only: an existing file keeps its page size.
+ */
+const PAGE_SIZE = 1024;
+/**
+ * SQLite checkpoints (two fsyncs, on the event loop) whenever the WAL reaches this many pages; its
+ * default, 1,000 pages, meant one every ~300 commits during a burst, and those fsyncs cost more than
+ * the commits themselves. The group commit (sync(), every second) checkpoints first at any realistic
+ * rate; this only bounds the WAL during a burst (16 MB with 1 KB pages).
+ */
+const WAL_AUTOCHECKPOINT_PAGES = 16_384;
 const DAY_MS = 86_400_000;
+/** Just-committed outbox rows kept in memory for the relay (RecentOutbox): about a second of a busy burst. */
+const RECENT_ROWS = 4_096;
+const RECENT_BYTES = 4 * 1024 * 1024;
 
 type Tx = (fn: () => void) => void;
 
@@ -79,6 +97,7 @@ export class SqliteStore implements AgentStore {
   private nextOutboxId: number;
   /** One prepared transaction wrapper, reused (better-sqlite3 builds a new one per db.transaction() call). */
   private readonly tx: Tx;
+  private readonly recent: RecentOutbox;
   private dropped = 0;
   private refused = 0;
   private readonly enqueueListeners = new Set<() => void>();
@@ -96,6 +115,7 @@ export class SqliteStore implements AgentStore {
     this.depth = size.n;
     this.nextOutboxId = (size.max ?? 0) + 1;
     this.tx = db.transaction((fn: () => void) => fn()) as unknown as Tx;
+    this.recent = new RecentOutbox(Math.min(RECENT_ROWS, deps.config.max_outbox_rows), RECENT_BYTES, this.nextOutboxId);
   }
 
   /**
@@ -107,7 +127,9 @@ export class SqliteStore implements AgentStore {
     let db: Db | undefined;
     try {
       db = new Database(path);
+      db.pragma(`page_size = ${PAGE_SIZE}`); // before WAL mode, or it cannot apply to a new file
       db.pragma('journal_mode = WAL');
+      db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       db.pragma(`synchronous = ${deps.synchronous ?? 'NORMAL'}`);
       db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
       // A second process (`edge-agent doctor`, sqlite3) may read while the agent writes.
@@ -193,8 +215,13 @@ export class SqliteStore implements AgentStore {
     return (this.stmt.recentDetections.all(limit) as Row[]).map(toDetection);
   }
 
-  /** Outbox rows with `id > afterId`, oldest first: what the relay publishes next. */
+  /**
+   * Outbox rows with `id > afterId`, oldest first: what the relay publishes next. Served from memory when
+   * they were committed recently (RecentOutbox), else read from SQLite. Treat the rows as read-only.
+   */
   pendingOutbox(limit: number, afterId = 0): OutboxRow[] {
+    const held = this.recent.after(afterId, limit, this.nextOutboxId);
+    if (held) return held;
     return (this.stmt.pendingOutbox.all(afterId, limit) as Row[]).map((r) => ({
       id: r.id as number,
       topic: r.topic as string,
@@ -207,11 +234,14 @@ export class SqliteStore implements AgentStore {
   /** Deletes acknowledged rows (ids already dropped by the cap are ignored). False if the write failed. */
   deleteOutbox(ids: readonly number[]): boolean {
     if (ids.length === 0) return true;
-    return this.guard.run('delete acknowledged messages', () => {
-      const { changes } = this.stmt.deleteOutbox.run(JSON.stringify(ids));
+    const range = contiguousRange(ids);
+    const ok = this.guard.run('delete acknowledged messages', () => {
+      const { changes } = range ? this.stmt.deleteOutboxRange.run(range[0], range[1]) : this.stmt.deleteOutbox.run(JSON.stringify(ids));
       this.depth -= changes;
       this.dirty = true;
     });
+    if (ok) this.recent.delete(ids);
+    return ok;
   }
 
   outboxDepth(): number {
@@ -294,16 +324,22 @@ export class SqliteStore implements AgentStore {
     const now = this.now();
     let dropped = 0;
     const firstId = this.nextOutboxId;
+    // What the relay will publish, as SQLite would return it (a Buffer copied: the caller may reuse its own).
+    const rows = accepted.map((m, i): OutboxRow => {
+      const payload = typeof m.payload === 'string' ? m.payload : Buffer.from(m.payload);
+      return { id: firstId + i, topic: m.topic, payload, retain: m.retain === true, created_at: now };
+    });
     const ok = this.guard.run(`save ${what}`, () => {
       this.tx(() => {
         insertRecord();
-        accepted.forEach((m, i) => this.stmt.insertOutbox.run(firstId + i, m.topic, m.payload, m.retain ? 1 : 0, now));
+        for (const r of rows) this.stmt.insertOutbox.run(r.id, r.topic, r.payload, r.retain ? 1 : 0, now);
         const excess = this.depth + accepted.length - this.deps.config.max_outbox_rows;
         dropped = excess > 0 ? this.stmt.dropOldestOutbox.run(excess).changes : 0;
       });
     });
     if (!ok) return false;
     this.nextOutboxId = firstId + accepted.length;
+    this.recent.append(rows);
     this.dirty = true;
     this.depth += accepted.length - dropped;
     if (dropped > 0) this.noteDropped(dropped);
@@ -346,4 +382,10 @@ export class SqliteStore implements AgentStore {
   private now(): number {
     return (this.deps.clock ?? Date.now)();
   }
+}
+
+/** `[first, last]` when `ids` are consecutive ascending integers (PUBACKs of an in-order burst), else null. */
+function contiguousRange(ids: readonly number[]): [number, number] | null {
+  for (let i = 1; i < ids.length; i++) if (ids[i] !== ids[i - 1]! + 1) return null;
+  return [ids[0]!, ids[ids.length - 1]!];
 }
