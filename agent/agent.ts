@@ -1,8 +1,10 @@
 /**
  * The composition root: builds the services from injected dependencies and owns their lifecycle.
  *
- * start(): hardware, then the store, then MQTT (embedded broker, relay), then the pipelines and the
- * services built over them (HTTP, OTA...). Models load while the store and MQTT come up.
+ * start(): hardware, then the store, then MQTT (embedded broker, relay), then the pipelines: what the
+ * agent must do before it tells systemd it is ready. Models load while the store and MQTT come up.
+ * startExtraServices(), called once the agent is ready: the services built over it (HTTP, OTA...), whose
+ * code (fastify, prom-client) need not be loaded before the pipelines run.
  * stop(), in reverse: the extra services, the camera (the frame in flight finishes, an open intrusion
  * ends), the sensor loop, the alarm (off), the relay (flushes the outbox, publishes `offline`), the
  * broker, the database, then the hardware and the models.
@@ -70,8 +72,11 @@ export interface AgentDeps {
   /** null: no model (the loader says why in the log). */
   loadIntruder: () => Promise<IntruderDetector | null>;
   loadForecaster: () => Promise<Forecaster | null>;
-  /** Started after the pipelines, stopped before them. */
-  extraServices?: (context: AgentContext) => Service[];
+  /**
+   * Started by startExtraServices() after the pipelines, stopped before them. Asynchronous so that their
+   * code can be imported only then.
+   */
+  extraServices?: (context: AgentContext) => Promise<Service[]>;
 }
 
 /** Snapshot size cap when the broker has no payload limit (a 1280x720 JPEG is ~200 KB). */
@@ -88,6 +93,8 @@ export class Agent {
   private services: Service[] = [];
   private unsubscribers: (() => void)[] = [];
   private modelsLoading: Promise<unknown> = Promise.resolve();
+  /** Set once start() has built the pipelines; what the extra services receive. */
+  private context: AgentContext | null = null;
 
   constructor(private readonly deps: AgentDeps) {}
 
@@ -119,10 +126,25 @@ export class Agent {
     const telemetry = hardware.sensor ? this.telemetry(hardware.sensor, store, messages) : null;
     if (telemetry) await this.startService(telemetry);
     this.subscribeCommands(relay, messages, alarm, telemetry);
+    this.context = { config, logger, bus, store, relay, messages, intruder: this.intruder, forecaster: this.forecaster, health: () => this.health() };
+  }
 
-    const context: AgentContext = { config, logger, bus, store, relay, messages, intruder: this.intruder, forecaster: this.forecaster, health: () => this.health() };
-    for (const service of this.deps.extraServices?.(context) ?? []) {
-      // An optional service that cannot start (HTTP port taken) must not keep the agent down.
+  /**
+   * Starts the optional services (HTTP API, OTA, Home Assistant) over a started agent. None of them can
+   * fail the agent: a service that cannot be built or started (HTTP port taken) is logged and left out.
+   */
+  async startExtraServices(): Promise<void> {
+    const { logger } = this.deps;
+    const context = this.context;
+    if (!context || !this.deps.extraServices) return;
+    let services: Service[];
+    try {
+      services = await this.deps.extraServices(context);
+    } catch (err) {
+      logger.error({ err }, `the optional services (HTTP, OTA, Home Assistant) were not started: ${(err as Error).message}`);
+      return;
+    }
+    for (const service of services) {
       await this.startService(service).catch((err: unknown) => logger.error({ err, service: service.name }, `${service.name} did not start`));
     }
   }
@@ -130,6 +152,7 @@ export class Agent {
   /** Stops everything in reverse order; each step's failure is logged and the next still runs. */
   async stop(): Promise<void> {
     const { logger } = this.deps;
+    this.context = null;
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     for (const service of this.services.splice(0).reverse()) {
       await service.stop().catch((err: unknown) => logger.error({ err, service: service.name }, `${service.name} did not stop cleanly`));

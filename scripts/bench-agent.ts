@@ -5,10 +5,12 @@
  *   - time from spawning the process to its "ready" log line (target <= 2 s), over a few starts;
  *   - resident memory (VmRSS, peak and last) while both pipelines run (target <= 200 MB);
  *   - time from SIGTERM to exit (target <= 10 s).
+ * The agent runs with the Environment= settings of systemd/edge-agent.service (malloc arenas, V8 flags),
+ * so the figures are those of the installed service; --bare runs it without them, for comparison.
  *
  * Options: --seconds N (how long to sample memory, default 20), --starts N (default 3),
  * --model PATH (default: the fixture model), --fixtures DIR (default ../shared/fixtures), --cli PATH
- * (default: dist/agent/cli.js).
+ * (default: dist/agent/cli.js), --bare.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -26,10 +28,27 @@ const { values } = parseArgs({
     model: { type: 'string' },
     fixtures: { type: 'string' },
     cli: { type: 'string' },
+    bare: { type: 'boolean', default: false },
   },
 });
 const fixtures = values.fixtures ?? process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot, '..', 'shared', 'fixtures');
 const cli = values.cli ?? join(packageRoot, 'dist', 'agent', 'cli.js');
+
+/** The unit's `Environment=NAME=VALUE` lines (one assignment per line, optionally double-quoted). */
+function unitEnvironment(): Record<string, string> {
+  const unit = readFileSync(join(packageRoot, 'systemd', 'edge-agent.service'), 'utf8');
+  const env: Record<string, string> = {};
+  for (const line of unit.split('\n')) {
+    const match = /^Environment=(?:"([^"]*)"|(.*))$/.exec(line.trim());
+    if (!match) continue;
+    const assignment = match[1] ?? match[2]!;
+    const eq = assignment.indexOf('=');
+    if (eq < 1) throw new Error(`systemd/edge-agent.service: cannot read '${line.trim()}' (expected Environment=NAME=VALUE)`);
+    env[assignment.slice(0, eq)] = assignment.slice(eq + 1);
+  }
+  return env;
+}
+const agentEnv = values.bare ? {} : unitEnvironment();
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -61,7 +80,7 @@ interface Run {
 /** Spawns the agent and resolves when it logs that it is ready. */
 function startAgent(configPath: string): Promise<Run> {
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [cli, 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...agentEnv } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -126,6 +145,8 @@ async function main(): Promise<void> {
     }
     const stopMs = await run.stop();
 
+    const settings = Object.entries(agentEnv).map(([name, value]) => `${name}=${value}`);
+    console.log(`agent environment: ${settings.length > 0 ? settings.join(' ') : 'none (--bare)'}`);
     const sorted = [...readyTimes].sort((a, b) => a - b);
     console.log(`start to ready: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${sorted.length} starts (target <= 2000 ms)`);
     const peak = (key: 'rss' | 'anon') => Math.max(...samples.map((s) => s[key])).toFixed(1);

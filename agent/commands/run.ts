@@ -18,12 +18,9 @@ import type { AgentConfig, LogLevel } from '../config-types.js';
 import type { Service } from '../contracts.js';
 import { EventBus } from '../event-bus.js';
 import { CliError, ExitCode } from '../exit-codes.js';
-import { HomeAssistantDiscovery } from '../homeassistant.js';
-import { HttpServer } from '../http/server.js';
 import { createLogger, type Logger } from '../log.js';
 import { createOtaService, modelLoaders } from '../ota/setup.js';
 import type { ModelIdentity } from '../ota/validate.js';
-import { AgentMetrics } from '../metrics.js';
 import { maxPayloadBytes } from '../mqtt-options.js';
 import { packageRoot, shippedModelPath } from '../paths.js';
 import { SdNotify } from '../sd-notify.js';
@@ -47,7 +44,7 @@ options:
 const STOP_DEADLINE_MS = 10_000;
 
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs('run', argv, {
+  const { values } = parseCommandArgs(argv, {
     config: { type: 'string' },
     'camera-dir': { type: 'string' },
     'data-dir': { type: 'string' },
@@ -95,6 +92,9 @@ async function runDaemon(config: AgentConfig, logger: Logger): Promise<number> {
   const readyMs = Math.round(performance.now());
   logger.info({ ready_ms: readyMs, device_id: config.device_id }, `edge-agent ready ${readyMs} ms after the process started`);
   await notify.ready('running');
+  // After READY: loading fastify and prom-client is a few hundred ms of main-thread work the pipelines
+  // need not wait for. A signal meanwhile is handled once they have started (stop() then stops them).
+  await agent.startExtraServices();
 
   const signal = await shutdown;
   const stopping = performance.now();
@@ -143,7 +143,7 @@ function realDeps(config: AgentConfig, logger: Logger, bus: EventBus): AgentDeps
       SqliteStore.open(join(config.data_dir, 'edge-agent.db'), { logger, bus, config: config.store, maxPayloadBytes: maxPayloadBytes(config.mqtt) }),
     loadIntruder: () => loadIntruder(config, registry, logger),
     loadForecaster: () => loadForecast(config, registry, logger),
-    extraServices: (context) => extraServices(context),
+    extraServices,
   };
 }
 
@@ -207,8 +207,14 @@ async function loadModel<T extends { info: { name: string; version: string } }>(
   }
 }
 
-function extraServices(context: AgentContext): Service[] {
+/** The optional services; their modules are imported here, once the agent is ready, not at start-up. */
+async function extraServices(context: AgentContext): Promise<Service[]> {
   const { config, logger, bus, store, relay } = context;
+  const [{ HttpServer }, { AgentMetrics }, { HomeAssistantDiscovery }] = await Promise.all([
+    import('../http/server.js'),
+    import('../metrics.js'),
+    import('../homeassistant.js'),
+  ]);
   // mqttConnected: the relay connected before these services start, so the gauge cannot wait for an event.
   const metrics = new AgentMetrics({
     bus,
