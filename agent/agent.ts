@@ -20,7 +20,6 @@ import type { Forecaster, IntruderDetector } from '../models/types.js';
 import { AlarmPolicy, parseAlarmCommand } from './alarm.js';
 import type { AgentConfig } from './config-types.js';
 import type { ComponentHealth, Service } from './contracts.js';
-import { EmbeddedBroker } from './embedded-broker.js';
 import type { EventBus } from './event-bus.js';
 import { IntrusionTracker } from './intrusion-tracker.js';
 import type { Logger } from './log.js';
@@ -114,7 +113,11 @@ export class Agent {
     this.store = store;
     const messages = new MessageBuilder(mqttBaseTopic(config.mqtt, config.device_id), config.device_id);
     await this.startService(new StoreMaintenance({ store, logger }));
-    if (config.mqtt.embedded_broker.enabled) await this.startService(new EmbeddedBroker({ config: config.mqtt.embedded_broker, logger }));
+    if (config.mqtt.embedded_broker.enabled) {
+      // Imported only when enabled: production configs use a real broker and need not carry aedes in memory.
+      const { EmbeddedBroker } = await import('./embedded-broker.js');
+      await this.startService(new EmbeddedBroker({ config: config.mqtt.embedded_broker, logger }));
+    }
     const relay = new MqttRelay({ store, config: config.mqtt, deviceId: config.device_id, logger, bus });
     await this.startService(relay);
 
