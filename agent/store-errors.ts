@@ -54,7 +54,8 @@ export class WriteGuard {
     return true;
   }
 
-  private fail(what: string, err: unknown): void {
+  /** Records a failure of a write that ran elsewhere (the checkpoint worker). */
+  fail(what: string, err: unknown): void {
     this.failures += 1;
     const reason = describeSqliteError(err);
     this.lastFailure = reason;

@@ -77,3 +77,9 @@ export function toDetection(r: Row): DetectionRecord {
     snapshot: (r.snapshot as string | null) ?? null,
   };
 }
+
+/** `[first, last]` when `ids` are consecutive ascending integers (PUBACKs of an in-order burst), else null: one range DELETE. */
+export function contiguousRange(ids: readonly number[]): [number, number] | null {
+  for (let i = 1; i < ids.length; i++) if (ids[i] !== ids[i - 1]! + 1) return null;
+  return [ids[0]!, ids[ids.length - 1]!];
+}

@@ -7,9 +7,10 @@
  * Durability (docs/configuration.md, "Durability", has the measured numbers): WAL with
  * `synchronous = NORMAL` plus group commit. A commit reaches the OS at once, so kill -9 or a crash
  * loses nothing; `sync()` (a PASSIVE checkpoint: fsync of the WAL, then of the database) runs at most
- * once a second when something was written (StoreMaintenance drives it), and right after every
- * intrusion record. A power cut thus loses at most the last second of readings and forecasts, never
- * an alert, and never corrupts the file. `FULL` would fsync every commit: ~3 ms each here, blocking
+ * once a second when something was written (StoreMaintenance drives it), on a worker thread
+ * (Checkpointer) so its fsyncs do not stall the event loop, and inline right after every intrusion
+ * record. A power cut thus loses at most the last second of readings and forecasts, never an alert,
+ * and never corrupts the file. `FULL` would fsync every commit: ~3 ms each here, blocking
  * the event loop (better-sqlite3 is synchronous) and capping the store at ~300 commits/s.
  */
 import { mkdirSync } from 'node:fs';
@@ -20,7 +21,8 @@ import type { StoreConfig } from './config-types.js';
 import type { AgentStore, ComponentHealth, DetectionRecord, ForecastRecord, OutboxMessage, ValidReading } from './contracts.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './log.js';
-import { prepare, toDetection, toForecast, toReading, type Row, type Statements } from './store-queries.js';
+import { Checkpointer, checkpointNow } from './store-checkpointer.js';
+import { contiguousRange, prepare, toDetection, toForecast, toReading, type Row, type Statements } from './store-queries.js';
 import { RecentOutbox } from './store-recent.js';
 import { migrate } from './store-schema.js';
 import { WriteGuard } from './store-errors.js';
@@ -47,6 +49,8 @@ export interface StoreDeps {
   maxPageCount?: number;
   /** `NORMAL` (default, with group commit through sync()) or `FULL` (fsync per commit); benchmarks compare them. */
   synchronous?: 'FULL' | 'NORMAL';
+  /** better-sqlite3's entry point for the checkpoint worker (default: resolved); tests pass a broken one to see the inline fallback. */
+  checkpointerModule?: string;
 }
 
 export interface StoreStats {
@@ -77,8 +81,9 @@ const PAGE_SIZE = 1024;
 /**
  * SQLite checkpoints (two fsyncs, on the event loop) whenever the WAL reaches this many pages; its
  * default, 1,000 pages, meant one every ~300 commits during a burst, and those fsyncs cost more than
- * the commits themselves. The group commit (sync(), every second) checkpoints first at any realistic
- * rate; this only bounds the WAL during a burst (16 MB with 1 KB pages).
+ * the commits themselves. The group commit (sync(), every second, on the worker) checkpoints first at
+ * any realistic rate; this is the hard cap that bounds the WAL (16 MB with 1 KB pages) during a burst
+ * that outruns it, or if the worker fell behind.
  */
 const WAL_AUTOCHECKPOINT_PAGES = 16_384;
 const DAY_MS = 86_400_000;
@@ -110,6 +115,8 @@ export class SqliteStore implements AgentStore {
     private readonly stmt: Statements,
     private readonly deps: StoreDeps,
     private readonly guard: WriteGuard,
+    /** Null for `:memory:` (no second connection can reach it). */
+    private readonly checkpointer: Checkpointer | null,
   ) {
     const size = stmt.outboxSize.get() as { n: number; max: number | null };
     this.depth = size.n;
@@ -138,8 +145,11 @@ export class SqliteStore implements AgentStore {
       // The schema (and anything an older agent left in the WAL) reaches the database file now.
       db.pragma('wal_checkpoint(TRUNCATE)');
       if (deps.maxPageCount !== undefined) db.pragma(`max_page_count = ${deps.maxPageCount}`);
-      const guard = new WriteGuard(deps.logger.child({ module: 'store' }), deps.clock ?? Date.now);
-      return new SqliteStore(db, prepare(db), deps, guard);
+      const logger = deps.logger.child({ module: 'store' });
+      const guard = new WriteGuard(logger, deps.clock ?? Date.now);
+      const checkpointer = path === ':memory:' ? null : new Checkpointer({ file: path, logger, sqliteModule: deps.checkpointerModule, onFailure: (err) => store.checkpointFailed(err) });
+      const store: SqliteStore = new SqliteStore(db, prepare(db), deps, guard, checkpointer);
+      return store;
     } catch (err) {
       db?.close();
       const code = (err as { code?: string }).code;
@@ -176,7 +186,7 @@ export class SqliteStore implements AgentStore {
         record.snapshot,
       );
     });
-    this.sync();
+    this.syncInline();
     return saved;
   }
 
@@ -255,14 +265,17 @@ export class SqliteStore implements AgentStore {
   }
 
   /**
-   * Makes every commit so far durable (group commit): a PASSIVE checkpoint, which fsyncs the WAL and
-   * then the database. Does nothing when nothing was written since the last one. False if it failed.
+   * Makes every commit so far durable (group commit): a PASSIVE checkpoint (fsync of the WAL, then of
+   * the database) on the worker, returning at once (a failure there is logged and retried by the next
+   * sync()); inline while the worker is not running. False if an inline one failed.
    */
   sync(): boolean {
     if (!this.dirty || this.closed) return true;
-    const ok = this.guard.run('sync the database to disk', () => this.db.pragma('wal_checkpoint(PASSIVE)'));
-    if (ok) this.dirty = false;
-    return ok;
+    if (this.checkpointer?.request()) {
+      this.dirty = false;
+      return true;
+    }
+    return this.syncInline();
   }
 
   /**
@@ -305,17 +318,32 @@ export class SqliteStore implements AgentStore {
     return { state: 'ok', ...stats };
   }
 
-  /** Checkpoints the WAL into the main file and closes. Safe to call twice. */
+  /** Stops the checkpoint worker, then checkpoints the WAL into the main file and closes. Safe to call twice. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.enqueueListeners.clear();
+    this.checkpointer?.stop();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (err) {
       this.deps.logger.warn({ err }, 'WAL checkpoint at close failed');
     }
     this.db.close();
+  }
+
+  /** A checkpoint on the worker failed: logged and counted like any write, and retried by the next sync(). */
+  private checkpointFailed(err: Error): void {
+    this.dirty = true;
+    this.guard.fail('sync the database to disk', err);
+  }
+
+  /** The checkpoint on this thread: for an alert (durable before saveDetection returns), and while the worker is not running. */
+  private syncInline(): boolean {
+    if (!this.dirty || this.closed) return true;
+    const ok = this.guard.run('sync the database to disk', () => checkpointNow(this.db));
+    if (ok) this.dirty = false;
+    return ok;
   }
 
   /** One transaction: the record (if any), then its messages, then the cap. */
@@ -382,10 +410,4 @@ export class SqliteStore implements AgentStore {
   private now(): number {
     return (this.deps.clock ?? Date.now)();
   }
-}
-
-/** `[first, last]` when `ids` are consecutive ascending integers (PUBACKs of an in-order burst), else null. */
-function contiguousRange(ids: readonly number[]): [number, number] | null {
-  for (let i = 1; i < ids.length; i++) if (ids[i] !== ids[i - 1]! + 1) return null;
-  return [ids[0]!, ids[ids.length - 1]!];
 }

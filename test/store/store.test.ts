@@ -249,12 +249,12 @@ describe('SqliteStore', () => {
     expect(existsSync(join(dir, 'nested/deeper/edge.db-wal'))).toBe(false);
   });
 
-  it('sync() moves committed rows from the WAL into the database file (group commit), and an alert syncs at once', () => {
+  it('sync() moves committed rows from the WAL into the database file on the worker (group commit), and an alert syncs at once', async () => {
     const s = open();
     s.enqueue([msg(1), msg(2)]);
     expect(outboxInMainFileOnly()).toBe(0);
     expect(s.sync()).toBe(true);
-    expect(outboxInMainFileOnly()).toBe(2);
+    await expect.poll(outboxInMainFileOnly, { timeout: 5_000 }).toBe(2);
     s.saveDetection(detection('d1', 1), [msg(3, 'edge/dev/alerts/intruder')]);
     expect(outboxInMainFileOnly()).toBe(3);
   });
@@ -276,5 +276,37 @@ describe('StoreMaintenance', () => {
     await expect.poll(outboxInMainFileOnly, { timeout: 2_000 }).toBe(1);
     expect(maintenance.health()).toMatchObject({ state: 'ok', outbox_depth: 1 });
     await maintenance.stop();
+  });
+});
+
+describe('the checkpoint worker', () => {
+  it('is replaced by inline checkpoints when it cannot start, and says so', async () => {
+    const log = captureLog();
+    const s = open({ logger: log.logger, checkpointerModule: join(dir, 'no-such-sqlite.js') });
+    expect(s.enqueue([msg(1), msg(2)])).toBe(true);
+    expect(s.sync()).toBe(true); // starts the worker, which fails
+    await expect.poll(() => log.matching(/the checkpoint worker failed, syncing on the main thread/).length, { timeout: 5_000 }).toBe(1);
+    expect(outboxInMainFileOnly()).toBe(0);
+    expect(s.sync()).toBe(true); // the failed checkpoint is still owed, and now runs inline
+    expect(outboxInMainFileOnly()).toBe(2);
+  });
+
+  it('logs a checkpoint that failed in the worker (I/O error), keeps the store working, and retries at the next sync', async () => {
+    // The worker's boundary: a better-sqlite3 whose checkpoint fails as a failing SD card makes it fail.
+    const failing = join(dir, 'failing-sqlite.cjs');
+    writeFileSync(
+      failing,
+      `module.exports = class { pragma(sql) { if (sql.startsWith('wal_checkpoint')) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_FSYNC' }); } close() {} };`,
+    );
+    const log = captureLog();
+    const s = open({ logger: log.logger, checkpointerModule: failing });
+    s.enqueue([msg(1)]);
+    expect(s.sync()).toBe(true);
+    await expect.poll(() => log.matching(/could not sync the database to disk: SQLITE_IOERR_FSYNC: an I\/O error/).length, { timeout: 5_000 }).toBe(1);
+    expect(s.health()).toMatchObject({ state: 'degraded', write_errors: 1 });
+    expect(s.sync()).toBe(true); // still owed: asked again
+    await expect.poll(() => s.stats().write_errors, { timeout: 5_000 }).toBe(2);
+    expect(s.saveReading({ valid: true, celsius: 20, ts: 1, sensor: 'sim' }, [msg(2)])).toBe(true);
+    expect(s.health()).toMatchObject({ state: 'ok', outbox_depth: 2 });
   });
 });
