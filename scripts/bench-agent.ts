@@ -7,10 +7,12 @@
  *   - time from SIGTERM to exit (target <= 10 s).
  * The agent runs with the Environment= settings of systemd/edge-agent.service (malloc arenas, V8 flags),
  * so the figures are those of the installed service; --bare runs it without them, for comparison.
+ * --production runs it as systemd/config.example.yaml does: a separate broker (a mosquitto the script
+ * starts) instead of the embedded one, and the HTTP API off.
  *
  * Options: --seconds N (how long to sample memory, default 20), --starts N (default 3),
  * --model PATH (default: the fixture model), --fixtures DIR (default ../shared/fixtures), --cli PATH
- * (default: dist/agent/cli.js), --bare.
+ * (default: dist/agent/cli.js), --bare, --production.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { packageRoot } from '../agent/paths.js';
+import { MosquittoProcess } from './mosquitto.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     fixtures: { type: 'string' },
     cli: { type: 'string' },
     bare: { type: 'boolean', default: false },
+    production: { type: 'boolean', default: false },
   },
 });
 const fixtures = values.fixtures ?? process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot, '..', 'shared', 'fixtures');
@@ -108,11 +112,12 @@ function startAgent(configPath: string): Promise<Run> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
+  const broker = values.production ? await MosquittoProcess.start() : null;
   try {
     const camera = join(dir, 'camera');
     mkdirSync(camera);
     for (const image of ['person.jpg', 'coffee.png', 'bus.jpg', 'cat.png']) symlinkSync(join(fixtures, 'images', image), join(camera, image));
-    const port = await freePort();
+    const port = broker?.port ?? (await freePort());
     const configPath = join(dir, 'config.yaml');
     writeFileSync(
       configPath,
@@ -123,8 +128,8 @@ async function main(): Promise<void> {
         intruder: { model: values.model ?? join(fixtures, 'models', 'yolov8n-int8.onnx') },
         sensor: { driver: 'replay', file: join(fixtures, 'data', 'occupancy', 'datatest.txt'), speed: 60, interval_s: 60 },
         forecast: { every_s: 300 },
-        mqtt: { url: `mqtt://127.0.0.1:${port}`, embedded_broker: { enabled: true, port } },
-        http: { enabled: true, port: 0 },
+        mqtt: { url: `mqtt://127.0.0.1:${port}`, embedded_broker: { enabled: broker === null, port } },
+        http: { enabled: broker === null, port: 0 },
       }),
     );
 
@@ -147,6 +152,7 @@ async function main(): Promise<void> {
 
     const settings = Object.entries(agentEnv).map(([name, value]) => `${name}=${value}`);
     console.log(`agent environment: ${settings.length > 0 ? settings.join(' ') : 'none (--bare)'}`);
+    console.log(values.production ? 'profile: production (separate mosquitto, HTTP off)' : 'profile: demo (embedded broker, HTTP on)');
     const sorted = [...readyTimes].sort((a, b) => a - b);
     console.log(`start to ready: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${sorted.length} starts (target <= 2000 ms)`);
     const peak = (key: 'rss' | 'anon') => Math.max(...samples.map((s) => s[key])).toFixed(1);
@@ -156,6 +162,7 @@ async function main(): Promise<void> {
     );
     console.log(`SIGTERM to exit: ${stopMs.toFixed(0)} ms (target <= 10000 ms)`);
   } finally {
+    await broker?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
