@@ -14,7 +14,7 @@ import type { ComponentHealth, Service } from './contracts.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './log.js';
 import { buildClientOptions, isAwsIot, maxPayloadBytes, mqttBaseTopic, redactUrl } from './mqtt-options.js';
-import { Backoff, type BackoffTiming } from '../drivers/camera/backoff.js';
+import { Backoff, type BackoffTiming } from './backoff.js';
 import { describeConnectError } from './relay-errors.js';
 import { PublishRate } from './relay-rate.js';
 import { Subscriptions, type MessageHandler } from './relay-subscriptions.js';

@@ -4,6 +4,7 @@
  * and the loop starts again after an exponential backoff. A crash never reaches the other pipeline or
  * the process. A loop that ran for a while before failing starts again from the shortest delay.
  */
+import { Backoff } from './backoff.js';
 import type { ComponentHealth } from './contracts.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './log.js';
@@ -59,7 +60,7 @@ export class Supervisor {
   }
 
   private async supervise(signal: AbortSignal): Promise<void> {
-    let delay = this.backoff.initialMs;
+    const delays = new Backoff({ baseMs: this.backoff.initialMs, maxMs: this.backoff.maxMs });
     while (!signal.aborted) {
       const startedAt = performance.now();
       this.state = 'running';
@@ -72,12 +73,12 @@ export class Supervisor {
         const message = err instanceof Error ? err.message : String(err);
         this.restarts++;
         this.lastError = message;
-        if (performance.now() - startedAt >= this.backoff.resetAfterMs) delay = this.backoff.initialMs;
+        if (performance.now() - startedAt >= this.backoff.resetAfterMs) delays.reset();
+        const delay = delays.nextDelayMs();
         this.deps.logger.error({ err, pipeline: this.pipeline, retry_in_ms: delay }, 'pipeline crashed; restarting');
         this.deps.bus.emit('pipeline.restart', { pipeline: this.pipeline, error: message });
         this.state = 'backoff';
         await abortableSleep(delay, signal);
-        delay = Math.min(delay * 2, this.backoff.maxMs);
       }
     }
     this.state = 'stopped';

@@ -16,13 +16,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { packageRoot } from '../agent/paths.js';
-import { MosquittoProcess } from './mosquitto.js';
+import { freePort, MosquittoProcess } from './mosquitto.js';
 
 const { values } = parseArgs({
   options: {
@@ -53,16 +52,6 @@ function unitEnvironment(): Record<string, string> {
   return env;
 }
 const agentEnv = values.bare ? {} : unitEnvironment();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** VmRSS (what `ps` shows) and RssAnon (the process's own memory, without mapped libraries), in MB. */
 function memoryMb(pid: number): { rss: number; anon: number } | null {

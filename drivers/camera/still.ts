@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { CameraConfig } from '../../agent/config-types.js';
-import { Backoff, type BackoffTiming } from './backoff.js';
+import { Backoff, type BackoffTiming } from '../../agent/backoff.js';
 import { BaseCamera } from './base-camera.js';
 import type { CameraClock } from './clock.js';
 import { isCompleteJpeg } from './jpeg-splitter.js';

@@ -1,7 +1,8 @@
 /**
- * Exponential backoff for restarting capture: base, 2x base, 4x base ... up to max (1 s to 60 s by
- * default), so a camera that is unplugged does not spin a process every second forever, and one that
- * comes back is picked up within a minute.
+ * Exponential backoff shared by everything that retries: capture processes, the MQTT relay's reconnects,
+ * crashed pipelines. Base, 2x base, 4x base ... up to max (1 s to 60 s by default), so a camera that is
+ * unplugged does not spin a process every second forever, and one that comes back is picked up within a
+ * minute.
  */
 export interface BackoffTiming {
   baseMs: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../../drivers/camera/backoff.js';
+import { Backoff } from '../../agent/backoff.js';
 
 describe('Backoff', () => {
   it('doubles from the base up to the cap, and starts over after reset()', () => {
