@@ -15,6 +15,7 @@ import type { EventBus } from './event-bus.js';
 import type { Logger } from './log.js';
 import { buildClientOptions, isAwsIot, maxPayloadBytes, mqttBaseTopic, redactUrl } from './mqtt-options.js';
 import { Backoff, type BackoffTiming } from './backoff.js';
+import { OutboxCursor } from './relay-cursor.js';
 import { describeConnectError } from './relay-errors.js';
 import { PublishRate } from './relay-rate.js';
 import { Subscriptions, type MessageHandler } from './relay-subscriptions.js';
@@ -64,6 +65,8 @@ const STABLE_CONNECTION_MS = 30_000;
 const STOP_PUBLISH_TIMEOUT_MS = 1_000;
 const RECONNECT_BACKOFF: BackoffTiming = { baseMs: 1_000, maxMs: 30_000 };
 const AWS_IOT_PUBLISHES_PER_SECOND = 100;
+/** Outbox rows read from the store at a time while a backlog drains. */
+const READ_AHEAD_ROWS = 512;
 
 export class MqttRelay implements Service {
   readonly name = 'mqtt';
@@ -79,8 +82,8 @@ export class MqttRelay implements Service {
   private connectedAt = 0;
   /** Rows published on this connection and not yet acknowledged: id -> when it was sent, oldest first. */
   private readonly inflight = new Map<number, number>();
-  /** Highest outbox id published on this connection; the next rows come after it. */
-  private cursor = 0;
+  /** Where this connection is in the outbox: the next rows to publish. */
+  private readonly cursor: OutboxCursor;
   private acked: number[] = [];
   private ackFlush: NodeJS.Immediate | null = null;
   private pumpScheduled = false;
@@ -99,6 +102,7 @@ export class MqttRelay implements Service {
     this.url = redactUrl(deps.config.url);
     this.subscriptions = new Subscriptions(this.log);
     this.backoff = new Backoff(deps.backoff ?? RECONNECT_BACKOFF);
+    this.cursor = new OutboxCursor(deps.store, READ_AHEAD_ROWS);
     const perSecond = deps.publishRate === undefined ? (isAwsIot(deps.config) ? AWS_IOT_PUBLISHES_PER_SECOND : null) : deps.publishRate;
     this.rate = perSecond === null ? null : new PublishRate(perSecond, () => this.now());
   }
@@ -124,13 +128,12 @@ export class MqttRelay implements Service {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.stopping = true;
-    this.unsubscribeEnqueue?.();
-    this.unsubscribeEnqueue = null;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     const client = this.client;
     if (client && this.isConnected) {
       const flushMs = this.deps.flushTimeoutMs ?? 3_000;
+      // Still listening to the store: rows written just before stop() are committed at the end of that job.
       await waitUntil(() => !this.isConnected || this.deps.store.outboxDepth() <= this.acked.length, flushMs);
       if (this.isConnected) {
         await withTimeout(this.publishOn(client, this.statusTopic(), 'offline', { qos: 1, retain: true }), STOP_PUBLISH_TIMEOUT_MS).catch(
@@ -138,6 +141,8 @@ export class MqttRelay implements Service {
         );
       }
     }
+    this.unsubscribeEnqueue?.();
+    this.unsubscribeEnqueue = null;
     this.running = false;
     // A clean DISCONNECT (so the broker does not send the will); PUBACKs still arriving are kept.
     if (client && client === this.client) {
@@ -226,7 +231,7 @@ export class MqttRelay implements Service {
     const filters = this.subscriptions.filters();
     if (filters.length > 0) this.subscribeOn(client, filters);
     this.inflight.clear();
-    this.cursor = 0;
+    this.cursor.rewind();
     const ackTimeout = this.deps.ackTimeoutMs ?? 30_000;
     this.ackWatchdog = setInterval(() => this.checkAcks(client, ackTimeout), Math.max(100, ackTimeout / 4));
     this.pump();
@@ -298,10 +303,11 @@ export class MqttRelay implements Service {
     const window = this.deps.config.max_inflight;
     try {
       while (this.inflight.size < window) {
-        const rows = this.deps.store.pendingOutbox(window - this.inflight.size, this.cursor);
+        const rows = this.cursor.peek(window - this.inflight.size);
         if (rows.length === 0) return;
         const granted = this.rate ? this.rate.take(rows.length) : rows.length;
-        for (const row of rows.slice(0, granted)) this.send(client, row);
+        for (let i = 0; i < granted; i++) this.send(client, rows[i]!);
+        this.cursor.take(granted);
         if (granted < rows.length) return this.pumpAfter(this.rate!.waitMs());
       }
     } catch (err) {
@@ -320,7 +326,6 @@ export class MqttRelay implements Service {
 
   private send(client: MqttClient, row: OutboxRow): void {
     this.inflight.set(row.id, this.now());
-    this.cursor = row.id;
     client.publish(row.topic, row.payload, { qos: 1, retain: row.retain }, (err) => {
       if (err || client !== this.client) return;
       this.inflight.delete(row.id);

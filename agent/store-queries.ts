@@ -38,7 +38,7 @@ export function prepare(db: Db): Statements {
     dropOldestOutbox: db.prepare('DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)'),
     deleteOutbox: db.prepare('DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))'),
     deleteOutboxRange: db.prepare('DELETE FROM outbox WHERE id BETWEEN ? AND ?'),
-    pendingOutbox: db.prepare('SELECT id, topic, payload, retain, created_at FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
+    pendingOutbox: db.prepare('SELECT id, topic, payload, retain, created_at FROM outbox WHERE id > ? AND id < ? ORDER BY id LIMIT ?'),
     outboxSize: db.prepare('SELECT count(*) AS n, max(id) AS max FROM outbox'),
     validReadingsSince: db.prepare('SELECT ts, celsius FROM readings WHERE valid = 1 AND ts >= ? ORDER BY ts, id'),
     readingsSince: db.prepare('SELECT ts, sensor, celsius, valid, error FROM readings WHERE ts >= ? ORDER BY ts, id LIMIT ?'),

@@ -5,8 +5,9 @@
  * or a power cut lose nothing.
  *
  * Durability (docs/configuration.md, "Durability", has the measured numbers): WAL with
- * `synchronous = NORMAL` plus group commit. A commit reaches the OS at once, so kill -9 or a crash
- * loses nothing; `sync()` (a PASSIVE checkpoint: fsync of the WAL, then of the database) runs at most
+ * `synchronous = NORMAL` plus group commit, at two levels. The writes of one JavaScript job share one
+ * commit, made before the job yields (JobBatch); a commit reaches the OS at once, so kill -9 or a crash
+ * loses nothing that anyone has seen (not even a message is sent before its commit); `sync()` (a PASSIVE checkpoint: fsync of the WAL, then of the database) runs at most
  * once a second when something was written (StoreMaintenance drives it), on a worker thread
  * (Checkpointer) so its fsyncs do not stall the event loop, and inline right after every intrusion
  * record. A power cut thus loses at most the last second of readings and forecasts, never an alert,
@@ -21,6 +22,7 @@ import type { StoreConfig } from './config-types.js';
 import type { AgentStore, ComponentHealth, DetectionRecord, ForecastRecord, OutboxMessage, ValidReading } from './contracts.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './log.js';
+import { JobBatch } from './store-batch.js';
 import { Checkpointer, checkpointNow } from './store-checkpointer.js';
 import { contiguousRange, prepare, toDetection, toForecast, toReading, type Row, type Statements } from './store-queries.js';
 import { RecentOutbox } from './store-recent.js';
@@ -100,6 +102,12 @@ export class SqliteStore implements AgentStore {
    * and deleted (SQLite would reuse those rowids): the relay's "sent up to id N" cursor relies on it.
    */
   private nextOutboxId: number;
+  /** Outbox rows with a lower id are committed: the relay sees nothing above it. */
+  private committedNextId: number;
+  /** Writes of the current JavaScript job share one commit (JobBatch). */
+  private readonly batch: JobBatch;
+  /** The batch being committed added outbox rows: the relay is woken after the commit. */
+  private enqueuedInBatch = false;
   /** One prepared transaction wrapper, reused (better-sqlite3 builds a new one per db.transaction() call). */
   private readonly tx: Tx;
   private readonly recent: RecentOutbox;
@@ -121,6 +129,8 @@ export class SqliteStore implements AgentStore {
     const size = stmt.outboxSize.get() as { n: number; max: number | null };
     this.depth = size.n;
     this.nextOutboxId = (size.max ?? 0) + 1;
+    this.committedNextId = this.nextOutboxId;
+    this.batch = new JobBatch(db, { committed: () => this.batchCommitted(), lost: (err, writes) => this.batchLost(err, writes) });
     this.tx = db.transaction((fn: () => void) => fn()) as unknown as Tx;
     this.recent = new RecentOutbox(Math.min(RECENT_ROWS, deps.config.max_outbox_rows), RECENT_BYTES, this.nextOutboxId);
   }
@@ -186,8 +196,7 @@ export class SqliteStore implements AgentStore {
         record.snapshot,
       );
     });
-    this.syncInline();
-    return saved;
+    return this.syncInline() && saved;
   }
 
   saveForecast(record: ForecastRecord, messages: OutboxMessage[]): boolean {
@@ -230,9 +239,9 @@ export class SqliteStore implements AgentStore {
    * they were committed recently (RecentOutbox), else read from SQLite. Treat the rows as read-only.
    */
   pendingOutbox(limit: number, afterId = 0): OutboxRow[] {
-    const held = this.recent.after(afterId, limit, this.nextOutboxId);
+    const held = this.recent.after(afterId, limit, this.committedNextId);
     if (held) return held;
-    return (this.stmt.pendingOutbox.all(afterId, limit) as Row[]).map((r) => ({
+    return (this.stmt.pendingOutbox.all(afterId, this.committedNextId, limit) as Row[]).map((r) => ({
       id: r.id as number,
       topic: r.topic as string,
       payload: r.payload as string | Buffer,
@@ -245,11 +254,12 @@ export class SqliteStore implements AgentStore {
   deleteOutbox(ids: readonly number[]): boolean {
     if (ids.length === 0) return true;
     const range = contiguousRange(ids);
-    const ok = this.guard.run('delete acknowledged messages', () => {
-      const { changes } = range ? this.stmt.deleteOutboxRange.run(range[0], range[1]) : this.stmt.deleteOutbox.run(JSON.stringify(ids));
-      this.depth -= changes;
-      this.dirty = true;
-    });
+    const ok = this.guard.run('delete acknowledged messages', () =>
+      this.batch.add(() => {
+        const { changes } = range ? this.stmt.deleteOutboxRange.run(range[0], range[1]) : this.stmt.deleteOutbox.run(JSON.stringify(ids));
+        this.depth -= changes;
+      }),
+    );
     if (ok) this.recent.delete(ids);
     return ok;
   }
@@ -291,6 +301,7 @@ export class SqliteStore implements AgentStore {
   prune(): PruneResult {
     const result: PruneResult = { readings: 0, detections: 0, forecasts: 0 };
     const tables = ['readings', 'detections', 'forecasts'] as const;
+    this.batch.commit(); // a checkpoint cannot run inside a transaction
     this.guard.run('prune', () => {
       this.tx(() => {
         const newest = Math.max(
@@ -321,6 +332,7 @@ export class SqliteStore implements AgentStore {
   /** Stops the checkpoint worker, then checkpoints the WAL into the main file and closes. Safe to call twice. */
   close(): void {
     if (this.closed) return;
+    this.batch.commit();
     this.closed = true;
     this.enqueueListeners.clear();
     this.checkpointer?.stop();
@@ -340,13 +352,18 @@ export class SqliteStore implements AgentStore {
 
   /** The checkpoint on this thread: for an alert (durable before saveDetection returns), and while the worker is not running. */
   private syncInline(): boolean {
-    if (!this.dirty || this.closed) return true;
+    if (this.closed) return true;
+    if (!this.batch.commit()) return false; // what this job wrote first
+    if (!this.dirty) return true;
     const ok = this.guard.run('sync the database to disk', () => checkpointNow(this.db));
     if (ok) this.dirty = false;
     return ok;
   }
 
-  /** One transaction: the record (if any), then its messages, then the cap. */
+  /**
+   * One atomic write: the record (if any), then its messages, then the cap; committed with the rest of
+   * this job's writes (JobBatch). False if a message was refused or the write failed.
+   */
   private write(what: string, messages: OutboxMessage[], insertRecord: () => void): boolean {
     const accepted = messages.filter((m) => this.acceptable(m));
     const now = this.now();
@@ -357,22 +374,53 @@ export class SqliteStore implements AgentStore {
       const payload = typeof m.payload === 'string' ? m.payload : Buffer.from(m.payload);
       return { id: firstId + i, topic: m.topic, payload, retain: m.retain === true, created_at: now };
     });
-    const ok = this.guard.run(`save ${what}`, () => {
-      this.tx(() => {
-        insertRecord();
-        for (const r of rows) this.stmt.insertOutbox.run(r.id, r.topic, r.payload, r.retain ? 1 : 0, now);
-        const excess = this.depth + accepted.length - this.deps.config.max_outbox_rows;
-        dropped = excess > 0 ? this.stmt.dropOldestOutbox.run(excess).changes : 0;
-      });
-    });
+    const ok = this.guard.run(`save ${what}`, () =>
+      this.batch.add(
+        () => {
+          insertRecord();
+          for (const r of rows) this.stmt.insertOutbox.run(r.id, r.topic, r.payload, r.retain ? 1 : 0, now);
+          const excess = this.depth + accepted.length - this.deps.config.max_outbox_rows;
+          dropped = excess > 0 ? this.stmt.dropOldestOutbox.run(excess).changes : 0;
+        },
+        () => this.rowsCommitted(rows),
+      ),
+    );
     if (!ok) return false;
     this.nextOutboxId = firstId + accepted.length;
-    this.recent.append(rows);
-    this.dirty = true;
     this.depth += accepted.length - dropped;
     if (dropped > 0) this.noteDropped(dropped);
-    if (accepted.length > 0) this.notifyEnqueued();
     return accepted.length === messages.length;
+  }
+
+  /** Committed outbox rows become visible to the relay. */
+  private rowsCommitted(rows: OutboxRow[]): void {
+    if (rows.length === 0) return;
+    this.recent.append(rows);
+    this.committedNextId = rows[rows.length - 1]!.id + 1;
+    this.enqueuedInBatch = true;
+  }
+
+  private batchCommitted(): void {
+    this.dirty = true;
+    if (!this.enqueuedInBatch) return;
+    this.enqueuedInBatch = false;
+    this.notifyEnqueued();
+  }
+
+  /**
+   * A batch was rolled back: its records and messages are gone (logged and counted), and rows it had
+   * deleted are back. The in-memory window and the depth are rebuilt from SQLite; acknowledged rows that
+   * came back go again on the next connection (at least once).
+   */
+  private batchLost(err: unknown, writes: number): void {
+    this.enqueuedInBatch = false;
+    this.guard.fail(`save the last ${writes} write(s), rolled back together`, err);
+    this.recent.reset(this.nextOutboxId);
+    try {
+      this.depth = (this.stmt.outboxSize.get() as { n: number }).n;
+    } catch (countErr) {
+      this.deps.logger.warn({ err: countErr }, 'could not count the outbox after a rollback');
+    }
   }
 
   private acceptable(message: OutboxMessage): boolean {

@@ -1,7 +1,8 @@
 /**
  * The store answers the relay's pendingOutbox() from memory for just-committed rows (RecentOutbox).
  * SQLite stays the truth: whatever the sequence of enqueues, deletes (in or out of order), cap drops
- * and reopens, pendingOutbox() must return exactly what a separate connection reads from the file.
+ * and reopens, grouped into jobs whose writes share one commit (JobBatch), pendingOutbox() must return
+ * exactly what a separate connection reads from the file once each job has ended.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,18 +22,18 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-type Op =
-  | { kind: 'enqueue'; count: number; buffer: boolean }
-  | { kind: 'ack'; take: number; reversed: boolean; skipEveryOther: boolean }
-  | { kind: 'read'; afterPick: number; limit: number }
-  | { kind: 'reopen' };
+type Op = { kind: 'enqueue'; count: number; buffer: boolean } | { kind: 'ack'; take: number; reversed: boolean; skipEveryOther: boolean } | { kind: 'reopen' };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('enqueue' as const), count: fc.integer({ min: 0, max: 40 }), buffer: fc.boolean() }),
   fc.record({ kind: fc.constant('ack' as const), take: fc.integer({ min: 1, max: 30 }), reversed: fc.boolean(), skipEveryOther: fc.boolean() }),
-  fc.record({ kind: fc.constant('read' as const), afterPick: fc.nat(), limit: fc.integer({ min: 1, max: 120 }) }),
   fc.constant({ kind: 'reopen' as const }),
 );
+
+/** Operations run back to back in one job, then a read at a random position once the job has ended. */
+const job = fc.record({ ops: fc.array(op, { minLength: 1, maxLength: 4 }), afterPick: fc.nat(), limit: fc.integer({ min: 1, max: 120 }) });
+
+const jobEnd = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The outbox as a second connection reads it from the file. */
 function fromFile(path: string, afterId: number, limit: number): OutboxRow[] {
@@ -50,35 +51,37 @@ function comparable(rows: OutboxRow[]): unknown[] {
 }
 
 describe('pendingOutbox from memory', () => {
-  it('always returns what SQLite holds, through enqueues, acknowledgements in any order, the cap and reopens', () => {
+  it('always returns what SQLite holds, through enqueues, acknowledgements in any order, the cap and reopens', async () => {
     let run = 0;
-    fc.assert(
-      fc.property(fc.array(op, { minLength: 1, maxLength: 40 }), fc.integer({ min: 5, max: 200 }), (ops, maxRows) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(job, { minLength: 1, maxLength: 15 }), fc.integer({ min: 5, max: 200 }), async (jobs, maxRows) => {
         const path = join(dir, `p${run++}.db`);
         const open = () => SqliteStore.open(path, { logger: silentLogger(), config: { max_outbox_rows: maxRows, retention_days: 30 }, clock: () => 1_000 });
         let store = open();
         let seq = 0;
         try {
-          for (const o of ops) {
-            if (o.kind === 'enqueue') {
-              const messages = Array.from({ length: o.count }, () => {
-                const n = seq++;
-                return { topic: `t/${n % 3}`, payload: o.buffer ? Buffer.from([n & 255, 7]) : `{"n":${n}}`, retain: n % 5 === 0 };
-              });
-              store.enqueue(messages);
-            } else if (o.kind === 'ack') {
-              let ids = store.pendingOutbox(o.take).map((r) => r.id);
-              if (o.skipEveryOther) ids = ids.filter((_, i) => i % 2 === 0);
-              if (o.reversed) ids.reverse();
-              expect(store.deleteOutbox(ids)).toBe(true);
-            } else if (o.kind === 'read') {
-              const all = fromFile(path, 0, 1_000_000);
-              const afterId = all.length === 0 ? 0 : all[o.afterPick % all.length]!.id - (o.afterPick % 2);
-              expect(comparable(store.pendingOutbox(o.limit, afterId))).toEqual(comparable(fromFile(path, afterId, o.limit)));
-            } else {
-              store.close();
-              store = open();
+          for (const { ops, afterPick, limit } of jobs) {
+            for (const o of ops) {
+              if (o.kind === 'enqueue') {
+                const messages = Array.from({ length: o.count }, () => {
+                  const n = seq++;
+                  return { topic: `t/${n % 3}`, payload: o.buffer ? Buffer.from([n & 255, 7]) : `{"n":${n}}`, retain: n % 5 === 0 };
+                });
+                store.enqueue(messages);
+              } else if (o.kind === 'ack') {
+                let ids = store.pendingOutbox(o.take).map((r) => r.id);
+                if (o.skipEveryOther) ids = ids.filter((_, i) => i % 2 === 0);
+                if (o.reversed) ids.reverse();
+                expect(store.deleteOutbox(ids)).toBe(true);
+              } else {
+                store.close();
+                store = open();
+              }
             }
+            await jobEnd();
+            const all = fromFile(path, 0, 1_000_000);
+            const afterId = all.length === 0 ? 0 : all[afterPick % all.length]!.id - (afterPick % 2);
+            expect(comparable(store.pendingOutbox(limit, afterId))).toEqual(comparable(fromFile(path, afterId, limit)));
             expect(comparable(store.pendingOutbox(1_000_000))).toEqual(comparable(fromFile(path, 0, 1_000_000)));
             expect(store.outboxDepth()).toBe(fromFile(path, 0, 1_000_000).length);
           }
@@ -90,18 +93,19 @@ describe('pendingOutbox from memory', () => {
     );
   });
 
-  it('gives the relay its own Buffer: changing the caller\'s after enqueue changes nothing that is sent', () => {
+  it('gives the relay its own Buffer: changing the caller\'s after enqueue changes nothing that is sent', async () => {
     const store = SqliteStore.open(join(dir, 'edge.db'), { logger: silentLogger(), config: { max_outbox_rows: 100, retention_days: 30 } });
     const payload = Buffer.from('abc');
     store.enqueue([{ topic: 't', payload }]);
     payload.write('xyz');
+    await jobEnd();
     expect(String(store.pendingOutbox(1)[0]!.payload)).toBe('abc');
     store.close();
   });
 });
 
 describe('page size', () => {
-  it('creates new databases with 1 KB pages and keeps opening a database made with 4 KB pages', () => {
+  it('creates new databases with 1 KB pages and keeps opening a database made with 4 KB pages', async () => {
     const store = SqliteStore.open(join(dir, 'new.db'), { logger: silentLogger(), config: { max_outbox_rows: 100, retention_days: 30 } });
     store.close();
     const created = new Database(join(dir, 'new.db'), { readonly: true });
@@ -114,6 +118,7 @@ describe('page size', () => {
     old.close();
     const reopened = SqliteStore.open(join(dir, 'old.db'), { logger: silentLogger(), config: { max_outbox_rows: 100, retention_days: 30 } });
     expect(reopened.enqueue([{ topic: 't', payload: 'x' }])).toBe(true);
+    await jobEnd();
     expect(reopened.pendingOutbox(10).map((r) => r.payload)).toEqual(['x']);
     reopened.close();
     const check = new Database(join(dir, 'old.db'), { readonly: true });

@@ -15,6 +15,8 @@ import { captureLog } from '../helpers/log-capture.js';
 const config: StoreConfig = { max_outbox_rows: 1000, retention_days: 30 };
 const msg = (n: number, topic = 'edge/dev/telemetry/temperature'): OutboxMessage => ({ topic, payload: JSON.stringify({ n }) });
 const DAY = 86_400_000;
+/** The writes of one JavaScript job are committed together when it yields (JobBatch): wait for that. */
+const jobEnd = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Outbox rows a power cut would leave if the WAL never reached the disk: the database file alone. */
 function outboxInMainFileOnly(): number {
@@ -86,13 +88,14 @@ describe('SqliteStore', () => {
     expect(() => open({}, 'junk.db')).toThrow(/junk\.db is not a usable SQLite database \(SQLITE_NOTADB\)/);
   });
 
-  it('writes a record and its messages together, and hands the outbox to the relay oldest first', () => {
+  it('writes a record and its messages together, and hands the outbox to the relay oldest first', async () => {
     const s = open();
     expect(s.saveReading({ valid: true, celsius: 20, ts: 1, sensor: 'sim' }, [msg(1)])).toBe(true);
     expect(s.saveDetection(detection('d1', 2), [msg(2, 'edge/dev/alerts/intruder'), { topic: 'edge/dev/snapshot', payload: Buffer.from([0xff, 0xd8]), retain: true }])).toBe(true);
     expect(s.saveForecast(forecast('f1', 3, 21.25), [msg(3, 'edge/dev/forecast/temperature')])).toBe(true);
     expect(s.enqueue([msg(4, 'edge/dev/alarm')])).toBe(true);
     expect(s.outboxDepth()).toBe(5);
+    await jobEnd();
     const rows = s.pendingOutbox(10);
     expect(rows.map((r) => r.topic)).toEqual([
       'edge/dev/telemetry/temperature',
@@ -110,12 +113,15 @@ describe('SqliteStore', () => {
     expect(s.pendingOutbox(10).map((r) => r.id)).toEqual([rows[1]!.id, rows[3]!.id, rows[4]!.id]);
   });
 
-  it('never reuses an outbox id after the newest rows were delivered (the relay cursor depends on it)', () => {
+  it('never reuses an outbox id after the newest rows were delivered (the relay cursor depends on it)', async () => {
     const s = open();
     s.enqueue([msg(1), msg(2)]);
+    await jobEnd();
     const ids = s.pendingOutbox(10).map((r) => r.id);
     s.deleteOutbox(ids);
+    await jobEnd();
     s.enqueue([msg(3)]);
+    await jobEnd();
     expect(s.pendingOutbox(10)[0]!.id).toBeGreaterThan(Math.max(...ids));
   });
 
@@ -139,7 +145,7 @@ describe('SqliteStore', () => {
     expect(s.recentDetections(5)).toEqual([{ ...detection('d2', 20), event: 'end', objects: [], snapshot: null }, detection('d1', 10)]);
   });
 
-  it('caps the outbox by dropping the oldest rows, counting them and emitting outbox.dropped', () => {
+  it('caps the outbox by dropping the oldest rows, counting them and emitting outbox.dropped', async () => {
     const log = captureLog();
     const bus = new EventBus(log.logger);
     const dropped: number[] = [];
@@ -151,6 +157,7 @@ describe('SqliteStore', () => {
     expect(dropped).toEqual([3]);
     expect(s.outboxDepth()).toBe(100);
     expect(s.stats().outbox_dropped).toBe(3);
+    await jobEnd();
     const payloads = s.pendingOutbox(1000).map((r) => JSON.parse(String(r.payload)) as { n: number });
     expect(payloads[0]!.n).toBe(3);
     expect(payloads[99]!.n).toBe(102);
@@ -169,13 +176,14 @@ describe('SqliteStore', () => {
     expect(line?.msg).toBe("message to things/dev/snapshot refused: its payload is 2000 bytes, over the broker's limit of 1024 bytes");
   });
 
-  it('survives a full disk: the write fails, is logged once with its meaning, and writes resume when space frees', () => {
+  it('survives a full disk: the write fails, is logged once with its meaning, and writes resume when space frees', async () => {
     const log = captureLog();
     const s = open({ logger: log.logger, maxPageCount: 40 });
     const payload = 'x'.repeat(3000);
     let failedAt = -1;
     for (let i = 0; i < 200 && failedAt < 0; i++) {
       if (!s.saveReading({ valid: true, celsius: 20, ts: i, sensor: 'sim' }, [{ topic: 't', payload }])) failedAt = i;
+      await jobEnd(); // one reading per job, as the sensor delivers them
     }
     expect(failedAt).toBeGreaterThan(0);
     const depthAtFailure = s.outboxDepth();
@@ -224,19 +232,27 @@ describe('SqliteStore', () => {
     expect(s.validReadingsSince(0)).toEqual([{ ts: replayed, celsius: 20 }]);
   });
 
-  it('tells its listeners after each commit that added outbox rows, and not after a failed one', () => {
+  it('tells its listeners once per commit that added outbox rows, after it, and not after a failed write', async () => {
     const s = open();
     let calls = 0;
     const unsubscribe = s.onEnqueue(() => calls++);
     s.enqueue([msg(1)]);
+    s.enqueue([msg(2)]);
+    expect(calls).toBe(0); // not committed yet: the relay must not see them
+    await jobEnd();
+    expect(calls).toBe(1); // the job's writes shared one commit
     s.saveReading({ valid: true, celsius: 20, ts: 1, sensor: 'sim' }, []);
-    s.saveDetection(detection('dup', 1), [msg(2)]);
+    await jobEnd();
+    expect(calls).toBe(1);
+    s.saveDetection(detection('dup', 1), [msg(3)]);
+    expect(calls).toBe(2); // an alert is committed (and synced) before saveDetection returns
+    expect(s.saveDetection(detection('dup', 2), [msg(4)])).toBe(false); // primary key clash: rolled back
+    await jobEnd();
     expect(calls).toBe(2);
-    expect(s.saveDetection(detection('dup', 2), [msg(3)])).toBe(false); // primary key clash: rolled back
-    expect(calls).toBe(2);
-    expect(s.outboxDepth()).toBe(2);
+    expect(s.outboxDepth()).toBe(3);
     unsubscribe();
-    s.enqueue([msg(4)]);
+    s.enqueue([msg(5)]);
+    await jobEnd();
     expect(calls).toBe(2);
   });
 
@@ -252,6 +268,7 @@ describe('SqliteStore', () => {
   it('sync() moves committed rows from the WAL into the database file on the worker (group commit), and an alert syncs at once', async () => {
     const s = open();
     s.enqueue([msg(1), msg(2)]);
+    await jobEnd();
     expect(outboxInMainFileOnly()).toBe(0);
     expect(s.sync()).toBe(true);
     await expect.poll(outboxInMainFileOnly, { timeout: 5_000 }).toBe(2);
@@ -284,6 +301,7 @@ describe('the checkpoint worker', () => {
     const log = captureLog();
     const s = open({ logger: log.logger, checkpointerModule: join(dir, 'no-such-sqlite.js') });
     expect(s.enqueue([msg(1), msg(2)])).toBe(true);
+    await jobEnd();
     expect(s.sync()).toBe(true); // starts the worker, which fails
     await expect.poll(() => log.matching(/the checkpoint worker failed, syncing on the main thread/).length, { timeout: 5_000 }).toBe(1);
     expect(outboxInMainFileOnly()).toBe(0);
@@ -301,6 +319,7 @@ describe('the checkpoint worker', () => {
     const log = captureLog();
     const s = open({ logger: log.logger, checkpointerModule: failing });
     s.enqueue([msg(1)]);
+    await jobEnd();
     expect(s.sync()).toBe(true);
     await expect.poll(() => log.matching(/could not sync the database to disk: SQLITE_IOERR_FSYNC: an I\/O error/).length, { timeout: 5_000 }).toBe(1);
     expect(s.health()).toMatchObject({ state: 'degraded', write_errors: 1 });
