@@ -68,6 +68,9 @@ export function buildClientOptions(config: MqttConfig, deviceId: string, readFil
     // The relay reconnects itself, with exponential backoff, on a fresh client.
     reconnectPeriod: 0,
     connectTimeout: 10_000,
+    // Otherwise mqtt-packet pre-builds a 2-byte Buffer for each of the 65,536 packet ids at the first
+    // packet: about 6 MB of heap, 3% of the memory budget, to save an allocation per publish.
+    writeCache: false,
     will: { topic: `${mqttBaseTopic(config, deviceId)}/${Topic.status}`, payload: Buffer.from('offline'), qos: 1, retain: true },
   };
   if (config.username !== null) options.username = config.username;

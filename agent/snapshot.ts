@@ -7,42 +7,43 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { DetectedObject } from '../models/types.js';
+import { drawText, fillRect, strokeRect, textHeight, textWidth, type Rgb, type RgbFrame } from './raster.js';
 
-const COLORS: Record<string, string> = { person: '#ff3b30', dog: '#ff9500', cat: '#ffcc00', bear: '#af52de' };
+const COLORS: Record<string, Rgb> = { person: [255, 59, 48], dog: [255, 149, 0], cat: [255, 204, 0], bear: [175, 82, 222] };
+const OTHER_COLOR: Rgb = [52, 199, 89];
+const LABEL_TEXT: Rgb = [255, 255, 255];
 const QUALITIES = [80, 65, 50, 40];
 /** Each resize step keeps this fraction of the width, until a frame this narrow. */
 const SHRINK = 0.75;
 const MIN_WIDTH = 160;
 
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** The SVG overlay: one box and one label per object, sized relative to the frame so they stay legible. */
-export function overlaySvg(width: number, height: number, objects: readonly DetectedObject[]): string {
-  const stroke = Math.max(2, Math.round(Math.min(width, height) / 200));
-  const font = Math.max(12, Math.round(Math.min(width, height) / 30));
-  const shapes = objects.map((o) => {
-    const color = COLORS[o.class] ?? '#34c759';
+/**
+ * Draws each object's box, and its label (class and confidence, white on the box's colour) above the
+ * box, or inside it at the top of the frame. Sizes follow the frame so they stay legible: a 5 px line
+ * and 28 px letters on a 1280 x 960 frame.
+ */
+export function drawOverlay(frame: RgbFrame, objects: readonly DetectedObject[]): void {
+  const short = Math.min(frame.width, frame.height);
+  const stroke = Math.max(2, Math.round(short / 200));
+  const scale = Math.max(2, Math.round(short / 240));
+  const pad = scale;
+  for (const o of objects) {
+    const color = COLORS[o.class] ?? OTHER_COLOR;
     const { xmin, ymin, xmax, ymax } = o.bbox;
+    strokeRect(frame, xmin, ymin, xmax, ymax, stroke, color);
     const label = `${o.class} ${o.confidence.toFixed(2)}`;
-    const labelWidth = Math.round(label.length * font * 0.6 + font * 0.4);
-    const labelY = ymin >= font + 4 ? ymin - font - 4 : ymin;
-    return (
-      `<rect x="${xmin}" y="${ymin}" width="${xmax - xmin}" height="${ymax - ymin}" fill="none" stroke="${color}" stroke-width="${stroke}"/>` +
-      `<rect x="${xmin}" y="${labelY}" width="${labelWidth}" height="${font + 4}" fill="${color}"/>` +
-      `<text x="${xmin + font * 0.2}" y="${labelY + font}" font-family="sans-serif" font-size="${font}" fill="#ffffff">${escapeXml(label)}</text>`
-    );
-  });
-  return `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${shapes.join('')}</svg>`;
+    const labelHeight = textHeight(scale) + 2 * pad;
+    const labelY = ymin >= labelHeight ? ymin - labelHeight : ymin;
+    fillRect(frame, xmin, labelY, xmin + textWidth(label, scale) + 2 * pad, labelY + labelHeight, color);
+    drawText(frame, label, xmin + pad, labelY + pad, scale, LABEL_TEXT);
+  }
 }
 
 /** The frame as a JPEG with the objects' boxes and labels drawn. */
 export async function drawDetections(image: Buffer, objects: readonly DetectedObject[]): Promise<Buffer> {
-  const { width, height } = await sharp(image).metadata();
-  if (!width || !height) throw new Error('snapshot: the frame has no dimensions');
-  return sharp(image)
-    .composite([{ input: Buffer.from(overlaySvg(width, height, objects)), left: 0, top: 0 }])
+  const { data, info } = await sharp(image).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  drawOverlay({ data, width: info.width, height: info.height }, objects);
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } })
     .jpeg({ quality: QUALITIES[0] })
     .toBuffer();
 }

@@ -7,12 +7,12 @@
  * Durability (docs/configuration.md, "Durability", has the measured numbers): WAL with
  * `synchronous = NORMAL` plus group commit, at two levels. The writes of one JavaScript job share one
  * commit, made before the job yields (JobBatch); a commit reaches the OS at once, so kill -9 or a crash
- * loses nothing that anyone has seen (not even a message is sent before its commit); `sync()` (a PASSIVE checkpoint: fsync of the WAL, then of the database) runs at most
- * once a second when something was written (StoreMaintenance drives it), on a worker thread
- * (Checkpointer) so its fsyncs do not stall the event loop, and inline right after every intrusion
- * record. A power cut thus loses at most the last second of readings and forecasts, never an alert,
- * and never corrupts the file. `FULL` would fsync every commit: ~3 ms each here, blocking
- * the event loop (better-sqlite3 is synchronous) and capping the store at ~300 commits/s.
+ * loses nothing that anyone has seen (not even a message is sent before its commit). `sync()` fsyncs
+ * the WAL in the background (WalSync) at most once a second when something was committed
+ * (StoreMaintenance drives it), and saveDetection() fsyncs it before it returns. A power cut thus loses
+ * at most the last second of readings and forecasts, never an alert, and never corrupts the file.
+ * `FULL` would fsync every commit on the event loop (better-sqlite3 is synchronous): ~0.5 to 6 ms each
+ * here, capping the store at a few hundred commits a second.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -23,11 +23,11 @@ import type { AgentStore, ComponentHealth, DetectionRecord, ForecastRecord, Outb
 import type { EventBus } from './event-bus.js';
 import type { Logger } from './log.js';
 import { JobBatch } from './store-batch.js';
-import { Checkpointer, checkpointNow } from './store-checkpointer.js';
 import { contiguousRange, prepare, toDetection, toForecast, toReading, type Row, type Statements } from './store-queries.js';
 import { RecentOutbox } from './store-recent.js';
 import { migrate } from './store-schema.js';
 import { WriteGuard } from './store-errors.js';
+import { WalSync, type FileSyncer } from './store-wal-sync.js';
 
 /** An outbox row as the relay sees it. */
 export interface OutboxRow {
@@ -51,8 +51,8 @@ export interface StoreDeps {
   maxPageCount?: number;
   /** `NORMAL` (default, with group commit through sync()) or `FULL` (fsync per commit); benchmarks compare them. */
   synchronous?: 'FULL' | 'NORMAL';
-  /** better-sqlite3's entry point for the checkpoint worker (default: resolved); tests pass a broken one to see the inline fallback. */
-  checkpointerModule?: string;
+  /** How the WAL is fsynced (default: node:fs); tests watch or break it. */
+  fileSyncer?: FileSyncer;
 }
 
 export interface StoreStats {
@@ -83,9 +83,8 @@ const PAGE_SIZE = 1024;
 /**
  * SQLite checkpoints (two fsyncs, on the event loop) whenever the WAL reaches this many pages; its
  * default, 1,000 pages, meant one every ~300 commits during a burst, and those fsyncs cost more than
- * the commits themselves. The group commit (sync(), every second, on the worker) checkpoints first at
- * any realistic rate; this is the hard cap that bounds the WAL (16 MB with 1 KB pages) during a burst
- * that outruns it, or if the worker fell behind.
+ * the commits themselves. Durability does not need checkpoints (WalSync fsyncs the WAL), so they come
+ * from the hourly prune, and from this cap, which bounds the WAL at 16 MB (1 KB pages) in between.
  */
 const WAL_AUTOCHECKPOINT_PAGES = 16_384;
 const DAY_MS = 86_400_000;
@@ -123,8 +122,8 @@ export class SqliteStore implements AgentStore {
     private readonly stmt: Statements,
     private readonly deps: StoreDeps,
     private readonly guard: WriteGuard,
-    /** Null for `:memory:` (no second connection can reach it). */
-    private readonly checkpointer: Checkpointer | null,
+    /** Null for `:memory:` (no file to sync). */
+    private readonly walSync: WalSync | null,
   ) {
     const size = stmt.outboxSize.get() as { n: number; max: number | null };
     this.depth = size.n;
@@ -157,8 +156,8 @@ export class SqliteStore implements AgentStore {
       if (deps.maxPageCount !== undefined) db.pragma(`max_page_count = ${deps.maxPageCount}`);
       const logger = deps.logger.child({ module: 'store' });
       const guard = new WriteGuard(logger, deps.clock ?? Date.now);
-      const checkpointer = path === ':memory:' ? null : new Checkpointer({ file: path, logger, sqliteModule: deps.checkpointerModule, onFailure: (err) => store.checkpointFailed(err) });
-      const store: SqliteStore = new SqliteStore(db, prepare(db), deps, guard, checkpointer);
+      const walSync = path === ':memory:' ? null : new WalSync(`${path}-wal`, (err) => store.syncFailed(err), deps.fileSyncer);
+      const store: SqliteStore = new SqliteStore(db, prepare(db), deps, guard, walSync);
       return store;
     } catch (err) {
       db?.close();
@@ -196,7 +195,7 @@ export class SqliteStore implements AgentStore {
         record.snapshot,
       );
     });
-    return this.syncInline() && saved;
+    return this.syncNow() && saved;
   }
 
   saveForecast(record: ForecastRecord, messages: OutboxMessage[]): boolean {
@@ -275,17 +274,13 @@ export class SqliteStore implements AgentStore {
   }
 
   /**
-   * Makes every commit so far durable (group commit): a PASSIVE checkpoint (fsync of the WAL, then of
-   * the database) on the worker, returning at once (a failure there is logged and retried by the next
-   * sync()); inline while the worker is not running. False if an inline one failed.
+   * Makes every commit so far durable (group commit): an fsync of the WAL in the background. A failure
+   * is logged and counted, and the next sync() tries again.
    */
-  sync(): boolean {
-    if (!this.dirty || this.closed) return true;
-    if (this.checkpointer?.request()) {
-      this.dirty = false;
-      return true;
-    }
-    return this.syncInline();
+  sync(): void {
+    if (!this.dirty || this.closed || !this.walSync) return;
+    this.dirty = false;
+    this.walSync.request();
   }
 
   /**
@@ -329,13 +324,12 @@ export class SqliteStore implements AgentStore {
     return { state: 'ok', ...stats };
   }
 
-  /** Stops the checkpoint worker, then checkpoints the WAL into the main file and closes. Safe to call twice. */
+  /** Checkpoints the WAL into the main file (which deletes it) and closes. Safe to call twice. */
   close(): void {
     if (this.closed) return;
     this.batch.commit();
     this.closed = true;
     this.enqueueListeners.clear();
-    this.checkpointer?.stop();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (err) {
@@ -344,18 +338,19 @@ export class SqliteStore implements AgentStore {
     this.db.close();
   }
 
-  /** A checkpoint on the worker failed: logged and counted like any write, and retried by the next sync(). */
-  private checkpointFailed(err: Error): void {
+  /** A background fsync failed: logged and counted like any write, and retried by the next sync(). */
+  private syncFailed(err: unknown): void {
     this.dirty = true;
     this.guard.fail('sync the database to disk', err);
   }
 
-  /** The checkpoint on this thread: for an alert (durable before saveDetection returns), and while the worker is not running. */
-  private syncInline(): boolean {
+  /** Commits this job's writes and fsyncs the WAL before it returns: an alert is on disk before anything else happens. */
+  private syncNow(): boolean {
     if (this.closed) return true;
-    if (!this.batch.commit()) return false; // what this job wrote first
-    if (!this.dirty) return true;
-    const ok = this.guard.run('sync the database to disk', () => checkpointNow(this.db));
+    if (!this.batch.commit()) return false;
+    if (!this.dirty || !this.walSync) return true;
+    const walSync = this.walSync;
+    const ok = this.guard.run('sync the database to disk', () => walSync.now());
     if (ok) this.dirty = false;
     return ok;
   }

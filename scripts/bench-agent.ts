@@ -5,8 +5,9 @@
  *   - time from spawning the process to its "ready" log line (target <= 2 s), over a few starts;
  *   - resident memory (VmRSS, peak and last) while both pipelines run (target <= 200 MB);
  *   - time from SIGTERM to exit (target <= 10 s).
- * The agent runs with the Environment= settings of systemd/edge-agent.service (malloc arenas, V8 flags),
- * so the figures are those of the installed service; --bare runs it without them, for comparison.
+ * The agent runs with the Environment= settings and the node options of ExecStart= of
+ * systemd/edge-agent.service (malloc arenas, V8 flags), so the figures are those of the installed
+ * service; --bare runs it without them, for comparison.
  * --production runs it as systemd/config.example.yaml does: a separate broker (a mosquitto the script
  * starts) instead of the embedded one, and the HTTP API off.
  *
@@ -51,7 +52,18 @@ function unitEnvironment(): Record<string, string> {
   }
   return env;
 }
+/** The node options before the script in the unit's `ExecStart=` (such as --optimize-for-size). */
+function unitNodeFlags(): string[] {
+  const unit = readFileSync(join(packageRoot, 'systemd', 'edge-agent.service'), 'utf8');
+  const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1];
+  if (!execStart) throw new Error('systemd/edge-agent.service: no ExecStart= line');
+  const words = execStart.trim().split(/\s+/);
+  const script = words.findIndex((word) => word.endsWith('cli.js'));
+  if (script < 1) throw new Error(`systemd/edge-agent.service: cannot find node and cli.js in '${execStart}'`);
+  return words.slice(1, script);
+}
 const agentEnv = values.bare ? {} : unitEnvironment();
+const agentFlags = values.bare ? [] : unitNodeFlags();
 
 /** VmRSS (what `ps` shows) and RssAnon (the process's own memory, without mapped libraries), in MB. */
 function memoryMb(pid: number): { rss: number; anon: number } | null {
@@ -73,7 +85,7 @@ interface Run {
 /** Spawns the agent and resolves when it logs that it is ready. */
 function startAgent(configPath: string): Promise<Run> {
   const started = performance.now();
-  const child = spawn(process.execPath, [cli, 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...agentEnv } });
+  const child = spawn(process.execPath, [...agentFlags, cli, 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...agentEnv } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -140,7 +152,7 @@ async function main(): Promise<void> {
     const stopMs = await run.stop();
 
     const settings = Object.entries(agentEnv).map(([name, value]) => `${name}=${value}`);
-    console.log(`agent environment: ${settings.length > 0 ? settings.join(' ') : 'none (--bare)'}`);
+    console.log(`agent environment: ${settings.length > 0 ? settings.join(' ') : 'none (--bare)'}; node options: ${agentFlags.join(' ') || 'none'}`);
     console.log(values.production ? 'profile: production (separate mosquitto, HTTP off)' : 'profile: demo (embedded broker, HTTP on)');
     const sorted = [...readyTimes].sort((a, b) => a - b);
     console.log(`start to ready: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms over ${sorted.length} starts (target <= 2000 ms)`);

@@ -209,33 +209,12 @@ async function loadModel<T extends { info: { name: string; version: string } }>(
 
 /** The optional services; their modules are imported here, once the agent is ready, not at start-up. */
 async function extraServices(context: AgentContext): Promise<Service[]> {
-  const { config, logger, bus, store, relay } = context;
-  const [{ HttpServer }, { AgentMetrics }, { HomeAssistantDiscovery }] = await Promise.all([
-    import('../http/server.js'),
-    import('../metrics.js'),
-    import('../homeassistant.js'),
-  ]);
-  // mqttConnected: the relay connected before these services start, so the gauge cannot wait for an event.
-  const metrics = new AgentMetrics({
-    bus,
-    outboxDepth: () => store.outboxDepth(),
-    mqttConnected: () => relay.connected,
-    models: { intruder: context.intruder, forecast: context.forecaster },
-  });
+  const { config, logger, store, relay } = context;
+  const { HomeAssistantDiscovery } = await import('../homeassistant.js');
   const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
   return [
-    metrics,
+    ...(config.http.enabled ? await httpServices(context) : []),
     createOtaService(context),
-    new HttpServer({
-      config,
-      detector: context.intruder,
-      forecaster: context.forecaster,
-      health: context.health,
-      status: store,
-      metrics,
-      bus,
-      logger: logger.child({ module: 'http' }),
-    }),
     new HomeAssistantDiscovery({
       config,
       baseTopic: relay.baseTopic,
@@ -246,4 +225,31 @@ async function extraServices(context: AgentContext): Promise<Service[]> {
       logger: logger.child({ module: 'homeassistant' }),
     }),
   ];
+}
+
+/**
+ * The HTTP API and the metrics it serves. Not even imported when `http.enabled` is false: fastify and
+ * prom-client cost about 5 MB of memory that nothing would use.
+ */
+async function httpServices(context: AgentContext): Promise<Service[]> {
+  const { config, logger, bus, store, relay } = context;
+  const [{ HttpServer }, { AgentMetrics }] = await Promise.all([import('../http/server.js'), import('../metrics.js')]);
+  // mqttConnected: the relay connected before these services start, so the gauge cannot wait for an event.
+  const metrics = new AgentMetrics({
+    bus,
+    outboxDepth: () => store.outboxDepth(),
+    mqttConnected: () => relay.connected,
+    models: { intruder: context.intruder, forecast: context.forecaster },
+  });
+  const server = new HttpServer({
+    config,
+    detector: context.intruder,
+    forecaster: context.forecaster,
+    health: context.health,
+    status: store,
+    metrics,
+    bus,
+    logger: logger.child({ module: 'http' }),
+  });
+  return [metrics, server];
 }

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AWS_IOT_MAX_PAYLOAD_BYTES as AWS_IOT_MAX_PAYLOAD } from '../../agent/mqtt-options.js';
-import { SnapshotFolder, drawDetections, fitJpeg, overlaySvg } from '../../agent/snapshot.js';
+import { glyphRows } from '../../agent/pixel-font.js';
+import type { RgbFrame } from '../../agent/raster.js';
+import { SnapshotFolder, drawDetections, drawOverlay, fitJpeg } from '../../agent/snapshot.js';
 import { fixture } from '../helpers/fixtures.js';
 
 const person = { class: 'person', confidence: 0.94, bbox: { xmin: 200, ymin: 100, xmax: 600, ymax: 800 } };
@@ -15,6 +17,15 @@ async function meanRgb(jpeg: Buffer, left: number, top: number, width: number, h
   const sums = [0, 0, 0];
   for (let i = 0; i < raw.length; i++) sums[i % 3]! += raw[i]!;
   return sums.map((s) => s / (raw.length / 3));
+}
+
+function blackFrame(width: number, height: number): RgbFrame {
+  return { data: Buffer.alloc(width * height * 3), width, height };
+}
+
+function pixel(frame: RgbFrame, x: number, y: number): number[] {
+  const i = 3 * (y * frame.width + x);
+  return [...frame.data.subarray(i, i + 3)];
 }
 
 const dirs: string[] = [];
@@ -34,8 +45,30 @@ describe('snapshots', () => {
     expect(Math.max(...inside)).toBeLessThan(10);
   });
 
-  it('escapes labels in the overlay', () => {
-    expect(overlaySvg(100, 100, [{ ...person, class: '<script>&' }])).toContain('&#60;script&#62;&#38; 0.94');
+  it('writes the label, white on the box colour, above the box: legible glyphs at the frame\'s scale', () => {
+    const frame = blackFrame(1280, 960);
+    drawOverlay(frame, [person]);
+    // 960 px high: letters of 7 x 4 px rows, 4 px padding, so the label spans y 64..99 above the box at y 100.
+    const scale = 4;
+    expect(pixel(frame, 202, 66)).toEqual([255, 59, 48]); // the label's background, in the person colour
+    const [textX, textY] = [200 + scale, 64 + scale];
+    const rows = glyphRows('p');
+    for (let r = 0; r < rows.length; r++) {
+      for (let c = 0; c < 5; c++) {
+        const ink = rows[r]![c] === '#';
+        expect(pixel(frame, textX + c * scale + 1, textY + r * scale + 1), `'p' row ${r} column ${c}`).toEqual(ink ? [255, 255, 255] : [255, 59, 48]);
+      }
+    }
+    expect(pixel(frame, 150, 80)).toEqual([0, 0, 0]); // nothing left of the box
+  });
+
+  it('puts the label inside a box that touches the top, and clips whatever reaches past the edges', () => {
+    const frame = blackFrame(320, 240);
+    const atTheEdges = { class: 'Unknown-ß', confidence: 0.5, bbox: { xmin: 250, ymin: 0, xmax: 400, ymax: 300 } };
+    expect(() => drawOverlay(frame, [atTheEdges])).not.toThrow();
+    expect(frame.data.length).toBe(320 * 240 * 3);
+    expect(pixel(frame, 252, 3)).toEqual([52, 199, 89]); // label background, inside the box, in the default colour
+    expect(pixel(frame, 249, 120)).toEqual([52, 199, 89]); // the box's left edge
   });
 
   it('fits a large photo into the AWS IoT Core payload limit and leaves a small one untouched', async () => {

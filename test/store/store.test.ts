@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -9,6 +9,7 @@ import { EventBus } from '../../agent/event-bus.js';
 import { silentLogger } from '../../agent/log.js';
 import { StoreMaintenance } from '../../agent/store-maintenance.js';
 import { SCHEMA_VERSION } from '../../agent/store-schema.js';
+import { fileSyncer, type FileSyncer } from '../../agent/store-wal-sync.js';
 import { SqliteStore, type StoreDeps } from '../../agent/store.js';
 import { captureLog } from '../helpers/log-capture.js';
 
@@ -18,13 +19,44 @@ const DAY = 86_400_000;
 /** The writes of one JavaScript job are committed together when it yields (JobBatch): wait for that. */
 const jobEnd = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Outbox rows a power cut would leave if the WAL never reached the disk: the database file alone. */
-function outboxInMainFileOnly(): number {
-  copyFileSync(join(dir, 'edge.db'), join(dir, 'copy.db'));
-  const copy = new Database(join(dir, 'copy.db'), { readonly: true });
-  const n = (copy.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
-  copy.close();
-  return n;
+/** Outbox rows another connection sees: what is committed. */
+function committedOutboxRows(): number {
+  const other = new Database(join(dir, 'edge.db'), { readonly: true });
+  try {
+    return (other.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
+  } finally {
+    other.close();
+  }
+}
+
+interface SyncCall {
+  path: string;
+  /** syncNow() (before returning) rather than sync() (in the background). */
+  now: boolean;
+  /** Outbox rows committed when the fsync ran: what it made durable. */
+  committedRows: number;
+}
+
+/** The real fsyncs, watched; the first `failures` fail as a failing SD card makes them fail. */
+function watchedSyncs({ failures = 0 } = {}): FileSyncer & { calls: SyncCall[] } {
+  let failing = failures;
+  const calls: SyncCall[] = [];
+  const fail = () => {
+    if (failing-- > 0) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_FSYNC' });
+  };
+  return {
+    calls,
+    async sync(path) {
+      calls.push({ path, now: false, committedRows: committedOutboxRows() });
+      fail();
+      await fileSyncer.sync(path);
+    },
+    syncNow(path) {
+      calls.push({ path, now: true, committedRows: committedOutboxRows() });
+      fail();
+      fileSyncer.syncNow(path);
+    },
+  };
 }
 
 let dir: string;
@@ -265,22 +297,43 @@ describe('SqliteStore', () => {
     expect(existsSync(join(dir, 'nested/deeper/edge.db-wal'))).toBe(false);
   });
 
-  it('sync() moves committed rows from the WAL into the database file on the worker (group commit), and an alert syncs at once', async () => {
-    const s = open();
+  it('sync() fsyncs the WAL in the background once something was committed (group commit), and an alert before saveDetection returns', async () => {
+    const files = watchedSyncs();
+    const s = open({ fileSyncer: files });
+    s.sync();
+    expect(files.calls).toEqual([]); // nothing committed yet: nothing to sync
     s.enqueue([msg(1), msg(2)]);
     await jobEnd();
-    expect(outboxInMainFileOnly()).toBe(0);
-    expect(s.sync()).toBe(true);
-    await expect.poll(outboxInMainFileOnly, { timeout: 5_000 }).toBe(2);
+    s.sync();
+    s.sync(); // nothing new since: no second fsync
+    await expect.poll(() => files.calls.length).toBe(1);
+    expect(files.calls[0]).toEqual({ path: join(dir, 'edge.db-wal'), now: false, committedRows: 2 });
     s.saveDetection(detection('d1', 1), [msg(3, 'edge/dev/alerts/intruder')]);
-    expect(outboxInMainFileOnly()).toBe(3);
+    // Synchronously, and only after the commit: the alert itself is in what was synced.
+    expect(files.calls[1]).toEqual({ path: join(dir, 'edge.db-wal'), now: true, committedRows: 3 });
+  });
+
+  it('logs an fsync that failed (I/O error) with its meaning, keeps working, and tries again at the next sync', async () => {
+    const log = captureLog();
+    const files = watchedSyncs({ failures: 1 });
+    const s = open({ logger: log.logger, fileSyncer: files });
+    s.enqueue([msg(1)]);
+    await jobEnd();
+    s.sync();
+    await expect.poll(() => log.matching(/could not sync the database to disk: SQLITE_IOERR_FSYNC: an I\/O error/).length).toBe(1);
+    expect(s.health()).toMatchObject({ state: 'degraded', write_errors: 1 });
+    s.sync(); // still owed, though nothing new was committed
+    await expect.poll(() => files.calls.length).toBe(2);
+    expect(s.saveReading({ valid: true, celsius: 20, ts: 1, sensor: 'sim' }, [msg(2)])).toBe(true);
+    expect(s.health()).toMatchObject({ state: 'ok', outbox_depth: 2 });
   });
 });
 
 describe('StoreMaintenance', () => {
-  it('prunes at start, syncs every interval, and stops its timers', async () => {
+  it('prunes at start, syncs every interval while something is written, and stops its timers', async () => {
     const now = 100 * DAY;
-    const s = open({ clock: () => now });
+    const files = watchedSyncs();
+    const s = open({ clock: () => now, fileSyncer: files });
     s.saveReading({ valid: true, celsius: 19, ts: now - 31 * DAY, sensor: 'sim' }, []);
     s.saveReading({ valid: true, celsius: 20, ts: now, sensor: 'sim' }, []);
     const log = captureLog();
@@ -288,44 +341,12 @@ describe('StoreMaintenance', () => {
     await maintenance.start();
     expect(s.validReadingsSince(0)).toEqual([{ ts: now, celsius: 20 }]);
     expect(log.matching(/removed records older than the retention period/)).toHaveLength(1);
+    await expect.poll(() => files.calls.length).toBe(1); // the two readings written before
     s.enqueue([msg(1)]);
-    expect(outboxInMainFileOnly()).toBe(0);
-    await expect.poll(outboxInMainFileOnly, { timeout: 2_000 }).toBe(1);
+    await expect.poll(() => files.calls.length).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(files.calls).toHaveLength(2); // idle: no fsync every interval
     expect(maintenance.health()).toMatchObject({ state: 'ok', outbox_depth: 1 });
     await maintenance.stop();
-  });
-});
-
-describe('the checkpoint worker', () => {
-  it('is replaced by inline checkpoints when it cannot start, and says so', async () => {
-    const log = captureLog();
-    const s = open({ logger: log.logger, checkpointerModule: join(dir, 'no-such-sqlite.js') });
-    expect(s.enqueue([msg(1), msg(2)])).toBe(true);
-    await jobEnd();
-    expect(s.sync()).toBe(true); // starts the worker, which fails
-    await expect.poll(() => log.matching(/the checkpoint worker failed, syncing on the main thread/).length, { timeout: 5_000 }).toBe(1);
-    expect(outboxInMainFileOnly()).toBe(0);
-    expect(s.sync()).toBe(true); // the failed checkpoint is still owed, and now runs inline
-    expect(outboxInMainFileOnly()).toBe(2);
-  });
-
-  it('logs a checkpoint that failed in the worker (I/O error), keeps the store working, and retries at the next sync', async () => {
-    // The worker's boundary: a better-sqlite3 whose checkpoint fails as a failing SD card makes it fail.
-    const failing = join(dir, 'failing-sqlite.cjs');
-    writeFileSync(
-      failing,
-      `module.exports = class { pragma(sql) { if (sql.startsWith('wal_checkpoint')) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_FSYNC' }); } close() {} };`,
-    );
-    const log = captureLog();
-    const s = open({ logger: log.logger, checkpointerModule: failing });
-    s.enqueue([msg(1)]);
-    await jobEnd();
-    expect(s.sync()).toBe(true);
-    await expect.poll(() => log.matching(/could not sync the database to disk: SQLITE_IOERR_FSYNC: an I\/O error/).length, { timeout: 5_000 }).toBe(1);
-    expect(s.health()).toMatchObject({ state: 'degraded', write_errors: 1 });
-    expect(s.sync()).toBe(true); // still owed: asked again
-    await expect.poll(() => s.stats().write_errors, { timeout: 5_000 }).toBe(2);
-    expect(s.saveReading({ valid: true, celsius: 20, ts: 1, sensor: 'sim' }, [msg(2)])).toBe(true);
-    expect(s.health()).toMatchObject({ state: 'ok', outbox_depth: 2 });
   });
 });

@@ -1,0 +1,15 @@
+import { breakdown } from '/tmp/exp/rss.mjs';
+import { readFileSync } from 'node:fs';
+const sharp = (await import('sharp')).default; sharp.cache(false);
+const img = readFileSync('../shared/fixtures/images/bus.jpg');
+const { width, height } = await sharp(img).metadata();
+await sharp(img).resize(64).toBuffer();
+breakdown('sharp used');
+const rect = `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg"><rect x="10" y="10" width="100" height="100" fill="none" stroke="#f00" stroke-width="3"/></svg>`;
+await sharp(img).composite([{ input: Buffer.from(rect) }]).jpeg().toBuffer();
+breakdown('svg rect');
+const text = `<svg width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg"><text x="20" y="40" font-family="sans-serif" font-size="24" fill="#fff">person 0.91</text></svg>`;
+await sharp(img).composite([{ input: Buffer.from(text) }]).jpeg().toBuffer();
+breakdown('svg text');
+for (let i = 0; i < 5; i++) await sharp(img).composite([{ input: Buffer.from(text) }]).jpeg().toBuffer();
+breakdown('svg text x6');
