@@ -31,8 +31,8 @@ import { MqttRelay } from './relay.js';
 import { SnapshotFolder } from './snapshot.js';
 import { StoreMaintenance } from './store-maintenance.js';
 import type { SqliteStore } from './store.js';
-import { TelemetryPipeline } from './telemetry.js';
-import { TemperatureAlerts } from './temperature-alerts.js';
+import { TEMPERATURE_ALERTS_STATE, TelemetryPipeline } from './telemetry.js';
+import { savedThresholdState, TemperatureAlerts } from './temperature-alerts.js';
 import { Topic, type CommandName } from './topics.js';
 import { VisionPipeline } from './vision.js';
 
@@ -211,7 +211,7 @@ export class Agent {
       forecaster: this.forecaster,
       store,
       messages,
-      alerts: new TemperatureAlerts(config.forecast),
+      alerts: new TemperatureAlerts(config.forecast, savedThresholdState(store.loadState(TEMPERATURE_ALERTS_STATE))),
       config: {
         // The replay sensor paces itself (in data time, at its speed); real sensors are read every interval_s.
         periodMs: config.sensor.driver === 'replay' ? 0 : config.sensor.interval_s * 1000,

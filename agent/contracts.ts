@@ -55,6 +55,10 @@ export interface AgentStore {
   saveForecast(record: ForecastRecord, messages: OutboxMessage[]): boolean;
   /** Messages that describe no stored record (alarm state, model info, command responses). */
   enqueue(messages: OutboxMessage[]): boolean;
+  /** Saves a small JSON value under `key` (replacing the last one): state that must survive a restart. */
+  saveState(key: string, value: unknown): boolean;
+  /** The value saved under `key`, or null. */
+  loadState(key: string): unknown;
   /** Valid readings with `ts >= sinceTs`, oldest first (the forecaster's window comes from here). */
   validReadingsSince(sinceTs: number): ValidReading[];
   lastForecast(): ForecastRecord | null;

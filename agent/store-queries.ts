@@ -23,6 +23,8 @@ export interface Statements {
   lastForecast: Statement;
   forecastsSince: Statement;
   recentDetections: Statement;
+  saveState: Statement;
+  loadState: Statement;
 }
 
 export function prepare(db: Db): Statements {
@@ -45,6 +47,8 @@ export function prepare(db: Db): Statements {
     lastForecast: db.prepare('SELECT * FROM forecasts ORDER BY ts DESC, rowid DESC LIMIT 1'),
     forecastsSince: db.prepare('SELECT * FROM forecasts WHERE ts >= ? ORDER BY ts, rowid LIMIT ?'),
     recentDetections: db.prepare('SELECT * FROM detections ORDER BY ts DESC, rowid DESC LIMIT ?'),
+    saveState: db.prepare('INSERT INTO agent_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    loadState: db.prepare('SELECT value FROM agent_state WHERE key = ?'),
   };
 }
 

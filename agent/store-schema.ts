@@ -49,6 +49,13 @@ const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   );
   `,
+  // 2: small pieces of state that must survive a restart (the temperature alerts' state), as JSON.
+  `
+  CREATE TABLE agent_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

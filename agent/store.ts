@@ -209,6 +209,22 @@ export class SqliteStore implements AgentStore {
     return this.write('messages', messages, () => {});
   }
 
+  saveState(key: string, value: unknown): boolean {
+    return this.guard.run(`save the ${key} state`, () => this.batch.add(() => this.stmt.saveState.run(key, JSON.stringify(value))));
+  }
+
+  /** Null when nothing was saved, or when the saved text is not JSON (logged). */
+  loadState(key: string): unknown {
+    const row = this.stmt.loadState.get(key) as { value: string } | undefined;
+    if (!row) return null;
+    try {
+      return JSON.parse(row.value) as unknown;
+    } catch (err) {
+      this.deps.logger.warn({ err, key }, `the saved ${key} state is not JSON; starting without it`);
+      return null;
+    }
+  }
+
   validReadingsSince(sinceTs: number): ValidReading[] {
     return this.stmt.validReadingsSince.all(sinceTs) as ValidReading[];
   }

@@ -20,6 +20,9 @@ import type { ModelSlot } from './model-slot.js';
 import { Supervisor, abortableSleep } from './supervisor.js';
 import type { TemperatureAlerts } from './temperature-alerts.js';
 
+/** The store key of the temperature alerts' state (agent.ts reads it back at start). */
+export const TEMPERATURE_ALERTS_STATE = 'temperature_alerts';
+
 export interface TelemetryConfig {
   /** Wall-clock ms between two reads; 0 when the sensor paces itself (replay). */
   periodMs: number;
@@ -31,7 +34,7 @@ export interface TelemetryConfig {
 export interface TelemetryDeps {
   sensor: TemperatureSensor;
   forecaster: ModelSlot<Forecaster>;
-  store: Pick<AgentStore, 'saveReading' | 'saveForecast' | 'validReadingsSince'>;
+  store: Pick<AgentStore, 'saveReading' | 'saveForecast' | 'saveState' | 'validReadingsSince'>;
   messages: MessageBuilder;
   alerts: TemperatureAlerts;
   config: TelemetryConfig;
@@ -179,10 +182,14 @@ export class TelemetryPipeline implements Service {
     return { ok: true, record };
   }
 
-  /** The forecast and the threshold alerts it raises, in one transaction. */
+  /**
+   * The forecast and the threshold alerts it raises, in one transaction, and the alerts' new state with
+   * them (written in the same job, so in the same commit).
+   */
   private save(record: ForecastRecord): void {
     const { store, messages, alerts, bus, logger } = this.deps;
-    const alertMessages = alerts.evaluate(record.predicted_celsius).map((a) => {
+    const raised = alerts.evaluate(record.predicted_celsius);
+    const alertMessages = raised.map((a) => {
       logger.warn({ kind: a.kind, threshold_c: a.threshold_c, predicted_celsius: record.predicted_celsius }, `temperature forecast alert: ${a.kind}`);
       return messages.temperatureAlert({
         kind: a.kind,
@@ -194,6 +201,7 @@ export class TelemetryPipeline implements Service {
       });
     });
     store.saveForecast(record, [messages.forecast(record), ...alertMessages]);
+    if (raised.length > 0) store.saveState(TEMPERATURE_ALERTS_STATE, alerts.saved());
     this.lastForecastTs = record.ts;
     this.lastForecast = record;
     this.counts.forecasts++;

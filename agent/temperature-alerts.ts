@@ -2,6 +2,10 @@
  * Forecast threshold alerts with hysteresis: `high` when a forecast reaches `high_c`, `low` when it
  * reaches `low_c`, `clear` once it is back inside by `hysteresis_c`. Without the dead band a forecast
  * wobbling around the threshold would raise and clear an alert every interval.
+ *
+ * The state survives a restart (the telemetry pipeline saves it with the forecast that changed it), so
+ * a forecast still beyond a threshold after a restart does not alert a second time, unless the
+ * thresholds changed meanwhile: an alert about a new threshold has not been sent yet.
  */
 
 export interface ThresholdConfig {
@@ -18,13 +22,42 @@ export interface ThresholdAlert {
   threshold_c: number;
 }
 
+/** The state as saved: with the thresholds it was reached with. */
+export interface SavedThresholdState {
+  state: ThresholdState;
+  high_c: number | null;
+  low_c: number | null;
+}
+
+const STATES: readonly unknown[] = ['normal', 'high', 'low'] satisfies ThresholdState[];
+const isThreshold = (value: unknown) => value === null || typeof value === 'number';
+
+/** A saved state read back from the store, or null when it is missing or not one (an older or damaged value). */
+export function savedThresholdState(value: unknown): SavedThresholdState | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const { state, high_c, low_c } = value as Record<string, unknown>;
+  if (!STATES.includes(state) || !isThreshold(high_c) || !isThreshold(low_c)) return null;
+  return { state: state as ThresholdState, high_c: high_c as number | null, low_c: low_c as number | null };
+}
+
 export class TemperatureAlerts {
   private current: ThresholdState = 'normal';
 
-  constructor(private readonly config: ThresholdConfig) {}
+  /** `saved`: the state before a restart; ignored when it was reached with other thresholds. */
+  constructor(
+    private readonly config: ThresholdConfig,
+    saved: SavedThresholdState | null = null,
+  ) {
+    if (saved && saved.high_c === config.high_c && saved.low_c === config.low_c) this.current = saved.state;
+  }
 
   get state(): ThresholdState {
     return this.current;
+  }
+
+  /** What to save so that a restart resumes here. */
+  saved(): SavedThresholdState {
+    return { state: this.current, high_c: this.config.high_c, low_c: this.config.low_c };
   }
 
   /** Feeds one forecast; returns the alerts it raises (none, or a clear followed by the opposite alert). */

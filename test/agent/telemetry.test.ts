@@ -4,8 +4,8 @@ import { silentLogger } from '../../agent/log.js';
 import { MessageBuilder } from '../../agent/messages.js';
 import { ModelSlot } from '../../agent/model-slot.js';
 import { SqliteStore } from '../../agent/store.js';
-import { TelemetryPipeline } from '../../agent/telemetry.js';
-import { TemperatureAlerts } from '../../agent/temperature-alerts.js';
+import { TEMPERATURE_ALERTS_STATE, TelemetryPipeline } from '../../agent/telemetry.js';
+import { savedThresholdState, TemperatureAlerts } from '../../agent/temperature-alerts.js';
 import type { Reading, TemperatureSensor } from '../../drivers/sensors/types.js';
 import type { Forecaster } from '../../models/types.js';
 import { until } from './until.js';
@@ -68,7 +68,8 @@ function setup(readings: Reading[], opts: { every_s?: number; high_c?: number | 
     forecaster: new ModelSlot<Forecaster>(forecaster),
     store,
     messages: new MessageBuilder('edge/dev', 'dev'),
-    alerts: new TemperatureAlerts({ high_c: opts.high_c ?? null, low_c: null, hysteresis_c: 0.5 }),
+    // As the agent builds it: resuming the state saved before a restart.
+    alerts: new TemperatureAlerts({ high_c: opts.high_c ?? null, low_c: null, hysteresis_c: 0.5 }, savedThresholdState(store.loadState(TEMPERATURE_ALERTS_STATE))),
     config: { periodMs: 0, forecastEnabled: true, every_s: opts.every_s ?? 600 },
     bus,
     logger: silentLogger(),
@@ -155,6 +156,27 @@ describe('TelemetryPipeline', () => {
     const crossing = outbox('forecast/temperature').find((f) => f.id === alerts[0]!.forecast_id)!;
     expect(crossing.predicted_celsius as number).toBeGreaterThanOrEqual(22);
     expect(alerts[0]).toMatchObject({ kind: 'high', threshold_c: 22, device: 'dev', horizon_s: 3600, ts: crossing.ts });
+  });
+
+  it('does not raise the same alert again after a restart, unless the threshold changed', async () => {
+    const rising = (from: number, count: number) => Array.from({ length: count }, (_, i) => valid(from + i, 20 + (from + i) * 0.02));
+    const first = setup(rising(0, 70), { every_s: 60, high_c: 22 });
+    await first.pipeline.start();
+    await until(() => first.outbox('telemetry/temperature').length === 70);
+    await first.pipeline.stop();
+    expect(first.outbox('alerts/temperature').map((a) => a.kind)).toEqual(['high']);
+
+    const forecastsBefore = first.outbox('forecast/temperature').length;
+    const sameThreshold = setup(rising(70, 3), { every_s: 60, high_c: 22, store: first.store });
+    await sameThreshold.pipeline.start();
+    await until(() => sameThreshold.outbox('forecast/temperature').length === forecastsBefore + 3);
+    await sameThreshold.pipeline.stop();
+    expect(sameThreshold.outbox('alerts/temperature')).toHaveLength(1); // still high: nothing new to say
+
+    const newThreshold = setup(rising(73, 1), { every_s: 60, high_c: 21.5, store: first.store });
+    await newThreshold.pipeline.start();
+    await until(() => newThreshold.outbox('alerts/temperature').length === 2);
+    expect(newThreshold.outbox('alerts/temperature')[1]).toMatchObject({ kind: 'high', threshold_c: 21.5 });
   });
 
   it('forecasts on demand from the latest reading', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TemperatureAlerts } from '../../agent/temperature-alerts.js';
+import { savedThresholdState, TemperatureAlerts } from '../../agent/temperature-alerts.js';
 
 describe('TemperatureAlerts', () => {
   it('raises high at the threshold and clears only once back inside by the hysteresis', () => {
@@ -37,5 +37,26 @@ describe('TemperatureAlerts', () => {
   it('never alerts without thresholds', () => {
     const a = new TemperatureAlerts({ high_c: null, low_c: null, hysteresis_c: 0.5 });
     for (const t of [-40, 0, 100]) expect(a.evaluate(t)).toEqual([]);
+  });
+
+  it('resumes a saved state reached with the same thresholds, and starts over when they changed', () => {
+    const config = { high_c: 25, low_c: 5, hysteresis_c: 0.5 };
+    const before = new TemperatureAlerts(config);
+    before.evaluate(26);
+    const saved = savedThresholdState(JSON.parse(JSON.stringify(before.saved())));
+    expect(saved).toEqual({ state: 'high', high_c: 25, low_c: 5 });
+    const resumed = new TemperatureAlerts(config, saved);
+    expect(resumed.evaluate(26)).toEqual([]);
+    expect(resumed.evaluate(24)).toEqual([{ kind: 'clear', threshold_c: 25 }]);
+    const changed = new TemperatureAlerts({ ...config, high_c: 24 }, saved);
+    expect(changed.state).toBe('normal');
+    expect(changed.evaluate(26)).toEqual([{ kind: 'high', threshold_c: 24 }]);
+  });
+
+  it('reads back only a well-formed saved state', () => {
+    for (const value of [null, 'high', 42, { state: 'boiling', high_c: 25, low_c: null }, { state: 'high', high_c: '25', low_c: null }, { state: 'low' }]) {
+      expect(savedThresholdState(value), JSON.stringify(value)).toBeNull();
+    }
+    expect(savedThresholdState({ state: 'low', high_c: null, low_c: 3 })).toEqual({ state: 'low', high_c: null, low_c: 3 });
   });
 });

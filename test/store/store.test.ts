@@ -115,7 +115,7 @@ describe('SqliteStore', () => {
     const newer = new Database(join(dir, 'newer.db'));
     newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     newer.close();
-    expect(() => open({}, 'newer.db')).toThrow(/schema version 2 is newer than this agent understands \(1\)/);
+    expect(() => open({}, 'newer.db')).toThrow(`schema version ${SCHEMA_VERSION + 1} is newer than this agent understands (${SCHEMA_VERSION})`);
     writeFileSync(join(dir, 'junk.db'), 'this is not sqlite'.repeat(400));
     expect(() => open({}, 'junk.db')).toThrow(/junk\.db is not a usable SQLite database \(SQLITE_NOTADB\)/);
   });
@@ -286,6 +286,25 @@ describe('SqliteStore', () => {
     s.enqueue([msg(5)]);
     await jobEnd();
     expect(calls).toBe(2);
+  });
+
+  it('keeps small pieces of state across a reopen, the last value of a key winning, and survives a damaged one', async () => {
+    const log = captureLog();
+    let s = open({ logger: log.logger });
+    expect(s.loadState('temperature_alerts')).toBeNull();
+    expect(s.saveState('temperature_alerts', { state: 'high', high_c: 25, low_c: null })).toBe(true);
+    expect(s.saveState('temperature_alerts', { state: 'normal', high_c: 25, low_c: null })).toBe(true);
+    await jobEnd();
+    s.close();
+    s = open({ logger: log.logger });
+    expect(s.loadState('temperature_alerts')).toEqual({ state: 'normal', high_c: 25, low_c: null });
+    s.close();
+    const raw = new Database(join(dir, 'edge.db'));
+    raw.prepare("UPDATE agent_state SET value = '{not json' WHERE key = 'temperature_alerts'").run();
+    raw.close();
+    s = open({ logger: log.logger });
+    expect(s.loadState('temperature_alerts')).toBeNull();
+    expect(log.matching(/the saved temperature_alerts state is not JSON; starting without it/)).toHaveLength(1);
   });
 
   it('creates the database folder, and close() is idempotent and leaves no WAL behind', () => {
