@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InferenceQueue, QueueFullError, RequestAbortedError } from '../../agent/http/inference-queue.js';
+import { nextTurn } from '../helpers/turn.js';
 
 /** Lets every pending promise continuation run. */
-const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A run the test finishes by hand, so the queue's state can be observed while it is busy. */
 function manualRun<I>() {
@@ -28,10 +28,10 @@ describe('InferenceQueue', () => {
     expect(batches).toEqual([[1]]);
     finishNext();
     expect(await first).toBe('out:1');
-    await tick();
+    await nextTurn();
     finishNext();
     expect(await second).toBe('out:2');
-    await tick();
+    await nextTurn();
     finishNext();
     expect(await third).toBe('out:3');
     expect(batches).toEqual([[1], [2], [3]]);
@@ -43,7 +43,7 @@ describe('InferenceQueue', () => {
     const all = [1, 2, 3, 4, 5].map((i) => queue.push(i));
     for (let batch = 0; batch < 3; batch++) {
       finishNext();
-      await tick();
+      await nextTurn();
     }
     expect(await Promise.all(all)).toEqual(['out:1', 'out:2', 'out:3', 'out:4', 'out:5']);
     expect(batches).toEqual([[1], [2, 3, 4], [5]]);
@@ -56,7 +56,7 @@ describe('InferenceQueue', () => {
       run: (inputs) => new Promise((resolve) => setTimeout(() => resolve(inputs), 600)),
     });
     await queue.push(0);
-    await tick();
+    await nextTurn();
     const running = queue.push(1);
     const waiting = queue.push(2);
     const refused = await queue.push(3).catch((err: unknown) => err);
@@ -75,7 +75,7 @@ describe('InferenceQueue', () => {
     expect(queue.depth).toBe(1);
     await expect(queue.push(4)).rejects.toBeInstanceOf(QueueFullError);
     finishNext();
-    await tick();
+    await nextTurn();
     expect(batches).toEqual([[1], [2], [3]]);
     finishNext();
     finishNext();

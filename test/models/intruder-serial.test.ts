@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Pool, SerialRunner } from '../../models/serial.js';
+import { nextTurn } from '../helpers/turn.js';
 
 /** A promise with its resolve/reject exposed, to end jobs in a chosen order. */
 function deferred<T = void>() {
@@ -11,8 +12,6 @@ function deferred<T = void>() {
   });
   return { promise, resolve, reject };
 }
-
-const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('SerialRunner', () => {
   it('runs one job at a time, in call order', async () => {
@@ -27,11 +26,11 @@ describe('SerialRunner', () => {
         return i;
       }),
     );
-    await settle();
+    await nextTurn();
     expect(log).toEqual(['start 0']);
     gates[2]!.resolve(); // ending a later job early changes nothing: it has not started
     gates[0]!.resolve();
-    await settle();
+    await nextTurn();
     expect(log).toEqual(['start 0', 'end 0', 'start 1']);
     gates[1]!.resolve();
     expect(await Promise.all(results)).toEqual([0, 1, 2]);
@@ -70,7 +69,7 @@ describe('Pool', () => {
     const order: string[] = [];
     const third = pool.acquire().then((item) => order.push(`third got ${item}`));
     const fourth = pool.acquire().then((item) => order.push(`fourth got ${item}`));
-    await settle();
+    await nextTurn();
     expect(order).toEqual([]);
     pool.release('b');
     pool.release('a');

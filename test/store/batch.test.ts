@@ -13,8 +13,8 @@ import { silentLogger } from '../../agent/log.js';
 import { JobBatch } from '../../agent/store-batch.js';
 import { SqliteStore, type StoreDeps } from '../../agent/store.js';
 import { captureLog } from '../helpers/log-capture.js';
+import { nextTurn } from '../helpers/turn.js';
 
-const jobEnd = () => new Promise<void>((resolve) => setImmediate(resolve));
 const msg = (n: number): OutboxMessage => ({ topic: 'edge/dev/telemetry/temperature', payload: JSON.stringify({ n }) });
 const reading = (ts: number) => ({ valid: true as const, celsius: 20, ts, sensor: 'sim' });
 
@@ -65,7 +65,7 @@ describe('SqliteStore: the writes of one job share one commit', () => {
     expect(s.validReadingsSince(0)).toHaveLength(3); // the agent's own reads see them at once
     expect(s.pendingOutbox(10)).toEqual([]); // the relay does not: nothing is sent before it is stored
     expect(countFromOutside('readings')).toBe(0);
-    await jobEnd();
+    await nextTurn();
     expect(countFromOutside('readings')).toBe(3);
     expect(countFromOutside('outbox')).toBe(3);
     expect(s.pendingOutbox(10).map((r) => JSON.parse(String(r.payload)) as unknown)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
@@ -76,12 +76,12 @@ describe('SqliteStore: the writes of one job share one commit', () => {
     const before = walBytes();
     for (let i = 0; i < 100; i++) {
       s.saveReading(reading(i), [msg(i)]);
-      await jobEnd(); // one write per job: one commit each
+      await nextTurn(); // one write per job: one commit each
     }
     const oneByOne = walBytes() - before;
     const mark = walBytes();
     for (let i = 100; i < 200; i++) s.saveReading(reading(i), [msg(i)]);
-    await jobEnd();
+    await nextTurn();
     const burst = walBytes() - mark;
     expect(countFromOutside('readings')).toBe(200);
     expect(burst).toBeLessThan(oneByOne / 10);
@@ -93,7 +93,7 @@ describe('SqliteStore: the writes of one job share one commit', () => {
     expect(s.saveForecast(forecast('f1'), [msg(2)])).toBe(false); // the id is taken
     expect(s.saveReading(reading(3), [msg(3)])).toBe(true);
     expect(s.outboxDepth()).toBe(2);
-    await jobEnd();
+    await nextTurn();
     expect(countFromOutside('forecasts')).toBe(1);
     expect(countFromOutside('readings')).toBe(1);
     expect(s.pendingOutbox(10).map((r) => JSON.parse(String(r.payload)) as unknown)).toEqual([{ n: 1 }, { n: 3 }]);
@@ -104,12 +104,12 @@ describe('SqliteStore: the writes of one job share one commit', () => {
     const s = open({ logger: log.logger, maxPageCount: 40 });
     for (let i = 0; i < 3; i++) expect(s.enqueue([msg(i)])).toBe(true);
     expect(s.enqueue([{ topic: 't', payload: 'x'.repeat(60_000) }])).toBe(false);
-    await jobEnd();
+    await nextTurn();
     expect(log.matching(/^could not save the last 3 write\(s\), rolled back together: SQLITE_FULL/)).toHaveLength(1);
     expect(s.outboxDepth()).toBe(countFromOutside('outbox'));
     expect(s.pendingOutbox(10)).toHaveLength(countFromOutside('outbox'));
     expect(s.enqueue([msg(4)])).toBe(true);
-    await jobEnd();
+    await nextTurn();
     expect(s.pendingOutbox(10).map((r) => JSON.parse(String(r.payload)) as unknown)).toContainEqual({ n: 4 });
   });
 });
@@ -150,7 +150,7 @@ describe('JobBatch', () => {
     expect(db.inTransaction).toBe(false);
     expect((db.prepare('SELECT count(*) AS n FROM parent').get() as { n: number }).n).toBe(0);
     batch.add(() => db.prepare('INSERT INTO parent (id) VALUES (2)').run());
-    await jobEnd();
+    await nextTurn();
     expect(committed).toBe(1);
     expect((db.prepare('SELECT count(*) AS n FROM parent').get() as { n: number }).n).toBe(1);
   });

@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../agent/log.js';
 import { SqliteStore, type OutboxRow } from '../../agent/store.js';
+import { nextTurn } from '../helpers/turn.js';
 
 let dir: string;
 
@@ -32,8 +33,6 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 /** Operations run back to back in one job, then a read at a random position once the job has ended. */
 const job = fc.record({ ops: fc.array(op, { minLength: 1, maxLength: 4 }), afterPick: fc.nat(), limit: fc.integer({ min: 1, max: 120 }) });
-
-const jobEnd = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The outbox as a second connection reads it from the file. */
 function fromFile(path: string, afterId: number, limit: number): OutboxRow[] {
@@ -78,7 +77,7 @@ describe('pendingOutbox from memory', () => {
                 store = open();
               }
             }
-            await jobEnd();
+            await nextTurn();
             const all = fromFile(path, 0, 1_000_000);
             const afterId = all.length === 0 ? 0 : all[afterPick % all.length]!.id - (afterPick % 2);
             expect(comparable(store.pendingOutbox(limit, afterId))).toEqual(comparable(fromFile(path, afterId, limit)));
@@ -98,7 +97,7 @@ describe('pendingOutbox from memory', () => {
     const payload = Buffer.from('abc');
     store.enqueue([{ topic: 't', payload }]);
     payload.write('xyz');
-    await jobEnd();
+    await nextTurn();
     expect(String(store.pendingOutbox(1)[0]!.payload)).toBe('abc');
     store.close();
   });
@@ -118,7 +117,7 @@ describe('page size', () => {
     old.close();
     const reopened = SqliteStore.open(join(dir, 'old.db'), { logger: silentLogger(), config: { max_outbox_rows: 100, retention_days: 30 } });
     expect(reopened.enqueue([{ topic: 't', payload: 'x' }])).toBe(true);
-    await jobEnd();
+    await nextTurn();
     expect(reopened.pendingOutbox(10).map((r) => r.payload)).toEqual(['x']);
     reopened.close();
     const check = new Database(join(dir, 'old.db'), { readonly: true });

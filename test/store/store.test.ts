@@ -12,12 +12,11 @@ import { SCHEMA_VERSION } from '../../agent/store-schema.js';
 import { fileSyncer, type FileSyncer } from '../../agent/store-wal-sync.js';
 import { SqliteStore, type StoreDeps } from '../../agent/store.js';
 import { captureLog } from '../helpers/log-capture.js';
+import { nextTurn } from '../helpers/turn.js';
 
 const config: StoreConfig = { max_outbox_rows: 1000, retention_days: 30 };
 const msg = (n: number, topic = 'edge/dev/telemetry/temperature'): OutboxMessage => ({ topic, payload: JSON.stringify({ n }) });
 const DAY = 86_400_000;
-/** The writes of one JavaScript job are committed together when it yields (JobBatch): wait for that. */
-const jobEnd = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Outbox rows another connection sees: what is committed. */
 function committedOutboxRows(): number {
@@ -127,7 +126,7 @@ describe('SqliteStore', () => {
     expect(s.saveForecast(forecast('f1', 3, 21.25), [msg(3, 'edge/dev/forecast/temperature')])).toBe(true);
     expect(s.enqueue([msg(4, 'edge/dev/alarm')])).toBe(true);
     expect(s.outboxDepth()).toBe(5);
-    await jobEnd();
+    await nextTurn();
     const rows = s.pendingOutbox(10);
     expect(rows.map((r) => r.topic)).toEqual([
       'edge/dev/telemetry/temperature',
@@ -148,12 +147,12 @@ describe('SqliteStore', () => {
   it('never reuses an outbox id after the newest rows were delivered (the relay cursor depends on it)', async () => {
     const s = open();
     s.enqueue([msg(1), msg(2)]);
-    await jobEnd();
+    await nextTurn();
     const ids = s.pendingOutbox(10).map((r) => r.id);
     s.deleteOutbox(ids);
-    await jobEnd();
+    await nextTurn();
     s.enqueue([msg(3)]);
-    await jobEnd();
+    await nextTurn();
     expect(s.pendingOutbox(10)[0]!.id).toBeGreaterThan(Math.max(...ids));
   });
 
@@ -189,7 +188,7 @@ describe('SqliteStore', () => {
     expect(dropped).toEqual([3]);
     expect(s.outboxDepth()).toBe(100);
     expect(s.stats().outbox_dropped).toBe(3);
-    await jobEnd();
+    await nextTurn();
     const payloads = s.pendingOutbox(1000).map((r) => JSON.parse(String(r.payload)) as { n: number });
     expect(payloads[0]!.n).toBe(3);
     expect(payloads[99]!.n).toBe(102);
@@ -215,7 +214,7 @@ describe('SqliteStore', () => {
     let failedAt = -1;
     for (let i = 0; i < 200 && failedAt < 0; i++) {
       if (!s.saveReading({ valid: true, celsius: 20, ts: i, sensor: 'sim' }, [{ topic: 't', payload }])) failedAt = i;
-      await jobEnd(); // one reading per job, as the sensor delivers them
+      await nextTurn(); // one reading per job, as the sensor delivers them
     }
     expect(failedAt).toBeGreaterThan(0);
     const depthAtFailure = s.outboxDepth();
@@ -271,20 +270,20 @@ describe('SqliteStore', () => {
     s.enqueue([msg(1)]);
     s.enqueue([msg(2)]);
     expect(calls).toBe(0); // not committed yet: the relay must not see them
-    await jobEnd();
+    await nextTurn();
     expect(calls).toBe(1); // the job's writes shared one commit
     s.saveReading({ valid: true, celsius: 20, ts: 1, sensor: 'sim' }, []);
-    await jobEnd();
+    await nextTurn();
     expect(calls).toBe(1);
     s.saveDetection(detection('dup', 1), [msg(3)]);
     expect(calls).toBe(2); // an alert is committed (and synced) before saveDetection returns
     expect(s.saveDetection(detection('dup', 2), [msg(4)])).toBe(false); // primary key clash: rolled back
-    await jobEnd();
+    await nextTurn();
     expect(calls).toBe(2);
     expect(s.outboxDepth()).toBe(3);
     unsubscribe();
     s.enqueue([msg(5)]);
-    await jobEnd();
+    await nextTurn();
     expect(calls).toBe(2);
   });
 
@@ -294,7 +293,7 @@ describe('SqliteStore', () => {
     expect(s.loadState('temperature_alerts')).toBeNull();
     expect(s.saveState('temperature_alerts', { state: 'high', high_c: 25, low_c: null })).toBe(true);
     expect(s.saveState('temperature_alerts', { state: 'normal', high_c: 25, low_c: null })).toBe(true);
-    await jobEnd();
+    await nextTurn();
     s.close();
     s = open({ logger: log.logger });
     expect(s.loadState('temperature_alerts')).toEqual({ state: 'normal', high_c: 25, low_c: null });
@@ -322,7 +321,7 @@ describe('SqliteStore', () => {
     s.sync();
     expect(files.calls).toEqual([]); // nothing committed yet: nothing to sync
     s.enqueue([msg(1), msg(2)]);
-    await jobEnd();
+    await nextTurn();
     s.sync();
     s.sync(); // nothing new since: no second fsync
     await expect.poll(() => files.calls.length).toBe(1);
@@ -337,7 +336,7 @@ describe('SqliteStore', () => {
     const files = watchedSyncs({ failures: 1 });
     const s = open({ logger: log.logger, fileSyncer: files });
     s.enqueue([msg(1)]);
-    await jobEnd();
+    await nextTurn();
     s.sync();
     await expect.poll(() => log.matching(/could not sync the database to disk: SQLITE_IOERR_FSYNC: an I\/O error/).length).toBe(1);
     expect(s.health()).toMatchObject({ state: 'degraded', write_errors: 1 });
