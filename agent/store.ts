@@ -92,8 +92,6 @@ const DAY_MS = 86_400_000;
 const RECENT_ROWS = 4_096;
 const RECENT_BYTES = 4 * 1024 * 1024;
 
-type Tx = (fn: () => void) => void;
-
 export class SqliteStore implements AgentStore {
   private depth: number;
   /**
@@ -107,8 +105,6 @@ export class SqliteStore implements AgentStore {
   private readonly batch: JobBatch;
   /** The batch being committed added outbox rows: the relay is woken after the commit. */
   private enqueuedInBatch = false;
-  /** One prepared transaction wrapper, reused (better-sqlite3 builds a new one per db.transaction() call). */
-  private readonly tx: Tx;
   private readonly recent: RecentOutbox;
   private dropped = 0;
   private refused = 0;
@@ -130,7 +126,6 @@ export class SqliteStore implements AgentStore {
     this.nextOutboxId = (size.max ?? 0) + 1;
     this.committedNextId = this.nextOutboxId;
     this.batch = new JobBatch(db, { committed: () => this.batchCommitted(), lost: (err, writes) => this.batchLost(err, writes) });
-    this.tx = db.transaction((fn: () => void) => fn()) as unknown as Tx;
     this.recent = new RecentOutbox(Math.min(RECENT_ROWS, deps.config.max_outbox_rows), RECENT_BYTES, this.nextOutboxId);
   }
 
@@ -310,23 +305,27 @@ export class SqliteStore implements AgentStore {
    * ahead before NTP corrects it does not wipe its history.
    */
   prune(): PruneResult {
-    const result: PruneResult = { readings: 0, detections: 0, forecasts: 0 };
+    const removed: PruneResult = { readings: 0, detections: 0, forecasts: 0 };
     const tables = ['readings', 'detections', 'forecasts'] as const;
-    this.batch.commit(); // a checkpoint cannot run inside a transaction
+    let committed = false;
     this.guard.run('prune', () => {
-      this.tx(() => {
+      this.batch.add(() => {
         const newest = Math.max(
           ...tables.map((table) => (this.db.prepare(`SELECT MAX(ts) AS ts FROM ${table}`).get() as { ts: number | null }).ts ?? -Infinity),
         );
         const cutoff = Math.min(this.now(), newest) - this.deps.config.retention_days * DAY_MS;
         for (const table of tables) {
-          result[table] = this.db.prepare(`DELETE FROM ${table} WHERE ts < ?`).run(cutoff).changes;
+          removed[table] = this.db.prepare(`DELETE FROM ${table} WHERE ts < ?`).run(cutoff).changes;
         }
       });
+      // Now, with whatever this job wrote before: a checkpoint cannot run inside a transaction. A failed
+      // commit is logged by the batch.
+      committed = this.batch.commit();
+      if (!committed) return;
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.pragma('incremental_vacuum');
     });
-    return result;
+    return committed ? removed : { readings: 0, detections: 0, forecasts: 0 };
   }
 
   stats(): StoreStats {
