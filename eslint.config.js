@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './scripts/lint/layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/', '.tmp/'] },
@@ -14,5 +15,10 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
     },
+  },
+  {
+    files: ['agent/**/*.ts', 'drivers/**/*.ts', 'models/**/*.ts'],
+    plugins: { edge: layers },
+    rules: { 'edge/layers': 'error' },
   },
 );

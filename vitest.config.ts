@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
-    reporters: ['default', './test/summary-reporter.ts'],
+    globalSetup: ['test/helpers/global-setup.ts'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
     // Native addons (onnxruntime, sharp, better-sqlite3) are safest in child processes, not worker threads.
     pool: 'forks',
     testTimeout: 30_000,

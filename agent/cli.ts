@@ -4,7 +4,7 @@
  * agent/commands/<name>.ts and returns its exit status; errors become one line on stderr (a stack trace
  * only with --verbose).
  */
-import { CliError, ExitCode } from './exit-codes.js';
+import { CliError, ExitCode } from './lib/exit-codes.js';
 
 type CommandMain = (argv: string[]) => Promise<number>;
 

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { canonicalManifest, generateSigningKeys, normalizeSha256, signManifest } from '../agent/ota/verify.js';
-import { hashFile, isModelRole, checkVersion } from '../models/registry.js';
+import { hashFile, isModelRole, checkVersion } from '../agent/ota/registry.js';
 
 const USAGE = `usage:
   sign-model keygen --out DIR     write DIR/ota-signing.key (private, mode 600) and DIR/ota-signing.pub

@@ -6,12 +6,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import sharp from 'sharp';
-import type { CameraConfig, CameraDriver } from '../config-types.js';
-import { numberOption, parseCommandArgs } from '../cli-args.js';
-import { CliError, ExitCode, UsageError } from '../exit-codes.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../log.js';
-import { CameraConfigError, CameraInputError, CameraUnavailableError, createCamera, type Camera } from '../../drivers/camera/index.js';
+import type { CameraConfig } from '../config/types.js';
+import { numberOption, parseCommandArgs } from './args.js';
+import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
+import { loadConfig } from '../config/load.js';
+import { createLogger } from '../lib/log.js';
+import { CameraConfigError, CameraInputError, CameraUnavailableError, createCamera, type Camera, type CameraDriver } from '../../drivers/camera/index.js';
 
 const DRIVERS: CameraDriver[] = ['rpicam', 'still', 'ffmpeg', 'dir'];
 

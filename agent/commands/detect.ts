@@ -4,12 +4,12 @@
  * that cannot be loaded is one line on stderr and exit status 66.
  */
 import { readFile } from 'node:fs/promises';
-import { parseCommandArgs, numberOption } from '../cli-args.js';
-import { CliError, ExitCode, UsageError } from '../exit-codes.js';
+import { parseCommandArgs, numberOption } from './args.js';
+import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
 import { InvalidInputError, ModelLoadError } from '../../models/errors.js';
 import { fileErrorReason } from '../../models/file-errors.js';
 import { loadIntruderDetector, type IntruderDetectorOptions, type LoadedIntruderDetector } from '../../models/intruder.js';
-import { ModelRegistry } from '../../models/registry.js';
+import { ModelRegistry } from '../ota/registry.js';
 import type { DetectionResult, DetectionTimings } from '../../models/types.js';
 
 const USAGE = `usage: edge-agent detect [--model FILE] [--threshold T] [--iou T] [--classes a,b,...] [--all-classes]

@@ -2,12 +2,12 @@
  * `edge-agent doctor`: checks this machine, its hardware and the configuration, printing each check
  * with pass/warn/fail and a hint. Exit status 1 when a required check fails.
  */
-import { numberOption, parseCommandArgs } from '../cli-args.js';
-import { loadConfig } from '../config.js';
+import { numberOption, parseCommandArgs } from './args.js';
+import { loadConfig } from '../config/load.js';
 import { CHECKS, machineContext } from '../doctor/index.js';
 import { formatOutcome, formatSummary, requiredFailed, runChecks } from '../doctor/runner.js';
-import { ExitCode } from '../exit-codes.js';
-import { createLogger, silentLogger } from '../log.js';
+import { ExitCode } from '../lib/exit-codes.js';
+import { createLogger, silentLogger } from '../lib/log.js';
 
 const USAGE = `usage: edge-agent doctor [options]
 

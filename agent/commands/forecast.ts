@@ -3,8 +3,8 @@
  * (`--values`) or for JSON lines on stdin (`--batch`), with the shipped model or any model with the
  * same contract (`--model`).
  */
-import { parseCommandArgs } from '../cli-args.js';
-import { CliError, ExitCode, UsageError } from '../exit-codes.js';
+import { parseCommandArgs } from './args.js';
+import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
 import { InvalidInputError, ModelLoadError } from '../../models/errors.js';
 import { forecastLines, lineGroups } from '../../models/forecast-lines.js';
 import { loadForecaster, validateWindow } from '../../models/forecast.js';

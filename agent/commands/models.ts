@@ -5,17 +5,17 @@
  * AWS IoT job swaps without a restart).
  */
 import { pathToFileURL } from 'node:url';
-import { parseCommandArgs } from '../cli-args.js';
-import { loadConfig } from '../config.js';
-import type { AgentConfig } from '../config-types.js';
-import { CliError, ExitCode, UsageError } from '../exit-codes.js';
-import { createLogger } from '../log.js';
+import { parseCommandArgs } from './args.js';
+import { loadConfig } from '../config/load.js';
+import type { AgentConfig } from '../config/types.js';
+import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
+import { createLogger } from '../lib/log.js';
 import { OtaError, type OtaErrorCode } from '../ota/errors.js';
 import { formatBytes } from '../ota/fetch.js';
 import { createUpdater, type UpdaterParts } from '../ota/setup.js';
 import type { ProgressListener } from '../ota/updater.js';
 import { normalizeSha256 } from '../ota/verify.js';
-import type { ActiveModel, InstalledModel } from '../../models/registry.js';
+import type { ActiveModel, InstalledModel } from '../ota/registry.js';
 import { ProgressBar } from '../ota/progress-bar.js';
 
 const USAGE = `usage: edge-agent models <command> [options]

@@ -9,22 +9,22 @@ import sharp from 'sharp';
 import { createCamera } from '../../drivers/camera/index.js';
 import { createAlarmOutput } from '../../drivers/gpio/index.js';
 import { createTemperatureSensor } from '../../drivers/sensors/index.js';
-import { ModelRegistry, type ModelRole } from '../../models/registry.js';
+import { ModelRegistry, type ModelRole } from '../ota/registry.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
-import { Agent, type AgentContext, type AgentDeps, type AgentHardware } from '../agent.js';
-import { parseCommandArgs } from '../cli-args.js';
-import { loadConfig } from '../config.js';
-import type { AgentConfig, LogLevel } from '../config-types.js';
-import type { Service } from '../contracts.js';
-import { EventBus } from '../event-bus.js';
-import { CliError, ExitCode } from '../exit-codes.js';
-import { createLogger, type Logger } from '../log.js';
+import { Agent, type AgentContext, type AgentDeps, type AgentHardware } from '../daemon/agent.js';
+import { parseCommandArgs } from './args.js';
+import { loadConfig } from '../config/load.js';
+import type { AgentConfig, LogLevel } from '../config/types.js';
+import type { Service } from '../runtime/service.js';
+import { EventBus } from '../runtime/event-bus.js';
+import { CliError, ExitCode } from '../lib/exit-codes.js';
+import { createLogger, type Logger } from '../lib/log.js';
 import { createOtaService, modelLoaders } from '../ota/setup.js';
 import type { ModelIdentity } from '../ota/validate.js';
-import { maxPayloadBytes } from '../mqtt-options.js';
-import { packageRoot, shippedModelPath } from '../paths.js';
-import { SdNotify } from '../sd-notify.js';
-import { SqliteStore } from '../store.js';
+import { maxPayloadBytes } from '../mqtt/client-options.js';
+import { packageRoot, shippedModelPath } from '../lib/paths.js';
+import { SdNotify } from '../daemon/sd-notify.js';
+import { SqliteStore } from '../store/store.js';
 
 const USAGE = `usage: edge-agent run [options]
 
@@ -210,7 +210,7 @@ async function loadModel<T extends { info: { name: string; version: string } }>(
 /** The optional services; their modules are imported here, once the agent is ready, not at start-up. */
 async function extraServices(context: AgentContext): Promise<Service[]> {
   const { config, logger, store, relay } = context;
-  const { HomeAssistantDiscovery } = await import('../homeassistant.js');
+  const { HomeAssistantDiscovery } = await import('../mqtt/homeassistant.js');
   const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
   return [
     ...(config.http.enabled ? await httpServices(context) : []),
@@ -233,7 +233,7 @@ async function extraServices(context: AgentContext): Promise<Service[]> {
  */
 async function httpServices(context: AgentContext): Promise<Service[]> {
   const { config, logger, bus, store, relay } = context;
-  const [{ HttpServer }, { AgentMetrics }] = await Promise.all([import('../http/server.js'), import('../metrics.js')]);
+  const [{ HttpServer }, { AgentMetrics }] = await Promise.all([import('../http/server.js'), import('../http/metrics.js')]);
   // mqttConnected: the relay connected before these services start, so the gauge cannot wait for an event.
   const metrics = new AgentMetrics({
     bus,

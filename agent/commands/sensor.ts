@@ -3,17 +3,12 @@
  * one, printing JSON lines: a user's first check that the sensor is wired and configured right.
  */
 import { pino } from 'pino';
-import type { SensorConfig, SensorDriver } from '../config-types.js';
-import { numberOption, parseCommandArgs } from '../cli-args.js';
-import { CliError, ExitCode, UsageError } from '../exit-codes.js';
-import { createLogger, type Logger } from '../log.js';
-import { openI2CBus } from '../../drivers/i2c/open.js';
-import { hex, type OpenI2CBus } from '../../drivers/i2c/types.js';
-import { createTemperatureSensor, SensorConfigError, SensorNotFoundError, type Reading } from '../../drivers/sensors/index.js';
-import { DEFAULT_THERMAL_ROOT, findCpuThermalZone } from '../../drivers/sensors/cpu-thermal.js';
-import { probedAddresses, scanI2CBus } from '../../drivers/sensors/discovery.js';
-import { DEFAULT_W1_ROOT, listDs18b20 } from '../../drivers/sensors/ds18b20.js';
-import { realSleep, systemClock, type Clock, type Sleep } from '../../drivers/sensors/timing.js';
+import type { SensorConfig } from '../config/types.js';
+import { numberOption, parseCommandArgs } from './args.js';
+import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
+import { createLogger, type Logger } from '../lib/log.js';
+import { hex, openI2CBus, type OpenI2CBus } from '../../drivers/i2c/index.js';
+import { type Clock, createTemperatureSensor, DEFAULT_THERMAL_ROOT, DEFAULT_W1_ROOT, findCpuThermalZone, listDs18b20, probedAddresses, type Reading, realSleep, scanI2CBus, SensorConfigError, type SensorDriver, SensorNotFoundError, type Sleep, systemClock } from '../../drivers/sensors/index.js';
 
 /** Every driver, with the line `--help` shows for it (a Record, so a new driver cannot be forgotten). */
 const DRIVERS: Record<Exclude<SensorDriver, 'none'>, string> = {

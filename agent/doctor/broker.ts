@@ -4,7 +4,7 @@
  * outbox while the broker is away, so an unreachable broker is reported but does not fail doctor.
  */
 import { connectAsync } from 'mqtt';
-import { buildClientOptions, mqttClientId, redactUrl } from '../mqtt-options.js';
+import { buildClientOptions, mqttClientId, redactUrl } from '../mqtt/client-options.js';
 import { fail, pass, warn, type Check, type CheckResult } from './types.js';
 
 const TLS_PROTOCOLS = new Set(['mqtts:', 'wss:', 'ssl:', 'tls:']);

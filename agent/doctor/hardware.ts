@@ -7,16 +7,11 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { findExecutable } from '../../drivers/camera/child-process.js';
-import { createCamera, type Frame } from '../../drivers/camera/index.js';
-import { RPICAM_VID_PROGRAMS } from '../../drivers/camera/rpicam.js';
-import { findHeaderController, listGpioChips, type GpioChip } from '../../drivers/gpio/gpio-base.js';
-import { hex } from '../../drivers/i2c/types.js';
-import { isI2CChipName, CHIP_DRIVERS } from '../../drivers/sensors/chips/index.js';
-import { probedAddresses, scanI2CBus } from '../../drivers/sensors/discovery.js';
-import { createTemperatureSensor } from '../../drivers/sensors/index.js';
-import { realSleep } from '../../drivers/sensors/timing.js';
-import type { CameraConfig } from '../config-types.js';
+import { createCamera, findExecutable, type Frame, RPICAM_VID_PROGRAMS } from '../../drivers/camera/index.js';
+import { findHeaderController, listGpioChips, type GpioChip } from '../../drivers/gpio/index.js';
+import { hex } from '../../drivers/i2c/index.js';
+import { CHIP_DRIVERS, createTemperatureSensor, isI2CChipName, probedAddresses, realSleep, scanI2CBus } from '../../drivers/sensors/index.js';
+import type { CameraConfig } from '../config/types.js';
 import { fail, pass, warn, type Check, type CheckResult, type DoctorContext } from './types.js';
 
 const CAMERA_PROGRAMS: Partial<Record<CameraConfig['driver'], readonly string[]>> = {

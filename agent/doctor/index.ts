@@ -1,11 +1,10 @@
 /** The checks `edge-agent doctor` runs, in the order it prints them, and the real machine's context. */
 import { execFile } from 'node:child_process';
-import { DEFAULT_SYSFS_GPIO } from '../../drivers/gpio/gpio-base.js';
-import { openI2CBus } from '../../drivers/i2c/open.js';
-import { DEFAULT_THERMAL_ROOT } from '../../drivers/sensors/cpu-thermal.js';
-import { DEFAULT_W1_ROOT } from '../../drivers/sensors/ds18b20.js';
-import type { AgentConfig } from '../config-types.js';
-import type { Logger } from '../log.js';
+import { DEFAULT_SYSFS_GPIO } from '../../drivers/gpio/index.js';
+import { openI2CBus } from '../../drivers/i2c/index.js';
+import { DEFAULT_THERMAL_ROOT, DEFAULT_W1_ROOT } from '../../drivers/sensors/index.js';
+import type { AgentConfig } from '../config/types.js';
+import type { Logger } from '../lib/log.js';
 import { brokerCheck } from './broker.js';
 import { cameraCheck, gpioCheck, sensorCheck } from './hardware.js';
 import { forecastModelCheck, intruderModelCheck } from './models.js';

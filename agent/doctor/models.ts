@@ -6,9 +6,9 @@
 import { performance } from 'node:perf_hooks';
 import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
-import { hashFile, ModelRegistry, type ModelManifest, type ModelRole } from '../../models/registry.js';
+import { hashFile, ModelRegistry, type ModelManifest, type ModelRole } from '../ota/registry.js';
 import type { ModelInfo } from '../../models/types.js';
-import { shippedModelPath } from '../paths.js';
+import { shippedModelPath } from '../lib/paths.js';
 import { fail, pass, warn, type Check, type CheckResult, type DoctorContext } from './types.js';
 
 interface Candidate {

@@ -3,9 +3,9 @@
  * hint that says what to do. Everything a check touches outside the process (sysfs, /dev, commands on
  * PATH, the clock) comes through the context, so tests run the checks against fake trees.
  */
-import type { OpenI2CBus } from '../../drivers/i2c/types.js';
-import type { AgentConfig } from '../config-types.js';
-import type { Logger } from '../log.js';
+import type { OpenI2CBus } from '../../drivers/i2c/index.js';
+import type { AgentConfig } from '../config/types.js';
+import type { Logger } from '../lib/log.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 

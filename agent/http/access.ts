@@ -4,7 +4,7 @@
  * by the route's own context, so the old contract's clients get its 403 and 429 bodies.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { HttpConfig } from '../config-types.js';
+import type { HttpConfig } from '../config/types.js';
 import { ApiKeys, presentedKey } from './auth.js';
 import { HttpError } from './errors.js';
 import { TokenBucketLimiter } from './rate-limit.js';

@@ -3,9 +3,9 @@
  * (so an OTA swap takes effect at the next request). Shared by the /v1 and /compat routes.
  */
 import { performance } from 'node:perf_hooks';
-import type { EventBus } from '../event-bus.js';
-import type { ModelSlot } from '../model-slot.js';
-import type { ModelRef } from '../topics.js';
+import type { EventBus } from '../runtime/event-bus.js';
+import type { ModelSlot } from '../runtime/model-slot.js';
+import type { ModelRef } from '../mqtt/contract/topics.js';
 import type { DetectionResult, ForecastContract, Forecaster, IntruderDetector } from '../../models/types.js';
 import { HttpError, ModelUnavailableError } from './errors.js';
 import { InferenceQueue, QueueFullError } from './inference-queue.js';

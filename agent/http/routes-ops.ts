@@ -3,9 +3,9 @@
  * `GET /metrics` (Prometheus text; the key can come as `Authorization: Bearer`, which scrape configs send).
  */
 import type { FastifyInstance } from 'fastify';
-import type { ComponentHealth, ComponentState } from '../contracts.js';
-import type { ModelRef } from '../topics.js';
-import type { AgentMetrics, ModelHolder } from '../metrics.js';
+import type { ComponentHealth, ComponentState } from '../runtime/service.js';
+import type { ModelRef } from '../mqtt/contract/topics.js';
+import type { AgentMetrics, ModelHolder } from './metrics.js';
 import type { HealthReport } from './types.js';
 import { setErrorFormat } from './replies.js';
 

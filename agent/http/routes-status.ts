@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { packageRoot } from '../paths.js';
+import { packageRoot } from '../lib/paths.js';
 import { HttpError } from './errors.js';
 import { setErrorFormat } from './replies.js';
 import { healthSummary, type HealthSources } from './routes-ops.js';
@@ -14,7 +14,7 @@ import { latestSnapshot, RECENT_DETECTIONS, statusPayload } from './status-data.
 import type { StatusDataSource } from './types.js';
 
 /** Shipped beside the code (package.json `files`), served from memory after the first request. */
-const PAGE_DIR = join(packageRoot, 'agent', 'status-page');
+const PAGE_DIR = join(packageRoot, 'agent', 'http', 'status-page');
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },

@@ -5,7 +5,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Counter, Gauge } from 'prom-client';
-import type { ComponentHealth, Service } from '../contracts.js';
+import type { ComponentHealth, Service } from '../runtime/service.js';
 import { registerAccessControl } from './access.js';
 import { InferenceService } from './inference.js';
 import { IMAGE_CONTENT_TYPES } from './inputs.js';

@@ -2,8 +2,8 @@
  * The status page's JSON (`GET /api/status`): health, the last 24 h of temperature with the forecasts
  * placed at the time they predict, the latest intrusion events and which snapshot to show.
  */
-import type { DetectionRecord, ValidReading } from '../contracts.js';
-import type { ModelRef } from '../topics.js';
+import type { DetectionRecord, ValidReading } from '../store/types.js';
+import type { ModelRef } from '../mqtt/contract/topics.js';
 import type { BoundingBox } from '../../models/types.js';
 import type { HealthSummary } from './routes-ops.js';
 import type { StatusDataSource } from './types.js';

@@ -2,14 +2,14 @@
  * What the HTTP server needs from the rest of the agent. Everything comes in through the constructor:
  * the daemon passes the agent's model slots, health and SqliteStore; tests pass the same kinds of objects.
  */
-import type { AgentConfig } from '../config-types.js';
-import type { EventBus } from '../event-bus.js';
-import type { HealthReport } from '../agent.js';
-import type { DetectionRecord, ForecastRecord, ValidReading } from '../contracts.js';
-import type { Logger } from '../log.js';
-import type { ModelSlot } from '../model-slot.js';
+import type { AgentConfig } from '../config/types.js';
+import type { EventBus } from '../runtime/event-bus.js';
+import type { HealthReport } from '../daemon/agent.js';
+import type { DetectionRecord, ForecastRecord, ValidReading } from '../store/types.js';
+import type { Logger } from '../lib/log.js';
+import type { ModelSlot } from '../runtime/model-slot.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
-import type { AgentMetrics } from '../metrics.js';
+import type { AgentMetrics } from './metrics.js';
 
 export type { HealthReport };
 

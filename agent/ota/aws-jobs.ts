@@ -13,9 +13,9 @@
  * once) until `maxAttempts`, then failed with code `interrupted`.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventBus } from '../event-bus.js';
-import type { Logger } from '../log.js';
-import { isModelRole, type ActiveModel, type ModelRegistry } from '../../models/registry.js';
+import type { EventBus } from '../runtime/event-bus.js';
+import type { Logger } from '../lib/log.js';
+import { isModelRole, type ActiveModel, type ModelRegistry } from './registry.js';
 import { OtaError, toOtaError } from './errors.js';
 import { ProgressGate, percentOf } from './messages.js';
 import type { OtaMqtt } from './mqtt-commands.js';

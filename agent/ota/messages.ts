@@ -3,10 +3,10 @@
  * zigbee2mqtt's bridge responses (`status`, `error`, echoed `transaction`) and always naming the role and
  * version they are about, and the retained `<base>/models/<role>` info of the active model.
  */
-import { isoTs, newMessageId } from '../messages.js';
-import { modelInfoSchema } from '../model-info-schema.js';
-import type { ModelInfoPayload } from '../topics.js';
-import type { ActiveModel, ModelRole } from '../../models/registry.js';
+import { isoTs, newMessageId } from '../mqtt/messages.js';
+import { modelInfoSchema } from '../mqtt/contract/model-info-schema.js';
+import type { ModelInfoPayload } from '../mqtt/contract/topics.js';
+import type { ActiveModel, ModelRole } from './registry.js';
 import type { ModelInfo } from '../../models/types.js';
 import type { OtaErrorCode } from './errors.js';
 import type { FetchProgress } from './fetch.js';

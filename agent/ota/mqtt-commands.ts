@@ -4,16 +4,16 @@
  * lost percentage does not matter); the final reply goes through the outbox, so it reaches the sender even
  * if the broker drops while the model is being validated.
  */
-import type { OutboxMessage } from '../contracts.js';
-import type { Logger } from '../log.js';
-import { Topic } from '../topics.js';
-import { isModelRole, type ActiveModel, type ModelRegistry } from '../../models/registry.js';
+import type { OutboxMessage } from '../store/types.js';
+import type { Logger } from '../lib/log.js';
+import { Topic } from '../mqtt/contract/topics.js';
+import { isModelRole, type ActiveModel, type ModelRegistry } from './registry.js';
 import { toOtaError } from './errors.js';
 import { commandResponse, modelInfoPayload, progressFields, ProgressGate, type ModelCommand, type ResponseFields } from './messages.js';
 import { parseJsonObject, parseRollbackRequest, parseUpdateRequest, transactionOf } from './requests.js';
 import type { ModelUpdater, ProgressListener } from './updater.js';
 
-/** The part of the MQTT relay (agent/relay.ts) that OTA uses. */
+/** The part of the MQTT relay (agent/mqtt/relay.ts) that OTA uses. */
 export interface OtaMqtt {
   readonly baseTopic: string;
   subscribe(topicFilter: string, handler: (topic: string, payload: Buffer) => void | Promise<void>): () => void;

@@ -3,12 +3,12 @@
  * `<base>/models/<role>` info of each active model. The daemon builds it with `createOtaService(context)`
  * (agent/ota/setup.ts) from what the agent already has (config, relay, store, bus, model slots).
  */
-import type { AgentConfig } from '../config-types.js';
-import type { ComponentHealth, Service } from '../contracts.js';
-import type { EventBus } from '../event-bus.js';
-import type { Logger } from '../log.js';
-import { Topic, type ModelInfoPayload } from '../topics.js';
-import { MODEL_ROLES, type ActiveModel, type ModelRegistry, type ModelRole } from '../../models/registry.js';
+import type { AgentConfig } from '../config/types.js';
+import type { ComponentHealth, Service } from '../runtime/service.js';
+import type { EventBus } from '../runtime/event-bus.js';
+import type { Logger } from '../lib/log.js';
+import { Topic, type ModelInfoPayload } from '../mqtt/contract/topics.js';
+import { MODEL_ROLES, type ActiveModel, type ModelRegistry, type ModelRole } from './registry.js';
 import type { ModelInfo } from '../../models/types.js';
 import { AwsJobs } from './aws-jobs.js';
 import { modelInfoPayload, unregisteredModelInfo } from './messages.js';

@@ -4,17 +4,16 @@
  * run) and an updater with the fetch limits, the extra CA and the signing key.
  */
 import { readFileSync } from 'node:fs';
-import type { AgentConfig } from '../config-types.js';
-import type { EventBus } from '../event-bus.js';
-import type { Logger } from '../log.js';
+import type { AgentConfig } from '../config/types.js';
+import type { EventBus } from '../runtime/event-bus.js';
+import type { Logger } from '../lib/log.js';
 import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
-import { ModelRegistry } from '../../models/registry.js';
+import { ModelRegistry } from './registry.js';
 import { OtaService, type OtaSlot } from './service.js';
 import type { OtaMqtt, OtaOutbox } from './mqtt-commands.js';
 import { ModelUpdater, type UpdaterDeps } from './updater.js';
-import type { RoleModels } from './validate.js';
-import type { ModelLoaders } from './validate.js';
+import type { ModelLoaders, RoleModels } from './validate.js';
 import { loadPublicKey } from './verify.js';
 
 export function modelLoaders(config: Pick<AgentConfig, 'intruder'>): ModelLoaders {

@@ -5,13 +5,13 @@
  * its own version folder, and loaded in a session of its own. Any failure stops the machine with an
  * OtaError naming the reason, removes what this update added, and leaves the old model serving and the
  * registry's `active` pointer where it was. A power cut at any step leaves the pointer on the old or the
- * new complete version (see models/registry.ts). Operations run one at a time.
+ * new complete version (see agent/ota/registry.ts). Operations run one at a time.
  */
 import type { KeyObject } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { EventBus } from '../event-bus.js';
-import type { Logger } from '../log.js';
+import type { EventBus } from '../runtime/event-bus.js';
+import type { Logger } from '../lib/log.js';
 import {
   checkRole,
   checkVersion,
@@ -19,7 +19,7 @@ import {
   type InstalledModel,
   type ModelRegistry,
   type ModelRole,
-} from '../../models/registry.js';
+} from './registry.js';
 import { OtaError, toOtaError } from './errors.js';
 import { fetchToFile, redactUrl, type FetchOptions, type FetchProgress } from './fetch.js';
 import { validateModel, type ModelLoaders, type RoleModels } from './validate.js';
@@ -47,7 +47,7 @@ export interface UpdateProgress {
 
 export type ProgressListener = (progress: UpdateProgress) => void;
 
-/** Where a pipeline's model lives; `ModelSlot` from agent/model-slot.ts fits. */
+/** Where a pipeline's model lives; `ModelSlot` from agent/runtime/model-slot.ts fits. */
 export interface SwappableSlot<T> {
   swap(next: T | null): Promise<void>;
 }

@@ -5,7 +5,7 @@
  * that passed is returned open, so activation hands this very session to the pipeline.
  */
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
-import type { ModelRole } from '../../models/registry.js';
+import type { ModelRole } from './registry.js';
 import { OtaError } from './errors.js';
 
 export interface RoleModels {

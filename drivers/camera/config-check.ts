@@ -1,11 +1,11 @@
 import { CameraConfigError } from './errors.js';
-import type { CameraConfig } from '../../agent/config-types.js';
+import type { CameraOptions } from './types.js';
 
 /**
  * Checks the camera settings every driver turns into process arguments. Values must be real numbers in
  * range and fixed enums, never strings: the still driver's library builds a shell command from them.
  */
-export function checkCameraConfig(config: CameraConfig): void {
+export function checkCameraConfig(config: CameraOptions): void {
   integerIn('width', config.width, 16, 8192);
   integerIn('height', config.height, 16, 8192);
   numberIn('fps', config.fps, 0.01, 120);

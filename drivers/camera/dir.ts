@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { Logger } from 'pino';
-import type { CameraConfig } from '../../agent/config-types.js';
+import type { CameraOptions } from './types.js';
 import { BaseCamera } from './base-camera.js';
 import type { CameraClock } from './clock.js';
 import { CameraConfigError, CameraInputError } from './errors.js';
@@ -30,7 +30,7 @@ export class DirCamera extends BaseCamera {
   private readonly reported = new Set<string>();
 
   constructor(
-    private readonly config: CameraConfig,
+    private readonly config: CameraOptions,
     deps: DirCameraDeps,
   ) {
     super('dir', deps.logger, deps.clock);

@@ -3,7 +3,7 @@
  * MJPEG to stdout; the same splitter, watchdog and restarts as rpicam-vid. `lavfi:<filter graph>` (for
  * example `lavfi:testsrc=size=640x480:rate=10`) uses ffmpeg's synthetic sources: demos and tests.
  */
-import type { CameraConfig } from '../../agent/config-types.js';
+import type { CameraOptions } from './types.js';
 import { findExecutable } from './child-process.js';
 import { CameraConfigError, CameraUnavailableError } from './errors.js';
 import type { ProcessSpec } from './process-supervisor.js';
@@ -35,7 +35,7 @@ export function classifyFfmpegInput(input: string | null): FfmpegInput {
   throw new CameraConfigError(`camera.input ${JSON.stringify(input)} is not ${INPUT_HELP}`);
 }
 
-function inputArgs(input: FfmpegInput, config: CameraConfig): string[] {
+function inputArgs(input: FfmpegInput, config: CameraOptions): string[] {
   switch (input.kind) {
     case 'v4l2':
       // Ask the device itself for the size and rate, so it does not capture more than is used.
@@ -49,7 +49,7 @@ function inputArgs(input: FfmpegInput, config: CameraConfig): string[] {
   }
 }
 
-function videoFilters(input: FfmpegInput, config: CameraConfig): string[] {
+function videoFilters(input: FfmpegInput, config: CameraOptions): string[] {
   const filters: string[] = [];
   // A V4L2 device already delivers the requested size; other sources are fitted inside it.
   if (input.kind !== 'v4l2') {
@@ -62,7 +62,7 @@ function videoFilters(input: FfmpegInput, config: CameraConfig): string[] {
   return filters;
 }
 
-export function ffmpegArgs(config: CameraConfig): string[] {
+export function ffmpegArgs(config: CameraOptions): string[] {
   const input = classifyFfmpegInput(config.input);
   const filters = videoFilters(input, config);
   return [
@@ -88,7 +88,7 @@ export function ffmpegArgs(config: CameraConfig): string[] {
   ];
 }
 
-export function ffmpegSpec(config: CameraConfig, env: NodeJS.ProcessEnv): ProcessSpec {
+export function ffmpegSpec(config: CameraOptions, env: NodeJS.ProcessEnv): ProcessSpec {
   const command = findExecutable('ffmpeg', env);
   if (!command) throw new CameraUnavailableError('ffmpeg was not found on PATH: install it (sudo apt install ffmpeg) or choose another camera driver');
   return { command, args: ffmpegArgs(config) };

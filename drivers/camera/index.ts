@@ -3,7 +3,6 @@
  * a camera from `camera:` config.
  */
 import type { Logger } from 'pino';
-import type { CameraConfig } from '../../agent/config-types.js';
 import type { CameraClock } from './clock.js';
 import { checkCameraConfig } from './config-check.js';
 import { DirCamera } from './dir.js';
@@ -13,11 +12,13 @@ import { supervisorTiming, type SupervisorTiming } from './process-supervisor.js
 import { rpicamVidSpec } from './rpicam.js';
 import { StillCamera } from './still.js';
 import { StreamCamera } from './stream-camera.js';
-import type { Camera } from './types.js';
+import type { Camera, CameraOptions } from './types.js';
 
-export type { Camera, CameraStats, Frame } from './types.js';
+export type { Camera, CameraDriver, CameraOptions, CameraStats, Frame } from './types.js';
 export type { CameraClock } from './clock.js';
 export { CameraConfigError, CameraInputError, CameraUnavailableError } from './errors.js';
+export { findExecutable } from './child-process.js';
+export { RPICAM_VID_PROGRAMS } from './rpicam.js';
 
 export interface CameraDeps {
   logger: Logger;
@@ -35,7 +36,7 @@ export interface CameraDeps {
  * Builds the configured camera (not started). Throws CameraConfigError for settings a driver cannot
  * use, including `driver: none`, which is no camera at all: check for it before calling.
  */
-export function createCamera(config: CameraConfig, deps: CameraDeps): Camera {
+export function createCamera(config: CameraOptions, deps: CameraDeps): Camera {
   checkCameraConfig(config);
   const logger = deps.logger.child({ module: 'camera' });
   const env = deps.env ?? process.env;

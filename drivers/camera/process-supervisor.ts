@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
-import { Backoff, DEFAULT_BACKOFF, type BackoffTiming } from '../../agent/backoff.js';
+import { Backoff, DEFAULT_BACKOFF, type BackoffTiming } from '../../agent/lib/backoff.js';
 import { describeExit, StderrLines, terminateChild } from './child-process.js';
 
 export interface SupervisorTiming {

@@ -3,7 +3,7 @@
  * Raspberry Pi OS renamed libcamera-vid to rpicam-vid (Bookworm, late 2023) and recent images dropped the
  * old name, while older images only have it: take whichever is on PATH, the new name first.
  */
-import type { CameraConfig } from '../../agent/config-types.js';
+import type { CameraOptions } from './types.js';
 import { findExecutable } from './child-process.js';
 import { CameraUnavailableError } from './errors.js';
 import type { ProcessSpec } from './process-supervisor.js';
@@ -11,7 +11,7 @@ import type { ProcessSpec } from './process-supervisor.js';
 export const RPICAM_VID_PROGRAMS = ['rpicam-vid', 'libcamera-vid'] as const;
 
 /** The arguments for an endless MJPEG stream on stdout, no preview window, from the validated config. */
-export function rpicamVidArgs(config: CameraConfig): string[] {
+export function rpicamVidArgs(config: CameraOptions): string[] {
   const args = ['--codec', 'mjpeg', '--timeout', '0', '--nopreview', '--flush', '--output', '-'];
   args.push('--width', String(config.width), '--height', String(config.height), '--framerate', String(config.fps));
   // Only non-defaults, so an older libcamera-vid that predates an option still starts.
@@ -22,7 +22,7 @@ export function rpicamVidArgs(config: CameraConfig): string[] {
   return args;
 }
 
-export function rpicamVidSpec(config: CameraConfig, env: NodeJS.ProcessEnv): ProcessSpec {
+export function rpicamVidSpec(config: CameraOptions, env: NodeJS.ProcessEnv): ProcessSpec {
   for (const program of RPICAM_VID_PROGRAMS) {
     const command = findExecutable(program, env);
     if (command) return { command, args: rpicamVidArgs(config) };

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
-import type { CameraConfig } from '../../agent/config-types.js';
+import type { CameraOptions } from './types.js';
 import { describeExit, findExecutable, StderrLines, terminateChild } from './child-process.js';
 import { CameraConfigError, CameraUnavailableError } from './errors.js';
 
@@ -20,7 +20,7 @@ export type StillOptions = Record<string, string | number | true>;
 /** How long the camera runs before the still is taken, so exposure and white balance settle. */
 export const STILL_SETTLE_MS = 1000;
 
-export function stillOptions(config: CameraConfig, output: string): StillOptions {
+export function stillOptions(config: CameraOptions, output: string): StillOptions {
   const options: StillOptions = {
     output,
     timeout: STILL_SETTLE_MS,

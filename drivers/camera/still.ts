@@ -7,8 +7,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { CameraConfig } from '../../agent/config-types.js';
-import { Backoff, type BackoffTiming } from '../../agent/backoff.js';
+import type { CameraOptions } from './types.js';
+import { Backoff, type BackoffTiming } from '../../agent/lib/backoff.js';
 import { BaseCamera } from './base-camera.js';
 import type { CameraClock } from './clock.js';
 import { isCompleteJpeg } from './jpeg-splitter.js';
@@ -31,7 +31,7 @@ export class StillCamera extends BaseCamera {
   private readonly backoff: Backoff;
 
   constructor(
-    private readonly config: CameraConfig,
+    private readonly config: CameraOptions,
     private readonly deps: StillCameraDeps,
   ) {
     super('still', deps.logger, deps.clock);

@@ -1,5 +1,31 @@
 /** The camera seam: every camera driver (rpicam, still, ffmpeg, directory replay) implements it. */
 
+export type CameraDriver = 'rpicam' | 'still' | 'ffmpeg' | 'dir' | 'none';
+
+/** The `camera:` section of the configuration: what every camera driver is built from. */
+export interface CameraOptions {
+  driver: CameraDriver;
+  width: number;
+  height: number;
+  fps: number;
+  /** 0 or 180 (what rpicam-apps support). */
+  rotation: 0 | 180;
+  hflip: boolean;
+  vflip: boolean;
+  /** rpicam: `--camera N`. */
+  index: number;
+  /** dir: folder of images to replay. */
+  dir: string | null;
+  /** dir: start again at the first image after the last. */
+  loop: boolean;
+  /** ffmpeg: `/dev/videoN` or an rtsp:// / http(s):// URL. */
+  input: string | null;
+  /** Restart the capture process when no frame came for this long. */
+  stall_timeout_s: number;
+  /** still: seconds between two stills. */
+  still_interval_s: number;
+}
+
 export interface Frame {
   /** One complete JPEG image, SOI to EOI. */
   jpeg: Buffer;

@@ -1,13 +1,14 @@
-import type { AlarmConfig } from '../../agent/config-types.js';
-import type { Logger } from '../../agent/log.js';
+import type { AlarmOutput, AlarmOutputOptions } from './types.js';
+import type { Logger } from '../../agent/lib/log.js';
 import { DEFAULT_SYSFS_GPIO, findHeaderController, HEADER_CONTROLLERS, listGpioChips } from './gpio-base.js';
 import { loadOnoffFactory, type GpioFactory } from './gpio-line.js';
 import { GpioAlarmOutput, LogOnlyAlarmOutput } from './outputs.js';
-import type { AlarmOutput } from './types.js';
 
-export type { AlarmOutput } from './types.js';
+export type { AlarmOutput, AlarmOutputOptions } from './types.js';
 export type { GpioFactory, GpioLine } from './gpio-line.js';
 export { GpioAlarmOutput, LogOnlyAlarmOutput } from './outputs.js';
+export { DEFAULT_SYSFS_GPIO, findHeaderController, listGpioChips } from './gpio-base.js';
+export type { GpioChip } from './gpio-base.js';
 
 export interface AlarmOutputDeps {
   logger: Logger;
@@ -35,7 +36,7 @@ class GpioUnavailable extends Error {}
  * onoff not loadable, the line busy) it warns once with the reason and returns a log-only output: the
  * daemon runs on without its alarm light rather than not at all. Only a nonsensical config throws.
  */
-export async function createAlarmOutput(config: AlarmConfig, deps: AlarmOutputDeps): Promise<AlarmOutput> {
+export async function createAlarmOutput(config: AlarmOutputOptions, deps: AlarmOutputDeps): Promise<AlarmOutput> {
   const logger = deps.logger.child({ module: 'alarm-output' });
   if (config.gpio === null) {
     logger.info('alarm.gpio is not set: the alarm is log-only');

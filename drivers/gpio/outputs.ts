@@ -1,4 +1,4 @@
-import type { Logger } from '../../agent/log.js';
+import type { Logger } from '../../agent/lib/log.js';
 import type { GpioLine } from './gpio-line.js';
 import type { AlarmOutput } from './types.js';
 

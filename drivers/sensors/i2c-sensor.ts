@@ -1,4 +1,4 @@
-import type { Logger } from '../../agent/log.js';
+import type { Logger } from '../../agent/lib/log.js';
 import { hex, isTransientI2CError, type I2CBus, type OpenI2CBus } from '../i2c/types.js';
 import type { ChipDriver, Measure } from './chips/chip.js';
 import { I2CDevice } from './chips/i2c-device.js';

@@ -1,5 +1,5 @@
-import type { SensorConfig } from '../../agent/config-types.js';
-import type { Logger } from '../../agent/log.js';
+import type { SensorOptions, TemperatureSensor } from './types.js';
+import type { Logger } from '../../agent/lib/log.js';
 import { openI2CBus } from '../i2c/open.js';
 import { hex, isValidI2CAddress, type OpenI2CBus } from '../i2c/types.js';
 import { CHIP_DRIVERS, type ChipDriver } from './chips/index.js';
@@ -11,11 +11,16 @@ import { I2CTemperatureSensor, type RetryPolicy } from './i2c-sensor.js';
 import { openReplaySensor } from './replay.js';
 import { SimulatedSensor } from './simulated.js';
 import { realSleep, systemClock, type Clock, type Sleep } from './timing.js';
-import type { TemperatureSensor } from './types.js';
 
-export type { Reading, TemperatureSensor } from './types.js';
+export type { Reading, SensorDriver, SensorOptions, TemperatureSensor } from './types.js';
 export { SensorConfigError, SensorNotFoundError } from './errors.js';
 export { ReplaySensor } from './replay.js';
+export { CHIP_DRIVERS, isI2CChipName } from './chips/index.js';
+export { DEFAULT_THERMAL_ROOT, findCpuThermalZone } from './cpu-thermal.js';
+export { probedAddresses, scanI2CBus } from './discovery.js';
+export { DEFAULT_W1_ROOT, listDs18b20 } from './ds18b20.js';
+export { realSleep, systemClock } from './timing.js';
+export type { Clock, Sleep } from './timing.js';
 
 export interface SensorDeps {
   logger: Logger;
@@ -43,7 +48,7 @@ type Context = Required<Omit<SensorDeps, 'retry'>> & { retry: RetryPolicy | unde
  * readings instead, so a sensor plugged in later starts working without a restart. Only `auto` touches
  * the hardware here.
  */
-export async function createTemperatureSensor(config: SensorConfig, deps: SensorDeps): Promise<TemperatureSensor> {
+export async function createTemperatureSensor(config: SensorOptions, deps: SensorDeps): Promise<TemperatureSensor> {
   const context: Context = {
     logger: deps.logger.child({ module: 'sensor' }),
     openBus: deps.openBus ?? openI2CBus,
@@ -84,7 +89,7 @@ export async function createTemperatureSensor(config: SensorConfig, deps: Sensor
   }
 }
 
-function checkBusAndAddress(config: SensorConfig): void {
+function checkBusAndAddress(config: SensorOptions): void {
   if (!Number.isInteger(config.bus) || config.bus < 0) throw new SensorConfigError(`sensor.bus must be an I2C bus number (0, 1, ...), not ${config.bus}`);
   if (config.address !== null && !isValidI2CAddress(config.address)) {
     throw new SensorConfigError(`sensor.address ${config.address} is not a 7-bit I2C address (0x03..0x77)`);
@@ -107,7 +112,7 @@ function i2cSensor(chip: ChipDriver, chipName: string, bus: number, address: num
 }
 
 /** I2C chips on the configured bus first (best first), then the first DS18B20. */
-async function autoDetect(config: SensorConfig, context: Context): Promise<TemperatureSensor> {
+async function autoDetect(config: SensorOptions, context: Context): Promise<TemperatureSensor> {
   const scan = await scanI2CBus(config.bus, { openBus: context.openBus, sleep: context.sleep, only: config.address });
   const [best, ...others] = scan.hits;
   if (best) {

@@ -1,5 +1,42 @@
 /** The temperature sensor seam: I2C chips, DS18B20, CPU thermal zone, replay, simulation. */
 
+export type SensorDriver =
+  | 'auto'
+  | 'bme280'
+  | 'bmp280'
+  | 'sht3x'
+  | 'sht4x'
+  | 'mcp9808'
+  | 'tmp117'
+  | 'tmp102'
+  | 'aht20'
+  | 'ds18b20'
+  | 'cpu'
+  | 'replay'
+  | 'sim'
+  | 'none';
+
+/** The `sensor:` section of the configuration: what every sensor driver is built from. */
+export interface SensorOptions {
+  driver: SensorDriver;
+  /** I2C bus number (/dev/i2c-N). */
+  bus: number;
+  /** I2C address; null = the chip's default (or every known address with `auto`). */
+  address: number | null;
+  /** ds18b20: the 1-Wire device id (28-...); null = the first one found. */
+  device: string | null;
+  /** replay: CSV file. */
+  file: string | null;
+  /** replay: the column holding the temperature. */
+  column: string;
+  /** replay: speed multiplier (600 = ten hours of data a minute). */
+  speed: number;
+  /** replay: start again at the first row after the last. */
+  loop: boolean;
+  /** Seconds between two readings (in data time for replay). */
+  interval_s: number;
+}
+
 export type Reading =
   | { valid: true; celsius: number; ts: number; sensor: string }
   | { valid: false; error: string; ts: number; sensor: string };

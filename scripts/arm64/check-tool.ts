@@ -1,5 +1,5 @@
 /**
- * The Node.js steps of scripts/arm64-check.sh:
+ * The Node.js steps of scripts/arm64/check.sh:
  *   windows CSV COUNT           COUNT 60-reading windows of an occupancy CSV, spread over the file, as
  *                               `edge-agent forecast --batch` input lines
  *   compare detections X86 ARM  compare two `edge-agent detect` outputs (exit 1 on any difference)
@@ -9,7 +9,7 @@
  * agent's production dependencies provide.
  */
 import { readFileSync } from 'node:fs';
-import { occupancyExamples } from '../forecast-training.js';
+import { occupancyExamples } from '../train/forecast-training.js';
 import { compareDetections, compareForecasts, type Comparison } from './compare.js';
 
 const USAGE = `usage: check-tool.js windows CSV COUNT

@@ -1,6 +1,6 @@
 /**
  * What the platform looks like from inside the agent's runtime: run on x86-64 and under arm64 emulation
- * by scripts/arm64-check.sh, so the two can be read side by side (docs/arm64.md records what differs).
+ * by scripts/arm64/check.sh, so the two can be read side by side (docs/arm64.md records what differs).
  * It also loads every native addon the agent may load, including those the emulated daemon run leaves
  * alone (i2c-bus and onoff's epoll are only loaded with an I2C sensor or a GPIO alarm), so an addon that
  * was cross-compiled wrongly fails here rather than on the Pi.

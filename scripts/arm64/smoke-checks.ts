@@ -3,7 +3,7 @@
  * the /health answer, the exit and the log are collected while the agent runs, and these expectations
  * say which are missing.
  */
-import type { IntruderAlertPayload, TemperatureAlertPayload, TemperatureForecastPayload, TemperatureTelemetryPayload } from '../../agent/topics.js';
+import type { IntruderAlertPayload, TemperatureAlertPayload, TemperatureForecastPayload, TemperatureTelemetryPayload } from '../../agent/mqtt/contract/topics.js';
 
 /** Valid readings wanted before the stop: one forecaster window's worth. */
 export const MIN_READINGS = 60;

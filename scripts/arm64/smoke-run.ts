@@ -1,5 +1,5 @@
 /**
- * The daemon step of scripts/arm64-check.sh: `edge-agent run` for about a minute under a given command
+ * The daemon step of scripts/arm64/check.sh: `edge-agent run` for about a minute under a given command
  * (the arm64 build under emulation), against a real mosquitto on 127.0.0.1, with the directory camera,
  * the replay sensor on the occupancy test file, the fixture YOLOv8n model, the shipped forecaster and the
  * HTTP API. It runs until every `running` expectation of smoke-checks.ts is met and at least --seconds
@@ -18,9 +18,9 @@ import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
 import { stringify } from 'yaml';
-import { packageRoot } from '../../agent/paths.js';
+import { packageRoot } from '../../agent/lib/paths.js';
 import { parseReplayCsv } from '../../drivers/sensors/replay-csv.js';
-import { freePort, MosquittoProcess } from '../mosquitto.js';
+import { freePort, MosquittoProcess } from '../bench/mosquitto.js';
 import { tally, unmet, type SmokeObservations } from './smoke-checks.js';
 
 const DEVICE_ID = 'arm64-smoke';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MessageBuilder } from '../../agent/messages.js';
+import { MessageBuilder } from '../../agent/mqtt/messages.js';
 import { parseReplayCsv } from '../../drivers/sensors/replay-csv.js';
 import { MIN_READINGS, tally, unmet, type SmokeObservations } from '../../scripts/arm64/smoke-checks.js';
 import { fixture } from '../helpers/fixtures.js';

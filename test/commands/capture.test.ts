@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main as captureMain } from '../../agent/commands/capture.js';
-import { UsageError } from '../../agent/exit-codes.js';
-import { packageRoot } from '../../agent/paths.js';
+import { UsageError } from '../../agent/lib/exit-codes.js';
+import { packageRoot } from '../../agent/lib/paths.js';
 import { fixture } from '../helpers/fixtures.js';
 import { fakePath, processGone, replayFolder, type FakePath } from '../drivers/camera/helpers.js';
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../agent/paths.js';
+import { packageRoot } from '../../agent/lib/paths.js';
 import { loadForecaster } from '../../models/forecast.js';
 import type { Forecaster } from '../../models/types.js';
 import { fixture } from '../helpers/fixtures.js';

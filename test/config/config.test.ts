@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { envVarName, schemaLeaves } from '../../agent/config-env.js';
-import { ConfigError, defaultConfig, loadConfig, type ConfigProblem } from '../../agent/config.js';
-import { ExitCode } from '../../agent/exit-codes.js';
+import { envVarName, schemaLeaves } from '../../agent/config/env.js';
+import { ConfigError, defaultConfig, loadConfig, type ConfigProblem } from '../../agent/config/load.js';
+import { ExitCode } from '../../agent/lib/exit-codes.js';
 
 let dir: string;
 beforeEach(() => {

@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { validatePayload } from '../../agent/schemas.js';
+import { validatePayload } from '../../agent/mqtt/contract/schemas.js';
 import { fixture } from '../helpers/fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber, type ReceivedMessage } from '../helpers/mqtt-subscriber.js';

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shippedModelPath } from '../../agent/paths.js';
-import type { TemperatureForecastPayload, TemperatureTelemetryPayload } from '../../agent/topics.js';
+import { shippedModelPath } from '../../agent/lib/paths.js';
+import type { TemperatureForecastPayload, TemperatureTelemetryPayload } from '../../agent/mqtt/contract/topics.js';
 import { loadForecaster } from '../../models/forecast.js';
 import { fixture } from '../helpers/fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { packageRoot } from '../../agent/paths.js';
+import { packageRoot } from '../../agent/lib/paths.js';
 
 /** ../shared/fixtures beside the checkout (override with EDGE_AGENT_FIXTURES). */
 export const fixturesDir = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot, '..', 'shared', 'fixtures'));

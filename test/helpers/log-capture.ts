@@ -1,9 +1,9 @@
 /**
- * A real pino logger (agent/log.ts) writing into memory, so tests assert on the JSON lines a user
+ * A real pino logger (agent/lib/log.ts) writing into memory, so tests assert on the JSON lines a user
  * would see in journald: level, message, fields.
  */
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../../agent/log.js';
+import { createLogger, type Logger } from '../../agent/lib/log.js';
 
 export interface LogLine {
   level: number;

@@ -1,5 +1,5 @@
 /**
- * A real mosquitto for integration tests (scripts/mosquitto.ts runs the process: free port on
+ * A real mosquitto for integration tests (scripts/bench/mosquitto.ts runs the process: free port on
  * 127.0.0.1, stop/resume keeping the port, persistence). The TLS variant generates a CA, a server
  * certificate and client certificates with openssl, and runs with `require_certificate`,
  * `use_identity_as_username` and an ACL limiting each client to `things/<its CN>/#` (the AWS IoT Core
@@ -9,9 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MosquittoProcess } from '../../scripts/mosquitto.js';
+import { MosquittoProcess } from '../../scripts/bench/mosquitto.js';
 
-export { freePort } from '../../scripts/mosquitto.js';
+export { freePort } from '../../scripts/bench/mosquitto.js';
 
 export interface ClientCert {
   cert: string;

@@ -62,6 +62,23 @@ export class MqttSubscriber {
     return this.on(topic).map((m) => JSON.parse(m.payload.toString('utf8')) as T);
   }
 
+  /**
+   * Resolves once some message received so far (or later) matches. Each message is looked at once, so
+   * thousands of arrivals stay cheap, and a redelivered duplicate arriving after the awaited message
+   * (at-least-once delivery) cannot hide it, as a look at only the newest message would.
+   */
+  async waitForMessage(match: (message: ReceivedMessage) => boolean, timeoutMs: number, what: string): Promise<void> {
+    let next = 0;
+    await this.waitFor(
+      (messages) => {
+        for (; next < messages.length; next++) if (match(messages[next]!)) return true;
+        return false;
+      },
+      timeoutMs,
+      what,
+    );
+  }
+
   /** Resolves once `done(messages)` holds; rejects after `timeoutMs` saying what it waited for. */
   async waitFor(done: (messages: ReceivedMessage[]) => boolean, timeoutMs: number, what: string): Promise<void> {
     if (done(this.messages)) return;

@@ -4,14 +4,14 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
-import { defaultConfig } from '../../agent/config.js';
-import type { HttpConfig } from '../../agent/config-types.js';
-import { EventBus } from '../../agent/event-bus.js';
+import { defaultConfig } from '../../agent/config/load.js';
+import type { HttpConfig } from '../../agent/config/types.js';
+import { EventBus } from '../../agent/runtime/event-bus.js';
 import type { HealthReport, StatusDataSource } from '../../agent/http/types.js';
 import { buildHttpApp } from '../../agent/http/server.js';
-import { silentLogger } from '../../agent/log.js';
-import { AgentMetrics } from '../../agent/metrics.js';
-import { ModelSlot } from '../../agent/model-slot.js';
+import { silentLogger } from '../../agent/lib/log.js';
+import { AgentMetrics } from '../../agent/http/metrics.js';
+import { ModelSlot } from '../../agent/runtime/model-slot.js';
 import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';

@@ -1,7 +1,7 @@
 /** What stands in front of the handlers: API keys, rate limits, the body limit, the inference queue, /health. */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelSlot } from '../../agent/model-slot.js';
+import { ModelSlot } from '../../agent/runtime/model-slot.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
 import { fixture } from '../helpers/fixtures.js';
 import { buildTestApp, KEY, loadModels, OTHER_KEY, window60, type Models } from './harness.js';

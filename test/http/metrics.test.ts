@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../agent/event-bus.js';
-import { silentLogger } from '../../agent/log.js';
-import { AgentMetrics } from '../../agent/metrics.js';
+import { EventBus } from '../../agent/runtime/event-bus.js';
+import { silentLogger } from '../../agent/lib/log.js';
+import { AgentMetrics } from '../../agent/http/metrics.js';
 
 const person = { class: 'person', confidence: 0.9, bbox: { xmin: 1, ymin: 2, xmax: 3, ymax: 4 } };
 const dog = { ...person, class: 'dog' };

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../agent/config.js';
-import { EventBus } from '../../agent/event-bus.js';
+import { defaultConfig } from '../../agent/config/load.js';
+import { EventBus } from '../../agent/runtime/event-bus.js';
 import { HttpServer } from '../../agent/http/server.js';
-import { silentLogger } from '../../agent/log.js';
-import { AgentMetrics } from '../../agent/metrics.js';
-import { SqliteStore } from '../../agent/store.js';
+import { silentLogger } from '../../agent/lib/log.js';
+import { AgentMetrics } from '../../agent/http/metrics.js';
+import { SqliteStore } from '../../agent/store/store.js';
 import { fixture } from '../helpers/fixtures.js';
 import { httpConfig, KEY, loadModels, type Models } from './harness.js';
 

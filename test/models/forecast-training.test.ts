@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shippedModelPath } from '../../agent/paths.js';
+import { shippedModelPath } from '../../agent/lib/paths.js';
 import { loadForecaster } from '../../models/forecast.js';
 import type { Forecaster } from '../../models/types.js';
-import { renderModelCard } from '../../scripts/forecast-card.js';
-import { buildExamples, parseOccupancyCsv, type TimedReading } from '../../scripts/forecast-data.js';
-import { fitLinear, predictLinear } from '../../scripts/forecast-linear.js';
-import { foldEnsemble, predictFolded, seededRandom, trainMlp } from '../../scripts/forecast-mlp.js';
-import { buildForecastOnnx, largestOnnxDeviation } from '../../scripts/forecast-onnx.js';
-import { predictCelsius, trainForecaster, type TrainedForecaster } from '../../scripts/forecast-training.js';
+import { renderModelCard } from '../../scripts/train/forecast-card.js';
+import { buildExamples, parseOccupancyCsv, type TimedReading } from '../../scripts/train/forecast-data.js';
+import { fitLinear, predictLinear } from '../../scripts/train/forecast-linear.js';
+import { foldEnsemble, predictFolded, seededRandom, trainMlp } from '../../scripts/train/forecast-mlp.js';
+import { buildForecastOnnx, largestOnnxDeviation } from '../../scripts/train/forecast-onnx.js';
+import { predictCelsius, trainForecaster, type TrainedForecaster } from '../../scripts/train/forecast-training.js';
 import { occupancyCsv } from './forecast-windows.js';
 
 const HEADER = '"date","Temperature","Humidity","Light","CO2","HumidityRatio","Occupancy"';

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeModel, floatTensor, node, tensorValueInfo } from '../../models/onnx-builder.js';
 import { OnnxDataType } from '../../models/onnx-proto.js';
-import { occupancyExamples } from '../../scripts/forecast-training.js';
+import { occupancyExamples } from '../../scripts/train/forecast-training.js';
 import { fixture } from '../helpers/fixtures.js';
 
 export function occupancyCsv(name: 'datatraining.txt' | 'datatest.txt'): string {

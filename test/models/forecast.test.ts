@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shippedModelPath } from '../../agent/paths.js';
+import { shippedModelPath } from '../../agent/lib/paths.js';
 import { InvalidInputError, ModelLoadError } from '../../models/errors.js';
 import { loadForecaster, parseForecastContract, validateWindow } from '../../models/forecast.js';
 import { readOnnxMetadata } from '../../models/onnx-proto.js';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../../agent/paths.js';
+import { packageRoot } from '../../agent/lib/paths.js';
 
 export const cliPath = join(packageRoot, 'dist', 'agent', 'cli.js');
 export const signModelPath = join(packageRoot, 'dist', 'scripts', 'sign-model.js');

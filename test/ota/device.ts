@@ -1,11 +1,11 @@
-import { defaultConfig } from '../../agent/config.js';
-import type { AgentConfig } from '../../agent/config-types.js';
-import { EventBus } from '../../agent/event-bus.js';
-import { silentLogger } from '../../agent/log.js';
+import { defaultConfig } from '../../agent/config/load.js';
+import type { AgentConfig } from '../../agent/config/types.js';
+import { EventBus } from '../../agent/runtime/event-bus.js';
+import { silentLogger } from '../../agent/lib/log.js';
 import type { OtaService } from '../../agent/ota/service.js';
 import { createOtaService } from '../../agent/ota/setup.js';
-import { MqttRelay } from '../../agent/relay.js';
-import { SqliteStore } from '../../agent/store.js';
+import { MqttRelay } from '../../agent/mqtt/relay.js';
+import { SqliteStore } from '../../agent/store/store.js';
 import type { OtaHarness } from './harness.js';
 
 export const DEVICE_ID = 'pi-1';

@@ -3,7 +3,7 @@ import addFormatsModule from 'ajv-formats';
 import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelCommandResponseSchema, type ModelCommandResponsePayload } from '../../agent/ota/messages.js';
-import type { ModelInfoPayload } from '../../agent/topics.js';
+import type { ModelInfoPayload } from '../../agent/mqtt/contract/topics.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber } from '../helpers/mqtt-subscriber.js';
 import { TestDevice } from './device.js';

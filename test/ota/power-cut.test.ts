@@ -2,7 +2,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashFile } from '../../models/registry.js';
+import { hashFile } from '../../agent/ota/registry.js';
 import { cliPath, NodeRun } from './cli.js';
 import { dogImage, intruderModel, intruderModelPath, OtaHarness, sha256, testLoaders } from './harness.js';
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModelRegistry, RegistryError, type ModelRole } from '../../models/registry.js';
+import { ModelRegistry, RegistryError, type ModelRole } from '../../agent/ota/registry.js';
 
 let dataDir: string;
 let registry: ModelRegistry;

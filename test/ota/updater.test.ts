@@ -4,7 +4,7 @@ import { OtaError } from '../../agent/ota/errors.js';
 import type { UpdateRequest, UpdateStage } from '../../agent/ota/updater.js';
 import { generateSigningKeys, loadPublicKey, signManifest } from '../../agent/ota/verify.js';
 import { readFileSync } from 'node:fs';
-import { shippedModelPath } from '../../agent/paths.js';
+import { shippedModelPath } from '../../agent/lib/paths.js';
 import { averagingModel, FORECAST_CONTRACT } from './tiny-models.js';
 import { intruderModel, OtaHarness, sha256 } from './harness.js';
 

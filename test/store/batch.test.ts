@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ForecastRecord, OutboxMessage } from '../../agent/contracts.js';
-import { silentLogger } from '../../agent/log.js';
-import { JobBatch } from '../../agent/store-batch.js';
-import { SqliteStore, type StoreDeps } from '../../agent/store.js';
+import type { ForecastRecord, OutboxMessage } from '../../agent/store/types.js';
+import { silentLogger } from '../../agent/lib/log.js';
+import { JobBatch } from '../../agent/store/batch.js';
+import { SqliteStore, type StoreDeps } from '../../agent/store/store.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { nextTurn } from '../helpers/turn.js';
 

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../agent/log.js';
-import { SqliteStore, type OutboxRow } from '../../agent/store.js';
+import { silentLogger } from '../../agent/lib/log.js';
+import { SqliteStore, type OutboxRow } from '../../agent/store/store.js';
 import { nextTurn } from '../helpers/turn.js';
 
 let dir: string;

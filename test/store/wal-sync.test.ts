@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fileSyncer, WalSync, type FileSyncer } from '../../agent/store-wal-sync.js';
+import { fileSyncer, WalSync, type FileSyncer } from '../../agent/store/wal-sync.js';
 
 let dir: string;
 beforeEach(() => {

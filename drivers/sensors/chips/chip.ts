@@ -1,4 +1,4 @@
-import type { SensorDriver } from '../../../agent/config-types.js';
+import type { SensorDriver } from '../types.js';
 import type { PlausibleRange } from '../reading.js';
 import type { I2CDevice } from './i2c-device.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CameraConfig } from '../../../agent/config-types.js';
-import { silentLogger } from '../../../agent/log.js';
+import type { CameraConfig } from '../../../agent/config/types.js';
+import { silentLogger } from '../../../agent/lib/log.js';
 import { CameraConfigError, createCamera } from '../../../drivers/camera/index.js';
 import { cameraConfig } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../agent/log.js';
+import { silentLogger } from '../../../agent/lib/log.js';
 import { CameraConfigError, CameraInputError, createCamera, type Camera } from '../../../drivers/camera/index.js';
 import { fixture } from '../../helpers/fixtures.js';
 import { captureLog } from '../../helpers/log-capture.js';

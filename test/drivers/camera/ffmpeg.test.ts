@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../agent/log.js';
+import { silentLogger } from '../../../agent/lib/log.js';
 import { CameraConfigError, CameraUnavailableError, createCamera, type Camera } from '../../../drivers/camera/index.js';
 import { classifyFfmpegInput, ffmpegArgs } from '../../../drivers/camera/ffmpeg.js';
 import { captureLog } from '../../helpers/log-capture.js';

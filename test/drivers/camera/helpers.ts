@@ -3,12 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CameraConfig } from '../../../agent/config-types.js';
-import { packageRoot } from '../../../agent/paths.js';
+import type { CameraConfig } from '../../../agent/config/types.js';
+import { packageRoot } from '../../../agent/lib/paths.js';
 import { fixture } from '../../helpers/fixtures.js';
 import type { Camera, Frame } from '../../../drivers/camera/types.js';
 
-export const fakeBin = join(packageRoot, 'test', 'fixtures', 'bin');
+export const fakeBin = join(packageRoot, 'test', 'fakes', 'bin');
 
 export function cameraConfig(overrides: Partial<CameraConfig> = {}): CameraConfig {
   return {
@@ -52,7 +52,7 @@ export interface FakeStart {
 }
 
 /**
- * Makes a PATH with only the given fake programs (links to test/fixtures/bin) and node, so a real
+ * Makes a PATH with only the given fake programs (links to test/fakes/bin) and node, so a real
  * rpicam-vid or ffmpeg installed on the machine can never be picked up by mistake.
  */
 export async function fakePath(programs: string[]): Promise<FakePath> {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../agent/log.js';
+import { silentLogger } from '../../../agent/lib/log.js';
 import { CameraUnavailableError, createCamera, type Camera } from '../../../drivers/camera/index.js';
 import { rpicamVidArgs } from '../../../drivers/camera/rpicam.js';
 import { fixture } from '../../helpers/fixtures.js';

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../../../agent/log.js';
+import { silentLogger } from '../../../agent/lib/log.js';
 import { CameraConfigError, CameraUnavailableError, createCamera, type Camera } from '../../../drivers/camera/index.js';
 import { fixture } from '../../helpers/fixtures.js';
 import { describeCameraContract } from './camera-contract.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AlarmConfig } from '../../../agent/config-types.js';
-import { createLogger } from '../../../agent/log.js';
+import type { AlarmConfig } from '../../../agent/config/types.js';
+import { createLogger } from '../../../agent/lib/log.js';
 import { findHeaderController, listGpioChips } from '../../../drivers/gpio/gpio-base.js';
 import { AlarmConfigError, createAlarmOutput, GpioAlarmOutput, LogOnlyAlarmOutput, type GpioFactory } from '../../../drivers/gpio/index.js';
 import { loadOnoffFactory } from '../../../drivers/gpio/gpio-line.js';

@@ -1,5 +1,5 @@
-import { silentLogger } from '../../../agent/log.js';
-import type { AlarmConfig } from '../../../agent/config-types.js';
+import { silentLogger } from '../../../agent/lib/log.js';
+import type { AlarmConfig } from '../../../agent/config/types.js';
 import { createAlarmOutput, LogOnlyAlarmOutput } from '../../../drivers/gpio/index.js';
 import { createSysfsGpioTree, FakeGpioController, SYSFS_LAYOUTS } from '../../fakes/gpio.js';
 import { describeAlarmOutputContract, type AlarmUnderTest } from './contract.js';

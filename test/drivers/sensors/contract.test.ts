@@ -1,7 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { silentLogger } from '../../../agent/log.js';
-import type { SensorDriver } from '../../../agent/config-types.js';
+import { silentLogger } from '../../../agent/lib/log.js';
+import type { SensorDriver } from '../../../drivers/sensors/types.js';
 import { createTemperatureSensor } from '../../../drivers/sensors/index.js';
 import { FakeAht20 } from '../../fakes/i2c/aht20.js';
 import { FakeBme280 } from '../../fakes/i2c/bme280.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SensorConfig } from '../../../agent/config-types.js';
+import type { SensorConfig } from '../../../agent/config/types.js';
 import type { TemperatureSensor } from '../../../drivers/sensors/types.js';
 
 /** A complete sensor config: the defaults the daemon's schema has, with `overrides`. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SensorConfig } from '../../../agent/config-types.js';
-import { silentLogger } from '../../../agent/log.js';
+import type { SensorConfig } from '../../../agent/config/types.js';
+import { silentLogger } from '../../../agent/lib/log.js';
 import { createTemperatureSensor, SensorConfigError, SensorNotFoundError } from '../../../drivers/sensors/index.js';
 import { FakeBme280 } from '../../fakes/i2c/bme280.js';
 import { FakeI2CHardware, VirtualClock } from '../../fakes/i2c/fake-bus.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../../agent/log.js';
+import { createLogger } from '../../../agent/lib/log.js';
 import type { I2CBus } from '../../../drivers/i2c/types.js';
 import { createTemperatureSensor } from '../../../drivers/sensors/index.js';
 import { FakeI2CHardware, VirtualClock } from '../../fakes/i2c/fake-bus.js';

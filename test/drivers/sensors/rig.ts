@@ -1,8 +1,7 @@
-import type { SensorDriver } from '../../../agent/config-types.js';
-import { silentLogger } from '../../../agent/log.js';
+import type { SensorDriver, TemperatureSensor } from '../../../drivers/sensors/types.js';
+import { silentLogger } from '../../../agent/lib/log.js';
 import type { RetryPolicy } from '../../../drivers/sensors/i2c-sensor.js';
 import { createTemperatureSensor } from '../../../drivers/sensors/index.js';
-import type { TemperatureSensor } from '../../../drivers/sensors/types.js';
 import { FakeI2CHardware, VirtualClock, type FakeChip } from '../../fakes/i2c/fake-bus.js';
 import { sensorConfig } from './contract.js';
 

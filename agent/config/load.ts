@@ -1,0 +1,264 @@
+/**
+ * Loads the configuration: schema defaults (the embedded demo), then the file (YAML, or JSON), then
+ * `EDGE_AGENT_*` environment variables, then the caller's overrides (command-line flags). Secrets come
+ * from files (`<key>_file`). Everything wrong is reported at once, each problem with its key path,
+ * its reason and where the value came from; a ConfigError makes `edge-agent` exit with status 78.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { checkConfig } from './checks.js';
+import { closest, readEnvOverrides, schemaLeaves, type ConfigProblem } from './env.js';
+import { configSchema, isSection, type AnySchema, type SectionSchema } from './schema.js';
+import type { AgentConfig } from './types.js';
+import { CliError, ExitCode } from '../lib/exit-codes.js';
+
+export type { ConfigProblem } from './env.js';
+export { configSchema } from './schema.js';
+
+export interface LoadConfigOptions {
+  /** YAML or JSON file; none = defaults (+ environment + overrides). */
+  file?: string;
+  /** Defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** A partial configuration applied last (command-line flags); undefined values are ignored. */
+  overrides?: object;
+  /** Relative paths not from the file are resolved against this (default: the working directory). */
+  cwd?: string;
+}
+
+export class ConfigError extends CliError {
+  constructor(
+    readonly problems: ConfigProblem[],
+    file?: string,
+  ) {
+    const where = file ? ` in ${file}` : '';
+    const lines = problems.map((p) => `  - ${p.path ? `${p.path}: ` : ''}${p.message}${p.source ? ` [${p.source}]` : ''}`);
+    super(`invalid configuration${where} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, ExitCode.CONFIG);
+    this.name = 'ConfigError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
+ajv.addKeyword({ keyword: 'x-path', schemaType: 'boolean' });
+ajv.addKeyword({ keyword: 'x-doc-default', schemaType: 'string' });
+// The root object has no default (strict mode rejects one there); every section below it has `{}`.
+const { default: _rootDefault, ...rootSchema } = configSchema;
+const validate = ajv.compile(rootSchema);
+
+const PATH_KEYS = schemaLeaves()
+  .filter((leaf) => leaf.schema['x-path'])
+  .map((leaf) => leaf.path);
+
+/** The embedded demo configuration: every default of the schema. */
+export function defaultConfig(): AgentConfig {
+  const config: Obj = {};
+  validate(config);
+  return config as unknown as AgentConfig;
+}
+
+export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
+  const problems: ConfigProblem[] = [];
+  const cwd = opts.cwd ?? process.cwd();
+  const file = opts.file === undefined ? null : readConfigFile(opts.file, problems);
+  const env = readEnvOverrides(opts.env ?? process.env, problems);
+  const overrides = (opts.overrides ?? {}) as Obj;
+  const merged = deepMerge(deepMerge(file?.data ?? {}, env.values), overrides);
+  const locate = (path: string[]): string | undefined => {
+    const dotted = path.join('.');
+    if (env.origins.has(dotted)) return env.origins.get(dotted);
+    if (hasIn(overrides, path)) return 'command line';
+    return file?.locate(path);
+  };
+  resolveSecretFiles(merged, configSchema, [], problems, locate);
+  if (hasIn(merged, ['mqtt', 'aws_iot', 'thing_name']) && !hasIn(merged, ['mqtt', 'prefix'])) {
+    // AWS IoT policies are usually written for `things/<thing>/...`.
+    (merged.mqtt as Obj).prefix = 'things';
+  }
+  if (!validate(merged)) {
+    for (const err of validate.errors ?? []) problems.push(describeAjvError(err, merged, locate));
+  }
+  // After validation, which fills in defaults (`./data`); paths from the file were resolved already.
+  resolvePaths(merged, cwd);
+  problems.push(...checkConfig(merged, locate));
+  if (problems.length > 0) throw new ConfigError(inFileOrder(dedupe(problems)), opts.file);
+  return merged as unknown as AgentConfig;
+}
+
+interface ParsedFile {
+  data: Obj;
+  locate(path: string[]): string | undefined;
+}
+
+function readConfigFile(path: string, problems: ConfigProblem[]): ParsedFile | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    problems.push({ path: '', message: `cannot read the configuration file ${path}: ${(err as Error).message}` });
+    return null;
+  }
+  const lineCounter = new LineCounter();
+  // YAML 1.2 is a superset of JSON, so one parser serves both (with line numbers for both).
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const name = path.split('/').pop() ?? path;
+  for (const err of doc.errors) {
+    const { line, col } = lineCounter.linePos(err.pos[0]);
+    problems.push({ path: '', message: `not valid YAML/JSON: ${err.message.split('\n')[0]}`, source: `${name}:${line}:${col}` });
+  }
+  if (doc.errors.length > 0) return null;
+  const data = doc.toJS() as unknown;
+  if (data === null || data === undefined) return { data: {}, locate: () => undefined };
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    problems.push({ path: '', message: `must be a mapping of keys to values (got ${Array.isArray(data) ? 'a list' : typeof data})`, source: name });
+    return null;
+  }
+  // A relative path in the file means "beside the file", wherever the agent was started from.
+  resolvePaths(data as Obj, dirname(resolve(path)));
+  return { data: data as Obj, locate: (p) => lineOf(doc, lineCounter, p, name) };
+}
+
+function lineOf(doc: Document, lineCounter: LineCounter, path: string[], name: string): string | undefined {
+  for (let n = path.length; n > 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return `${name}:${lineCounter.linePos(node.range[0]).line}`;
+  }
+  return undefined;
+}
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
+}
+
+function deepMerge(base: Obj, top: Obj): Obj {
+  const out: Obj = { ...base };
+  for (const [key, value] of Object.entries(top)) {
+    if (value === undefined) continue;
+    out[key] = isObj(value) && isObj(out[key]) ? deepMerge(out[key] as Obj, value) : value;
+  }
+  return out;
+}
+
+function hasIn(obj: Obj, path: readonly string[]): boolean {
+  let node: unknown = obj;
+  for (const key of path) {
+    if (!isObj(node) || !(key in node) || node[key] === undefined) return false;
+    node = node[key];
+  }
+  return true;
+}
+
+function resolvePaths(config: Obj, base: string): void {
+  for (const path of PATH_KEYS) {
+    let node: unknown = config;
+    for (const key of path.slice(0, -1)) node = isObj(node) ? node[key] : undefined;
+    const last = path[path.length - 1]!;
+    if (isObj(node) && typeof node[last] === 'string' && node[last] !== '' && !isAbsolute(node[last])) {
+      node[last] = resolve(base, node[last]);
+    }
+  }
+}
+
+/**
+ * `api_keys_file: /run/secrets/keys` sets `api_keys` from the file (one item a line for lists, the
+ * first line otherwise), so secrets stay out of the configuration file and the environment. Keys
+ * that are themselves `*_file` in the schema (mqtt.password_file) are paths read by their user.
+ */
+function resolveSecretFiles(node: Obj, schema: SectionSchema, at: string[], problems: ConfigProblem[], locate: (p: string[]) => string | undefined): void {
+  const props = schema.properties as Record<string, AnySchema>;
+  for (const key of Object.keys(node)) {
+    const child = props[key];
+    if (child && isSection(child) && isObj(node[key])) resolveSecretFiles(node[key], child, [...at, key], problems, locate);
+    if (child || !key.endsWith('_file')) continue;
+    const target = key.slice(0, -'_file'.length);
+    const targetSchema = props[target];
+    if (!targetSchema || isSection(targetSchema)) continue; // left for the validator: unknown key
+    const path = [...at, key];
+    const file = node[key];
+    delete node[key];
+    if (target in node) {
+      problems.push({ path: path.join('.'), message: `set either ${target} or ${key}, not both`, source: locate(path) });
+    } else if (typeof file !== 'string' || file === '') {
+      problems.push({ path: path.join('.'), message: 'must be the path of a file', source: locate(path) });
+    } else {
+      try {
+        const text = readFileSync(file, 'utf8');
+        const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+        node[target] = targetSchema.type === 'array' ? lines : (lines[0] ?? '');
+      } catch (err) {
+        problems.push({ path: path.join('.'), message: `cannot read the secret file: ${(err as Error).message}`, source: locate(path) });
+      }
+    }
+  }
+}
+
+const PATTERN_HINTS: Record<string, string> = {
+  device_id: 'must be 1 to 128 letters, digits or `_ . : -`, starting with a letter or digit (it is a topic level)',
+  'mqtt.url': 'must start with mqtt://, mqtts://, ws:// or wss://',
+  'mqtt.prefix': 'must be a topic without wildcards (+ #) or a trailing /',
+  'mqtt.aws_iot.thing_name': 'must be 1 to 128 letters, digits or `: _ -` (an AWS IoT thing name)',
+  'sensor.device': 'must be a 1-Wire id such as 28-0000075a1b2c',
+};
+
+function describeAjvError(err: ErrorObject, data: Obj, locate: (p: string[]) => string | undefined): ConfigProblem {
+  const segments = err.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const value = segments.reduce<unknown>((node, key) => (isObj(node) || Array.isArray(node) ? (node as Obj)[key] : undefined), data);
+  const got = ` (got ${JSON.stringify(value)})`;
+  const params = err.params as Record<string, unknown>;
+  let message: string;
+  switch (err.keyword) {
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      segments.push(key);
+      const section = segments.slice(0, -1).reduce<AnySchema | undefined>(
+        (s, k) => (s && isSection(s) ? (s.properties as Record<string, AnySchema>)[k] : undefined),
+        configSchema,
+      );
+      const known = section && isSection(section) ? Object.keys(section.properties) : [];
+      const suggestion = closest(key, known);
+      message =
+        key === 'password'
+          ? 'unknown key: put the password in a file and set password_file to its path'
+          : `unknown key${suggestion ? ` (did you mean ${suggestion}?)` : ''}`;
+      break;
+    }
+    case 'type':
+      message = `must be ${String(params.type).split(',').map((t) => (t === 'integer' ? 'a whole number' : t === 'null' ? 'null' : `a ${t}`)).join(' or ')}${got}`;
+      break;
+    case 'enum':
+      message = `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${got}`;
+      break;
+    case 'pattern':
+      message = `${PATTERN_HINTS[segments.join('.')] ?? `must match ${String(params.pattern)}`}${got}`;
+      break;
+    case 'uniqueItems':
+      message = `must not list the same item twice${got}`;
+      break;
+    case 'minLength':
+      message = params.limit === 1 ? 'must not be empty' : `must be at least ${String(params.limit)} characters long`;
+      break;
+    default:
+      message = `${err.message ?? err.keyword}${got}`;
+  }
+  const path = segments.map((s, i) => (/^\d+$/.test(s) && i > 0 ? `[${s}]` : (i > 0 ? '.' : '') + s)).join('');
+  return { path, message, source: locate(segments.filter((s) => !/^\d+$/.test(s))) };
+}
+
+/** Problems located in the file first, top to bottom, then the rest (environment, file as a whole) as found. */
+function inFileOrder(problems: ConfigProblem[]): ConfigProblem[] {
+  const line = (p: ConfigProblem) => Number(/:(\d+)(?::\d+)?$/.exec(p.source ?? '')?.[1] ?? Infinity);
+  return problems.map((p, i) => ({ p, i })).sort((a, b) => line(a.p) - line(b.p) || a.i - b.i).map(({ p }) => p);
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\n${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,236 @@
+/**
+ * The JSON Schema of the configuration file: every key of AgentConfig (agent/config/types.ts) with a
+ * description, its default and its range. The loader (agent/config/load.ts) validates against it, the
+ * environment overrides are derived from it, and docs/configuration.md is generated from it. The
+ * `Section<T>` type makes a key missing from the schema a compile error.
+ */
+import { hostname } from 'node:os';
+import type { AgentConfig } from './types.js';
+
+export interface LeafSchema {
+  type: string | string[];
+  description: string;
+  default: unknown;
+  enum?: readonly unknown[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  items?: { type: string; minLength?: number; enum?: readonly unknown[] };
+  minItems?: number;
+  uniqueItems?: boolean;
+  /** A file or folder path: a relative one is resolved against the config file's folder. */
+  'x-path'?: boolean;
+  /** Shown in the docs instead of a default computed on this machine. */
+  'x-doc-default'?: string;
+}
+
+type Properties<T> = { [K in keyof T]-?: T[K] extends readonly unknown[] ? LeafSchema : T[K] extends Record<string, unknown> ? SectionSchema<T[K]> : LeafSchema };
+
+export interface SectionSchema<T = Record<string, unknown>> {
+  type: 'object';
+  description: string;
+  default: Record<string, never>;
+  additionalProperties: false;
+  properties: Properties<T>;
+}
+
+export type AnySchema = LeafSchema | SectionSchema;
+
+export function isSection(schema: AnySchema): schema is SectionSchema {
+  return schema.type === 'object';
+}
+
+function section<T>(description: string, properties: Properties<T>): SectionSchema<T> {
+  return { type: 'object', description, default: {}, additionalProperties: false, properties };
+}
+
+const int = (description: string, def: number | null, minimum: number, maximum?: number): LeafSchema => ({
+  type: def === null ? ['integer', 'null'] : 'integer',
+  description,
+  default: def,
+  minimum,
+  ...(maximum === undefined ? {} : { maximum }),
+});
+
+const num = (description: string, def: number | null, range: { min?: number; above?: number; max?: number }): LeafSchema => ({
+  type: def === null ? ['number', 'null'] : 'number',
+  description,
+  default: def,
+  ...(range.min === undefined ? {} : { minimum: range.min }),
+  ...(range.above === undefined ? {} : { exclusiveMinimum: range.above }),
+  ...(range.max === undefined ? {} : { maximum: range.max }),
+});
+
+const bool = (description: string, def: boolean): LeafSchema => ({ type: 'boolean', description, default: def });
+
+const str = (description: string, def: string, extra: Partial<LeafSchema> = {}): LeafSchema => ({ type: 'string', description, default: def, minLength: 1, ...extra });
+
+const optStr = (description: string, extra: Partial<LeafSchema> = {}): LeafSchema => ({
+  type: ['string', 'null'],
+  description,
+  default: null,
+  minLength: 1,
+  ...extra,
+});
+
+const optPath = (description: string): LeafSchema => optStr(description, { 'x-path': true });
+
+const oneOf = <V extends string | number>(description: string, values: readonly V[], def: V): LeafSchema => ({
+  type: typeof def === 'number' ? 'integer' : 'string',
+  description,
+  default: def,
+  enum: values,
+});
+
+/** A valid MQTT topic level: no separators or wildcards. */
+const TOPIC_LEVEL = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
+
+/** The host name, made a valid topic level (device_id's default). */
+export function defaultDeviceId(): string {
+  const name = hostname().replace(/[^A-Za-z0-9_.:-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return name.slice(0, 128) || 'edge-agent';
+}
+
+export const SENSOR_DRIVERS = ['auto', 'bme280', 'bmp280', 'sht3x', 'sht4x', 'mcp9808', 'tmp117', 'tmp102', 'aht20', 'ds18b20', 'cpu', 'replay', 'sim', 'none'] as const;
+export const CAMERA_DRIVERS = ['rpicam', 'still', 'ffmpeg', 'dir', 'none'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const configSchema: SectionSchema<AgentConfig> = section<AgentConfig>('edge-agent configuration', {
+  device_id: str('Identifies this device in topics (`<prefix>/<device_id>/...`) and payloads. Letters, digits, `_ . : -`.', defaultDeviceId(), {
+    pattern: TOPIC_LEVEL,
+    'x-doc-default': 'the host name',
+  }),
+  data_dir: str('Folder for the database, snapshots and installed models (created if missing).', './data', { 'x-path': true }),
+  log_level: oneOf('Least severe log level written (pino JSON on stdout).', LOG_LEVELS, 'info'),
+  camera: section('Where frames come from.', {
+    driver: oneOf('`rpicam` (rpicam-vid MJPEG stream), `still` (node-libcamera stills), `ffmpeg` (USB camera or RTSP/HTTP stream), `dir` (replay a folder of images), `none` (vision off).', CAMERA_DRIVERS, 'none'),
+    width: int('Frame width in pixels.', 1280, 64, 4608),
+    height: int('Frame height in pixels.', 720, 64, 3456),
+    fps: num('Frames per second requested from the camera.', 5, { above: 0, max: 60 }),
+    rotation: oneOf('Rotate frames by this many degrees (what rpicam-apps support).', [0, 180], 0),
+    hflip: bool('Mirror frames horizontally.', false),
+    vflip: bool('Flip frames vertically.', false),
+    index: int('rpicam: which camera (`--camera N`).', 0, 0, 15),
+    dir: optPath('dir: folder of JPEG/PNG images to replay, in name order (required with `driver: dir`).'),
+    loop: bool('dir: start again at the first image after the last.', true),
+    input: optStr('ffmpeg: `/dev/videoN` or an `rtsp://` / `http(s)://` URL (required with `driver: ffmpeg`).'),
+    stall_timeout_s: num('Restart the capture process when no frame came for this many seconds.', 10, { min: 1 }),
+    still_interval_s: num('still: seconds between two stills.', 2, { above: 0 }),
+  }),
+  motion: section('Motion gate in front of the detector: frames without motion skip inference.', {
+    enabled: bool('Run the detector only on frames that differ from the previous one.', true),
+    threshold: num('Fraction (0..1) of the downscaled frame that must change to count as motion.', 0.02, { min: 0, max: 1 }),
+    max_skip_s: num('Run the detector at least this often, motion or not (0 = every frame).', 10, { min: 0 }),
+  }),
+  intruder: section('The intruder detector (YOLOv8/YOLO11 ONNX).', {
+    enabled: bool('Run intruder detection on camera frames.', true),
+    model: optPath('ONNX model file; null = the active `intruder` model installed with `edge-agent models`.'),
+    threshold: num('Minimum confidence of a detection.', 0.5, { above: 0, max: 1 }),
+    iou: num('Non-maximum suppression IoU threshold.', 0.7, { above: 0, max: 1 }),
+    classes: {
+      type: 'array',
+      description: 'Classes that count as intruders (COCO names).',
+      default: ['person', 'dog', 'cat', 'bear'],
+      items: { type: 'string', minLength: 1 },
+      minItems: 1,
+      uniqueItems: true,
+    },
+    clear_after_s: num('An intrusion event ends after this many seconds without an intruder.', 30, { above: 0 }),
+    cooldown_s: num('After an event ends, a new one within this many seconds continues it instead of alerting again.', 30, { min: 0 }),
+    threads: int('onnxruntime intra-op threads; null = all cores.', null, 1, 64),
+    snapshot: section('Annotated snapshot JPEGs of intrusions.', {
+      enabled: bool('Keep a snapshot with boxes drawn and publish it retained on `<base>/snapshot`.', true),
+      max_files: int('Snapshots kept on disk; the oldest are removed first.', 100, 1, 100_000),
+    }),
+  }),
+  sensor: section('The temperature sensor.', {
+    driver: oneOf('A chip on I2C (`bme280`, `bmp280`, `sht3x`, `sht4x`, `mcp9808`, `tmp117`, `tmp102`, `aht20`), `ds18b20` (1-Wire), `cpu` (SoC thermal zone), `replay` (CSV file), `sim` (simulated), `auto` (scan I2C, then 1-Wire), `none`.', SENSOR_DRIVERS, 'sim'),
+    bus: int('I2C bus number (`/dev/i2c-N`).', 1, 0, 99),
+    address: int('I2C address (e.g. 0x76); null = the chip\'s default, or every known address with `auto`.', null, 0x03, 0x77),
+    device: optStr('ds18b20: the 1-Wire device id (`28-...`); null = the first one found.', { pattern: '^28-[0-9a-f]{12}$' }),
+    file: optPath('replay: the CSV file (required with `driver: replay`).'),
+    column: str('replay: the column holding the temperature in Celsius.', 'Temperature'),
+    speed: num('replay: speed multiplier (600 = ten hours of data a minute).', 1, { above: 0, max: 100_000 }),
+    loop: bool('replay: start again at the first row after the last.', true),
+    interval_s: num('Seconds between two readings (data time with replay).', 10, { min: 0.1 }),
+  }),
+  forecast: section('The temperature forecaster.', {
+    enabled: bool('Forecast the temperature from the last readings.', true),
+    model: optPath('ONNX model file; null = the active `forecast` model installed, else the one shipped with the agent.'),
+    every_s: num('Seconds between two forecasts.', 300, { min: 1 }),
+    high_c: num('Alert when a forecast reaches this temperature (Celsius); null = no high alert.', null, {}),
+    low_c: num('Alert when a forecast falls to this temperature (Celsius); null = no low alert.', null, {}),
+    hysteresis_c: num('A temperature alert clears once the forecast is this far back inside the threshold.', 0.5, { min: 0 }),
+  }),
+  mqtt: section('The MQTT connection (a local broker, or AWS IoT Core with `aws_iot.thing_name`).', {
+    url: str('Broker URL: `mqtt://host:1883`, `mqtts://host:8883` (TLS), `ws://` or `wss://`.', 'mqtt://127.0.0.1:1883', {
+      pattern: '^(mqtts?|wss?)://',
+    }),
+    prefix: str('Base topic is `<prefix>/<device_id>`; with `aws_iot.thing_name` set and no prefix given, `things`.', 'edge', {
+      pattern: '^[^#+]*[^#+/]$',
+    }),
+    client_id: optStr('MQTT client id; null = `edge-agent-<device_id>` (the thing name with AWS IoT).', { maxLength: 128 }),
+    username: optStr('User name, if the broker wants one.'),
+    password_file: optPath('File holding the password (first line), if the broker wants one.'),
+    ca: optPath('PEM file of the CA that signed the broker\'s certificate; null = the system\'s CAs.'),
+    cert: optPath('PEM file of this device\'s client certificate (mutual TLS; required with AWS IoT).'),
+    key: optPath('PEM file of this device\'s private key (mutual TLS; required with AWS IoT).'),
+    aws_iot: section('AWS IoT Core profile.', {
+      thing_name: optStr('The thing name: turns on the AWS IoT profile (mTLS, client id = thing name, payloads up to 128 KB, topics under `things/<thing>/`).', {
+        pattern: '^[A-Za-z0-9:_-]{1,128}$',
+      }),
+    }),
+    embedded_broker: section('A small MQTT broker inside the agent (for the demo; a port already in use means a broker runs there and is used).', {
+      enabled: bool('Start the embedded broker.', true),
+      host: str('Address it listens on (keep 127.0.0.1 unless other machines must connect).', '127.0.0.1'),
+      port: int('Port it listens on.', 1883, 0, 65535),
+    }),
+    keepalive_s: int('MQTT keep-alive in seconds (AWS IoT Core accepts 30 to 1200).', 60, 5, 65535),
+    max_inflight: int('Outbox messages published and not yet acknowledged, at most (AWS IoT Core allows 100).', 100, 1, 65535),
+  }),
+  alarm: section('The alarm output (siren, relay, LED) on a GPIO pin.', {
+    gpio: int('BCM GPIO number of the output; null = a log-only alarm.', null, 0, 57),
+    active_low: bool('The output is on when the pin is low.', false),
+    hold_s: num('Seconds the alarm stays on after an intrusion starts (new detections extend it).', 30, { min: 0 }),
+    gpio_base: int('sysfs GPIO number of BCM pin 0; null = found from /sys/class/gpio (512 on a Raspberry Pi 5 kernel 6.6+).', null, 0, 100_000),
+  }),
+  store: section('The SQLite store and its outbox.', {
+    max_outbox_rows: int('Undelivered messages kept at most; beyond it the oldest are dropped (and counted).', 100_000, 100, 100_000_000),
+    retention_days: int('Readings, detections and forecasts older than this many days are deleted.', 30, 1, 36_500),
+  }),
+  http: section('The local HTTP API (health, metrics, inference, status page).', {
+    enabled: bool('Serve the HTTP API.', true),
+    host: str('Address it listens on (0.0.0.0 to reach it from the network).', '127.0.0.1'),
+    port: int('Port it listens on.', 8080, 0, 65535),
+    api_keys: {
+      type: 'array',
+      description: 'Keys accepted in the `x-api-key` header of inference requests; empty = no key needed. Better set with `api_keys_file` (one key a line).',
+      default: [],
+      items: { type: 'string', minLength: 8 },
+      minItems: 0,
+      uniqueItems: true,
+    },
+    rate_limit: section('Inference requests per client.', {
+      enabled: bool('Limit the request rate (429 beyond it).', true),
+      per_second: num('Sustained requests per second.', 10, { above: 0 }),
+      burst: int('Requests allowed in a burst.', 10, 1, 10_000),
+    }),
+    max_queue: int('Inference requests waiting at most; beyond it 503.', 8, 1, 1_000),
+    body_limit_bytes: int('Largest request body accepted.', 6 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+  }),
+  ota: section('Over-the-air model updates.', {
+    public_key: optStr('Ed25519 public key (PEM text or the path of a PEM file); when set, updates must be signed with its private key.'),
+    ca: optPath('Extra CA bundle (PEM) trusted for https:// model downloads.'),
+    max_bytes: int('Largest model download accepted.', 200 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+    keep_versions: int('Installed versions kept per model role (for rollback).', 3, 1, 100),
+    connect_timeout_s: num('Download connect timeout in seconds.', 10, { above: 0 }),
+    read_timeout_s: num('Download timeout in seconds without receiving data.', 60, { above: 0 }),
+  }),
+  homeassistant: section('Home Assistant MQTT discovery.', {
+    enabled: bool('Publish discovery messages so Home Assistant creates the entities.', false),
+    discovery_prefix: str('Home Assistant\'s discovery prefix.', 'homeassistant'),
+  }),
+});

@@ -1,0 +1,138 @@
+/**
+ * The agent's configuration as the rest of the code sees it: every key present, defaults applied,
+ * validated. agent/config/load.ts owns the JSON Schema (descriptions, defaults, ranges) that produces it from
+ * YAML/JSON/env; keep the two in step.
+ */
+
+import type { CameraOptions } from '../../drivers/camera/index.js';
+import type { AlarmOutputOptions } from '../../drivers/gpio/index.js';
+import type { SensorOptions } from '../../drivers/sensors/index.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+
+
+
+/** Each driver owns its options; the configuration composes them. */
+export type CameraConfig = CameraOptions;
+export type SensorConfig = SensorOptions;
+
+export interface AlarmConfig extends AlarmOutputOptions {
+  hold_s: number;
+}
+
+export interface MotionConfig {
+  enabled: boolean;
+  /** Fraction (0..1) of the downscaled frame's pixels that must change to count as motion. */
+  threshold: number;
+  /** Run the detector at least this often even without motion. */
+  max_skip_s: number;
+}
+
+export interface SnapshotConfig {
+  enabled: boolean;
+  /** Snapshots kept on disk (oldest removed first). */
+  max_files: number;
+}
+
+export interface IntruderConfig {
+  enabled: boolean;
+  /** Path of an ONNX model; null = the active `intruder` model of the registry under data_dir. */
+  model: string | null;
+  threshold: number;
+  /** NMS IoU threshold. */
+  iou: number;
+  classes: string[];
+  clear_after_s: number;
+  cooldown_s: number;
+  /** onnxruntime intra-op threads; null = all cores. */
+  threads: number | null;
+  snapshot: SnapshotConfig;
+}
+
+
+export interface ForecastConfig {
+  enabled: boolean;
+  /** Path of an ONNX model; null = the registry's active `forecast` model, else the shipped one. */
+  model: string | null;
+  every_s: number;
+  high_c: number | null;
+  low_c: number | null;
+  /** A threshold alert clears once the forecast is back this far inside the threshold. */
+  hysteresis_c: number;
+}
+
+export interface EmbeddedBrokerConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+}
+
+export interface MqttConfig {
+  url: string;
+  /** Base topic is `<prefix>/<device_id>`; with the AWS profile the default prefix is `things`. */
+  prefix: string;
+  /** null = `edge-agent-<device_id>` (the thing name with the AWS profile). */
+  client_id: string | null;
+  username: string | null;
+  password_file: string | null;
+  /** PEM file paths. */
+  ca: string | null;
+  cert: string | null;
+  key: string | null;
+  aws_iot: { thing_name: string | null };
+  embedded_broker: EmbeddedBrokerConfig;
+  keepalive_s: number;
+  /** Outbox rows published and not yet acknowledged, at most. */
+  max_inflight: number;
+}
+
+
+export interface StoreConfig {
+  max_outbox_rows: number;
+  retention_days: number;
+}
+
+export interface HttpConfig {
+  enabled: boolean;
+  host: string;
+  port: number;
+  api_keys: string[];
+  rate_limit: { enabled: boolean; per_second: number; burst: number };
+  /** Inference requests waiting at most; beyond it 503. */
+  max_queue: number;
+  body_limit_bytes: number;
+}
+
+export interface OtaConfig {
+  /** Ed25519 public key (PEM or path to a PEM file); when set, updates must be signed. */
+  public_key: string | null;
+  /** Extra CA bundle (PEM path) trusted for https:// model downloads. */
+  ca: string | null;
+  max_bytes: number;
+  keep_versions: number;
+  connect_timeout_s: number;
+  read_timeout_s: number;
+}
+
+export interface HomeAssistantConfig {
+  enabled: boolean;
+  discovery_prefix: string;
+}
+
+export interface AgentConfig {
+  device_id: string;
+  data_dir: string;
+  log_level: LogLevel;
+  camera: CameraConfig;
+  motion: MotionConfig;
+  intruder: IntruderConfig;
+  sensor: SensorConfig;
+  forecast: ForecastConfig;
+  mqtt: MqttConfig;
+  alarm: AlarmConfig;
+  store: StoreConfig;
+  http: HttpConfig;
+  ota: OtaConfig;
+  homeassistant: HomeAssistantConfig;
+}

@@ -1,0 +1,215 @@
+/**
+ * The MQTT contract as data: every topic below the base topic, what it carries, and the JSON Schema of
+ * each JSON payload. `JSONSchemaType<T>` ties each schema to its payload type in agent/mqtt/contract/topics.ts, so the
+ * two cannot drift; docs/mqtt.md is generated from this table (scripts/docs/generate.ts) and a test keeps it
+ * in step. Subscribers and tests validate messages with `validatePayload`.
+ */
+import { Ajv, type JSONSchemaType, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { modelInfoSchema } from './model-info-schema.js';
+import { modelCommandResponseSchema } from '../../ota/messages.js';
+import type {
+  CommandResponsePayload,
+  IntruderAlertPayload,
+  ModelRef,
+  TemperatureAlertPayload,
+  TemperatureForecastPayload,
+  TemperatureTelemetryPayload,
+} from './topics.js';
+
+const id = { type: 'string', format: 'uuid', description: 'Unique message id (UUIDv7): de-duplicate at-least-once delivery with it.' } as const;
+const ts = { type: 'string', format: 'date-time', description: 'ISO-8601 UTC time of the event the message describes.' } as const;
+const device = { type: 'string', minLength: 1, description: 'The device id.' } as const;
+
+/**
+ * A required key whose value may be null. JSONSchemaType cannot type that combination (it rejects
+ * `nullable: true` on a required key), so this one spot opts out of its check; `required` still
+ * demands the key and `nullable` still allows null at run time.
+ */
+function requiredNullable(schema: { type: 'number' | 'string'; description: string }): never {
+  return { ...schema, nullable: true } as never;
+}
+
+const modelRef: JSONSchemaType<ModelRef> = {
+  type: 'object',
+  description: 'The model that produced the result.',
+  properties: { name: { type: 'string', minLength: 1 }, version: { type: 'string', minLength: 1 } },
+  required: ['name', 'version'],
+  additionalProperties: false,
+};
+
+const intruderAlert: JSONSchemaType<IntruderAlertPayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    device,
+    event: { type: 'string', enum: ['start', 'update', 'end'], description: 'An intrusion starts, its objects change, or it ends.' },
+    event_id: { type: 'string', minLength: 1, description: 'Shared by the start, updates and end of one intrusion.' },
+    intruder: { type: 'boolean', description: 'Whether the frame holds an intruder (false in `end`).' },
+    objects: {
+      type: 'array',
+      description: 'Intruder-class detections, highest confidence first.',
+      items: {
+        type: 'object',
+        properties: {
+          class: { type: 'string', minLength: 1 },
+          confidence: { type: 'number', minimum: 0, maximum: 1 },
+          bbox: {
+            type: 'object',
+            description: 'In pixels of the camera frame.',
+            properties: { xmin: { type: 'number' }, ymin: { type: 'number' }, xmax: { type: 'number' }, ymax: { type: 'number' } },
+            required: ['xmin', 'ymin', 'xmax', 'ymax'],
+            additionalProperties: false,
+          },
+        },
+        required: ['class', 'confidence', 'bbox'],
+        additionalProperties: false,
+      },
+    },
+    total_objects: { type: 'integer', minimum: 0, description: 'Number of items in `objects`.' },
+    model: modelRef,
+  },
+  required: ['id', 'ts', 'device', 'event', 'event_id', 'intruder', 'objects', 'total_objects', 'model'],
+  additionalProperties: false,
+};
+
+const telemetry: JSONSchemaType<TemperatureTelemetryPayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    celsius: requiredNullable({ type: 'number', description: 'The temperature; null when the reading is invalid.' }),
+    sensor: { type: 'string', minLength: 1, description: 'The sensor, e.g. `bme280@0x76`.' },
+    valid: { type: 'boolean' },
+    error: { type: 'string', nullable: true, description: 'Why the reading is invalid (only when `valid` is false).' },
+  },
+  required: ['id', 'ts', 'celsius', 'sensor', 'valid'],
+  additionalProperties: false,
+};
+
+const forecast: JSONSchemaType<TemperatureForecastPayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    predicted_celsius: { type: 'number', description: 'Predicted temperature, 2 decimals.' },
+    horizon_s: { type: 'number', exclusiveMinimum: 0, description: 'Seconds from the last reading to the predicted one.' },
+    unit: { type: 'string', const: 'Celsius' },
+    based_on: {
+      type: 'object',
+      description: 'The window of readings the forecast was made from.',
+      properties: { from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' }, n: { type: 'integer', minimum: 1 } },
+      required: ['from', 'to', 'n'],
+      additionalProperties: false,
+    },
+    model: modelRef,
+  },
+  required: ['id', 'ts', 'predicted_celsius', 'horizon_s', 'unit', 'based_on', 'model'],
+  additionalProperties: false,
+};
+
+const temperatureAlert: JSONSchemaType<TemperatureAlertPayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    device,
+    kind: { type: 'string', enum: ['high', 'low', 'clear'], description: '`high`/`low`: the forecast crossed the threshold; `clear`: it came back inside (with hysteresis).' },
+    threshold_c: { type: 'number' },
+    predicted_celsius: { type: 'number' },
+    horizon_s: { type: 'number', exclusiveMinimum: 0 },
+    forecast_id: { type: 'string', minLength: 1, description: 'The `id` of the forecast message that triggered it.' },
+  },
+  required: ['id', 'ts', 'device', 'kind', 'threshold_c', 'predicted_celsius', 'horizon_s', 'forecast_id'],
+  additionalProperties: false,
+};
+
+const commandResponse: JSONSchemaType<CommandResponsePayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    command: { type: 'string', minLength: 1 },
+    request_id: requiredNullable({ type: 'string', description: 'The `request_id` the command carried, echoed (null if none).' }),
+    ok: { type: 'boolean' },
+    message: { type: 'string', description: 'What happened, or why it failed.' },
+    result: { type: 'object', nullable: true, required: [], description: 'Command-specific data.' },
+  },
+  required: ['id', 'ts', 'command', 'request_id', 'ok', 'message'],
+  additionalProperties: false,
+};
+
+export type PayloadFormat = 'json' | 'text' | 'jpeg';
+
+export interface TopicSpec {
+  /** Below the base topic; `+` stands for one level (a model role, a command name). */
+  suffix: string;
+  direction: 'published' | 'subscribed';
+  qos: 0 | 1;
+  retained: boolean;
+  format: PayloadFormat;
+  description: string;
+  /** JSON payloads: their schema. Text payloads: the allowed values. */
+  schema?: object;
+  values?: readonly string[];
+}
+
+export const TOPICS: readonly TopicSpec[] = [
+  { suffix: 'status', direction: 'published', qos: 1, retained: true, format: 'text', values: ['online', 'offline'], description: 'Availability: `online` on connect, `offline` on shutdown and as the last will.' },
+  { suffix: 'alerts/intruder', direction: 'published', qos: 1, retained: false, format: 'json', schema: intruderAlert, description: 'Intrusion events: start, update (objects changed), end.' },
+  { suffix: 'snapshot', direction: 'published', qos: 1, retained: true, format: 'jpeg', description: 'JPEG of the last intrusion frame with boxes and labels drawn (at most 128 KB with AWS IoT Core).' },
+  { suffix: 'telemetry/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: telemetry, description: 'Every sensor reading, invalid ones included (flagged, with the reason).' },
+  { suffix: 'forecast/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: forecast, description: 'The temperature forecast, every `forecast.every_s`.' },
+  { suffix: 'alerts/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: temperatureAlert, description: 'A forecast crossed `forecast.high_c` / `forecast.low_c`, or came back inside.' },
+  { suffix: 'alarm', direction: 'published', qos: 1, retained: true, format: 'text', values: ['on', 'off'], description: 'State of the alarm output.' },
+  { suffix: 'models/+', direction: 'published', qos: 1, retained: true, format: 'json', schema: modelInfoSchema, description: 'The active model of each role (`intruder`, `forecast`).' },
+  { suffix: 'cmd/+', direction: 'subscribed', qos: 1, retained: false, format: 'json', description: 'Commands to the agent: `model-update`, `model-rollback`, `alarm`, `forecast-now` (see their documentation).' },
+  // The model commands' responses (agent/ota/messages.ts) report progress; listed before the generic one.
+  { suffix: 'cmd/model-update/response', direction: 'published', qos: 1, retained: false, format: 'json', schema: modelCommandResponseSchema, description: 'Progress and outcome of a `model-update` command.' },
+  { suffix: 'cmd/model-rollback/response', direction: 'published', qos: 1, retained: false, format: 'json', schema: modelCommandResponseSchema, description: 'Outcome of a `model-rollback` command.' },
+  { suffix: 'cmd/+/response', direction: 'published', qos: 1, retained: false, format: 'json', schema: commandResponse, description: 'The outcome of the other commands (`alarm`, `forecast-now`).' },
+];
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+let validators: Map<string, ValidateFunction> | null = null;
+
+function compiled(): Map<string, ValidateFunction> {
+  if (!validators) {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    addFormats(ajv);
+    validators = new Map(TOPICS.filter((t) => t.schema).map((t) => [t.suffix, ajv.compile(t.schema!)]));
+  }
+  return validators;
+}
+
+function specFor(suffix: string): TopicSpec | undefined {
+  const levels = suffix.split('/');
+  return TOPICS.find((t) => {
+    const pattern = t.suffix.split('/');
+    return pattern.length === levels.length && pattern.every((p, i) => p === '+' || p === levels[i]);
+  });
+}
+
+/**
+ * Checks a payload published on `<base>/<suffix>` against the contract; returns the problems (empty
+ * when valid). A topic outside the contract is itself a problem.
+ */
+export function validatePayload(suffix: string, payload: Buffer | string): string[] {
+  const spec = specFor(suffix);
+  if (!spec) return [`${suffix} is not a topic of the MQTT contract`];
+  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  if (spec.format === 'jpeg') return bytes[0] === 0xff && bytes[1] === 0xd8 ? [] : ['payload is not a JPEG'];
+  const text = bytes.toString('utf8');
+  if (spec.format === 'text') return spec.values?.includes(text) ? [] : [`payload must be one of ${spec.values?.join(', ')} (got ${JSON.stringify(text)})`];
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return ['payload is not JSON'];
+  }
+  const validate = compiled().get(spec.suffix);
+  if (!validate || validate(data)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '(payload)'} ${e.message ?? e.keyword}`);
+}

@@ -1,0 +1,101 @@
+/**
+ * The MQTT contract: one typed map from topic to payload. Payload keys are snake_case. Every data
+ * message carries a unique `id` (subscribers de-duplicate at-least-once delivery) and an ISO-8601 UTC `ts`.
+ * The JSON Schema of each payload lives in agent/mqtt/contract/schemas.ts and is printed in the README.
+ */
+import type { BoundingBox } from '../../../models/types.js';
+
+export interface ModelRef {
+  name: string;
+  version: string;
+}
+
+export interface IntruderAlertPayload {
+  id: string;
+  ts: string;
+  device: string;
+  event: 'start' | 'update' | 'end';
+  event_id: string;
+  intruder: boolean;
+  objects: { class: string; confidence: number; bbox: BoundingBox }[];
+  total_objects: number;
+  model: ModelRef;
+}
+
+export interface TemperatureTelemetryPayload {
+  id: string;
+  ts: string;
+  /** null when the reading is invalid. */
+  celsius: number | null;
+  sensor: string;
+  valid: boolean;
+  /** Why the reading is invalid (only when valid is false). */
+  error?: string;
+}
+
+export interface TemperatureForecastPayload {
+  id: string;
+  ts: string;
+  predicted_celsius: number;
+  horizon_s: number;
+  unit: 'Celsius';
+  /** The window the forecast was computed from: ISO times of its first and last reading, and its length. */
+  based_on: { from: string; to: string; n: number };
+  model: ModelRef;
+}
+
+export interface TemperatureAlertPayload {
+  id: string;
+  ts: string;
+  device: string;
+  /** `high`/`low`: the forecast crossed the threshold; `clear`: it came back inside (with hysteresis). */
+  kind: 'high' | 'low' | 'clear';
+  threshold_c: number;
+  predicted_celsius: number;
+  horizon_s: number;
+  forecast_id: string;
+}
+
+export interface ModelInfoPayload {
+  role: 'intruder' | 'forecast';
+  name: string;
+  version: string;
+  sha256: string;
+  activated_at: string;
+}
+
+/** `<base>/cmd/<name>/response`: the outcome of a command received on `<base>/cmd/<name>`. */
+export interface CommandResponsePayload {
+  id: string;
+  ts: string;
+  command: string;
+  /** The `request_id` of the command, echoed so the sender can match the reply (null if it had none). */
+  request_id: string | null;
+  ok: boolean;
+  /** What happened, in words (the reason when `ok` is false). */
+  message: string;
+  /** Command-specific result data. */
+  result?: Record<string, unknown>;
+}
+
+/** Topic suffixes below the base topic `<prefix>/<device_id>`. */
+export const Topic = {
+  status: 'status',
+  intruderAlert: 'alerts/intruder',
+  snapshot: 'snapshot',
+  temperature: 'telemetry/temperature',
+  forecast: 'forecast/temperature',
+  temperatureAlert: 'alerts/temperature',
+  alarm: 'alarm',
+  model: (role: string) => `models/${role}`,
+  command: (name: string) => `cmd/${name}`,
+  commandResponse: (name: string) => `cmd/${name}/response`,
+} as const;
+
+export const COMMANDS = ['model-update', 'model-rollback', 'alarm', 'forecast-now'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** `<prefix>/<device_id>`. */
+export function baseTopic(prefix: string, deviceId: string): string {
+  return `${prefix.replace(/\/+$/, '')}/${deviceId}`;
+}

@@ -1,0 +1,140 @@
+/**
+ * Turns records into the outbox messages of the MQTT contract (agent/mqtt/contract/topics.ts), so every pipeline
+ * shapes payloads the same way and every data message gets a unique, sortable `id` and an ISO `ts`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Reading } from '../../drivers/sensors/index.js';
+import type { DetectionRecord, ForecastRecord, OutboxMessage } from '../store/types.js';
+import {
+  Topic,
+  type CommandName,
+  type CommandResponsePayload,
+  type IntruderAlertPayload,
+  type ModelInfoPayload,
+  type TemperatureAlertPayload,
+  type TemperatureForecastPayload,
+  type TemperatureTelemetryPayload,
+} from './contract/topics.js';
+
+let lastMs = -1;
+let counter = 0;
+
+/**
+ * A UUIDv7 (RFC 9562): 48-bit Unix ms, then a 12-bit counter (method 1 of section 6.2) so ids made in
+ * the same millisecond still sort in creation order, then 62 random bits. Ids never go backwards in
+ * one process even if the wall clock does (NTP step at boot on a Pi without an RTC), because the
+ * timestamp is clamped to the last one used.
+ */
+export function newMessageId(nowMs: number = Date.now()): string {
+  let ms = Math.max(Math.floor(nowMs), lastMs);
+  if (ms === lastMs) {
+    counter += 1;
+    if (counter > 0xfff) {
+      ms += 1;
+      counter = randomBytes(1)[0]!; // a fresh, small random start leaves room to count up
+    }
+  } else {
+    counter = randomBytes(1)[0]!;
+  }
+  lastMs = ms;
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(ms, 0, 6);
+  bytes[6] = 0x70 | (counter >> 8);
+  bytes[7] = counter & 0xff;
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** ms since the epoch -> ISO-8601 UTC with milliseconds (`2025-01-31T12:00:00.000Z`). */
+export function isoTs(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The fields of a temperature alert that the telemetry pipeline decides; the builder adds the rest. */
+export type TemperatureAlert = Omit<TemperatureAlertPayload, 'id' | 'ts' | 'device'> & { ts: number; id?: string };
+
+/**
+ * Builds the outbox messages of one device. `base` is the base topic (see `mqttBaseTopic` in
+ * agent/mqtt/client-options.ts), `device` the device id written into payloads that name it.
+ */
+export class MessageBuilder {
+  constructor(
+    readonly base: string,
+    readonly device: string,
+  ) {}
+
+  topic(suffix: string): string {
+    return `${this.base}/${suffix}`;
+  }
+
+  /** `<base>/telemetry/temperature`; an invalid reading has `celsius: null` and its `error`. */
+  telemetry(reading: Reading, id: string = newMessageId()): OutboxMessage {
+    const payload: TemperatureTelemetryPayload = reading.valid
+      ? { id, ts: isoTs(reading.ts), celsius: reading.celsius, sensor: reading.sensor, valid: true }
+      : { id, ts: isoTs(reading.ts), celsius: null, sensor: reading.sensor, valid: false, error: reading.error };
+    return this.json(Topic.temperature, payload);
+  }
+
+  /** `<base>/alerts/intruder`; the message id is the record's id, so the alert and the row match. */
+  intruderAlert(record: DetectionRecord): OutboxMessage {
+    const payload: IntruderAlertPayload = {
+      id: record.id,
+      ts: isoTs(record.ts),
+      device: this.device,
+      event: record.event,
+      event_id: record.event_id,
+      intruder: record.objects.length > 0,
+      objects: record.objects.map((o) => ({ class: o.class, confidence: o.confidence, bbox: { ...o.bbox } })),
+      total_objects: record.objects.length,
+      model: { name: record.model.name, version: record.model.version },
+    };
+    return this.json(Topic.intruderAlert, payload);
+  }
+
+  /** `<base>/snapshot`, retained JPEG bytes (resize before this for AWS IoT Core's 128 KB limit). */
+  snapshot(jpeg: Buffer): OutboxMessage {
+    return { topic: this.topic(Topic.snapshot), payload: jpeg, retain: true };
+  }
+
+  /** `<base>/forecast/temperature`; the message id is the record's id. */
+  forecast(record: ForecastRecord): OutboxMessage {
+    const payload: TemperatureForecastPayload = {
+      id: record.id,
+      ts: isoTs(record.ts),
+      predicted_celsius: record.predicted_celsius,
+      horizon_s: record.horizon_s,
+      unit: 'Celsius',
+      based_on: { from: isoTs(record.from_ts), to: isoTs(record.to_ts), n: record.n },
+      model: { name: record.model.name, version: record.model.version },
+    };
+    return this.json(Topic.forecast, payload);
+  }
+
+  /** `<base>/alerts/temperature`: a forecast crossed `high_c`/`low_c`, or came back inside. */
+  temperatureAlert(alert: TemperatureAlert): OutboxMessage {
+    const { ts, id = newMessageId(), ...rest } = alert;
+    const payload: TemperatureAlertPayload = { id, ts: isoTs(ts), device: this.device, ...rest };
+    return this.json(Topic.temperatureAlert, payload);
+  }
+
+  /** `<base>/alarm`, retained `on` / `off`. */
+  alarmState(on: boolean): OutboxMessage {
+    return { topic: this.topic(Topic.alarm), payload: on ? 'on' : 'off', retain: true };
+  }
+
+  /** `<base>/models/<role>`, retained info of the active model. */
+  modelInfo(info: ModelInfoPayload): OutboxMessage {
+    return { ...this.json(Topic.model(info.role), info), retain: true };
+  }
+
+  /** `<base>/cmd/<name>/response`. */
+  commandResponse(command: CommandName, response: Omit<CommandResponsePayload, 'id' | 'ts' | 'command'>, ts: number = Date.now()): OutboxMessage {
+    const payload: CommandResponsePayload = { id: newMessageId(), ts: isoTs(ts), command, ...response };
+    return this.json(Topic.commandResponse(command), payload);
+  }
+
+  private json(suffix: string, payload: object): OutboxMessage {
+    return { topic: this.topic(suffix), payload: JSON.stringify(payload) };
+  }
+}

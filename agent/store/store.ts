@@ -1,0 +1,472 @@
+/**
+ * SQLite store-and-forward (better-sqlite3). Every record is written together with the outbox rows
+ * that announce it, in one transaction, before anything is sent; the relay publishes outbox rows and
+ * deletes each one only after the broker acknowledged it. That is what makes a broker outage, kill -9
+ * or a power cut lose nothing.
+ *
+ * Durability (docs/configuration.md, "Durability", has the measured numbers): WAL with
+ * `synchronous = NORMAL` plus group commit, at two levels. The writes of one JavaScript job share one
+ * commit, made before the job yields (JobBatch); a commit reaches the OS at once, so kill -9 or a crash
+ * loses nothing that anyone has seen (not even a message is sent before its commit). `sync()` fsyncs
+ * the WAL in the background (WalSync) at most once a second when something was committed
+ * (StoreMaintenance drives it), and saveDetection() fsyncs it before it returns. A power cut thus loses
+ * at most the last second of readings and forecasts, never an alert, and never corrupts the file.
+ * `FULL` would fsync every commit on the event loop (better-sqlite3 is synchronous): ~0.5 to 6 ms each
+ * here, capping the store at a few hundred commits a second.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database, { type Database as Db } from 'better-sqlite3';
+import type { Reading } from '../../drivers/sensors/index.js';
+import type { StoreConfig } from '../config/types.js';
+import type { ComponentHealth } from '../runtime/service.js';
+import type { AgentStore, DetectionRecord, ForecastRecord, OutboxMessage, ValidReading } from './types.js';
+import type { EventBus } from '../runtime/event-bus.js';
+import type { Logger } from '../lib/log.js';
+import { JobBatch } from './batch.js';
+import { contiguousRange, prepare, toDetection, toForecast, toReading, type Row, type Statements } from './queries.js';
+import { RecentOutbox } from './outbox-window.js';
+import { migrate } from './schema.js';
+import { WriteGuard } from './write-guard.js';
+import { WalSync, type FileSyncer } from './wal-sync.js';
+
+/** An outbox row as the relay sees it. */
+export interface OutboxRow {
+  id: number;
+  topic: string;
+  payload: string | Buffer;
+  retain: boolean;
+  /** ms since the epoch, when it was enqueued. */
+  created_at: number;
+}
+
+export interface StoreDeps {
+  logger: Logger;
+  bus?: EventBus;
+  config: StoreConfig;
+  /** ms since the epoch; injected so tests control retention and latency figures. */
+  clock?: () => number;
+  /** Payloads larger than this are refused at enqueue time (AWS IoT Core: 128 KB); null = no limit. */
+  maxPayloadBytes?: number | null;
+  /** Caps the file at this many pages (1 KB each in files this agent created): bounds the database on a shared SD card, and lets tests fill it. */
+  maxPageCount?: number;
+  /** `NORMAL` (default, with group commit through sync()) or `FULL` (fsync per commit); benchmarks compare them. */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How the WAL is fsynced (default: node:fs); tests watch or break it. */
+  fileSyncer?: FileSyncer;
+}
+
+export interface StoreStats {
+  outbox_depth: number;
+  /** Oldest outbox rows dropped to respect `max_outbox_rows`, since open. */
+  outbox_dropped: number;
+  /** Messages refused at enqueue time (payload too large), since open. */
+  refused: number;
+  /** Writes that failed (disk full, I/O error), since open. */
+  write_errors: number;
+}
+
+export interface PruneResult {
+  readings: number;
+  detections: number;
+  forecasts: number;
+}
+
+/** The WAL is truncated back to this size after a checkpoint, so it cannot grow without bound. */
+const JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024;
+/**
+ * Every commit appends each page it changed to the WAL, and every checkpoint fsyncs those bytes: a
+ * reading with its outbox row changes about three pages. 1 KB pages (SQLite's default is 4 KB) write a
+ * quarter of the bytes per commit for rows of a few hundred bytes (less to fsync, less SD card wear).
+ * Applies to new database files only: an existing file keeps its page size.
+ */
+const PAGE_SIZE = 1024;
+/**
+ * SQLite checkpoints (two fsyncs, on the event loop) whenever the WAL reaches this many pages; its
+ * default, 1,000 pages, meant one every ~300 commits during a burst, and those fsyncs cost more than
+ * the commits themselves. Durability does not need checkpoints (WalSync fsyncs the WAL), so they come
+ * from the hourly prune, and from this cap, which bounds the WAL at 16 MB (1 KB pages) in between.
+ */
+const WAL_AUTOCHECKPOINT_PAGES = 16_384;
+const DAY_MS = 86_400_000;
+/** Just-committed outbox rows kept in memory for the relay (RecentOutbox): about a second of a busy burst. */
+const RECENT_ROWS = 4_096;
+const RECENT_BYTES = 4 * 1024 * 1024;
+
+export class SqliteStore implements AgentStore {
+  private depth: number;
+  /**
+   * The next outbox id. Ids only grow while the process runs, even after the newest rows were delivered
+   * and deleted (SQLite would reuse those rowids): the relay's "sent up to id N" cursor relies on it.
+   */
+  private nextOutboxId: number;
+  /** Outbox rows with a lower id are committed: the relay sees nothing above it. */
+  private committedNextId: number;
+  /** Writes of the current JavaScript job share one commit (JobBatch). */
+  private readonly batch: JobBatch;
+  /** The batch being committed added outbox rows: the relay is woken after the commit. */
+  private enqueuedInBatch = false;
+  private readonly recent: RecentOutbox;
+  private dropped = 0;
+  private refused = 0;
+  private readonly enqueueListeners = new Set<() => void>();
+  private closed = false;
+  /** Something was committed since the last sync(). */
+  private dirty = false;
+
+  private constructor(
+    private readonly db: Db,
+    private readonly stmt: Statements,
+    private readonly deps: StoreDeps,
+    private readonly guard: WriteGuard,
+    /** Null for `:memory:` (no file to sync). */
+    private readonly walSync: WalSync | null,
+  ) {
+    const size = stmt.outboxSize.get() as { n: number; max: number | null };
+    this.depth = size.n;
+    this.nextOutboxId = (size.max ?? 0) + 1;
+    this.committedNextId = this.nextOutboxId;
+    this.batch = new JobBatch(db, { committed: () => this.batchCommitted(), lost: (err, writes) => this.batchLost(err, writes) });
+    this.recent = new RecentOutbox(Math.min(RECENT_ROWS, deps.config.max_outbox_rows), RECENT_BYTES, this.nextOutboxId);
+  }
+
+  /**
+   * Opens (creating it and its folder if needed) and migrates the database at `path` (`:memory:` for
+   * tests). Throws a clear error if the file is not a database or was written by a newer agent.
+   */
+  static open(path: string, deps: StoreDeps): SqliteStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    let db: Db | undefined;
+    try {
+      db = new Database(path);
+      db.pragma(`page_size = ${PAGE_SIZE}`); // before WAL mode, or it cannot apply to a new file
+      db.pragma('journal_mode = WAL');
+      db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      db.pragma(`synchronous = ${deps.synchronous ?? 'NORMAL'}`);
+      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
+      // A second process (`edge-agent doctor`, sqlite3) may read while the agent writes.
+      db.pragma('busy_timeout = 5000');
+      migrate(db, path);
+      // The schema (and anything an older agent left in the WAL) reaches the database file now.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      if (deps.maxPageCount !== undefined) db.pragma(`max_page_count = ${deps.maxPageCount}`);
+      const logger = deps.logger.child({ module: 'store' });
+      const guard = new WriteGuard(logger, deps.clock ?? Date.now);
+      const walSync = path === ':memory:' ? null : new WalSync(`${path}-wal`, (err) => store.syncFailed(err), deps.fileSyncer);
+      const store: SqliteStore = new SqliteStore(db, prepare(db), deps, guard, walSync);
+      return store;
+    } catch (err) {
+      db?.close();
+      const code = (err as { code?: string }).code;
+      if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+        throw new Error(`${path} is not a usable SQLite database (${code}): move it away and the agent starts a new one`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  saveReading(reading: Reading, messages: OutboxMessage[]): boolean {
+    return this.write('reading', messages, () => {
+      this.stmt.insertReading.run(
+        reading.ts,
+        reading.sensor,
+        reading.valid ? reading.celsius : null,
+        reading.valid ? 1 : 0,
+        reading.valid ? null : reading.error,
+      );
+    });
+  }
+
+  /** Synced to disk before it returns: an intrusion must survive a power cut that follows it. */
+  saveDetection(record: DetectionRecord, messages: OutboxMessage[]): boolean {
+    const saved = this.write('detection', messages, () => {
+      this.stmt.insertDetection.run(
+        record.id,
+        record.event_id,
+        record.event,
+        record.ts,
+        JSON.stringify(record.objects),
+        record.model.name,
+        record.model.version,
+        record.snapshot,
+      );
+    });
+    return this.syncNow() && saved;
+  }
+
+  saveForecast(record: ForecastRecord, messages: OutboxMessage[]): boolean {
+    return this.write('forecast', messages, () => {
+      const r = record;
+      this.stmt.insertForecast.run(r.id, r.ts, r.predicted_celsius, r.horizon_s, r.from_ts, r.to_ts, r.n, r.model.name, r.model.version);
+    });
+  }
+
+  enqueue(messages: OutboxMessage[]): boolean {
+    return this.write('messages', messages, () => {});
+  }
+
+  saveState(key: string, value: unknown): boolean {
+    return this.guard.run(`save the ${key} state`, () => this.batch.add(() => this.stmt.saveState.run(key, JSON.stringify(value))));
+  }
+
+  /** Null when nothing was saved, or when the saved text is not JSON (logged). */
+  loadState(key: string): unknown {
+    const row = this.stmt.loadState.get(key) as { value: string } | undefined;
+    if (!row) return null;
+    try {
+      return JSON.parse(row.value) as unknown;
+    } catch (err) {
+      this.deps.logger.warn({ err, key }, `the saved ${key} state is not JSON; starting without it`);
+      return null;
+    }
+  }
+
+  validReadingsSince(sinceTs: number): ValidReading[] {
+    return this.stmt.validReadingsSince.all(sinceTs) as ValidReading[];
+  }
+
+  lastForecast(): ForecastRecord | null {
+    const row = this.stmt.lastForecast.get() as Row | undefined;
+    return row ? toForecast(row) : null;
+  }
+
+  /** Every reading (valid or not) with `ts >= sinceTs`, oldest first, at most `limit`. */
+  readingsSince(sinceTs: number, limit = 10_000): Reading[] {
+    return (this.stmt.readingsSince.all(sinceTs, limit) as Row[]).map(toReading);
+  }
+
+  /** Forecasts with `ts >= sinceTs`, oldest first, at most `limit`. */
+  forecastsSince(sinceTs: number, limit = 10_000): ForecastRecord[] {
+    return (this.stmt.forecastsSince.all(sinceTs, limit) as Row[]).map(toForecast);
+  }
+
+  /** The newest detections first. */
+  recentDetections(limit: number): DetectionRecord[] {
+    return (this.stmt.recentDetections.all(limit) as Row[]).map(toDetection);
+  }
+
+  /**
+   * Outbox rows with `id > afterId`, oldest first: what the relay publishes next. Served from memory when
+   * they were committed recently (RecentOutbox), else read from SQLite. Treat the rows as read-only.
+   */
+  pendingOutbox(limit: number, afterId = 0): OutboxRow[] {
+    const held = this.recent.after(afterId, limit, this.committedNextId);
+    if (held) return held;
+    return (this.stmt.pendingOutbox.all(afterId, this.committedNextId, limit) as Row[]).map((r) => ({
+      id: r.id as number,
+      topic: r.topic as string,
+      payload: r.payload as string | Buffer,
+      retain: r.retain === 1,
+      created_at: r.created_at as number,
+    }));
+  }
+
+  /** Deletes acknowledged rows (ids already dropped by the cap are ignored). False if the write failed. */
+  deleteOutbox(ids: readonly number[]): boolean {
+    if (ids.length === 0) return true;
+    const range = contiguousRange(ids);
+    const ok = this.guard.run('delete acknowledged messages', () =>
+      this.batch.add(() => {
+        const { changes } = range ? this.stmt.deleteOutboxRange.run(range[0], range[1]) : this.stmt.deleteOutbox.run(JSON.stringify(ids));
+        this.depth -= changes;
+      }),
+    );
+    if (ok) this.recent.delete(ids);
+    return ok;
+  }
+
+  outboxDepth(): number {
+    return this.depth;
+  }
+
+  /** Called after every commit that added outbox rows (the relay wakes up). Returns an unsubscribe function. */
+  onEnqueue(listener: () => void): () => void {
+    this.enqueueListeners.add(listener);
+    return () => this.enqueueListeners.delete(listener);
+  }
+
+  /**
+   * Makes every commit so far durable (group commit): an fsync of the WAL in the background. A failure
+   * is logged and counted, and the next sync() tries again.
+   */
+  sync(): void {
+    if (!this.dirty || this.closed || !this.walSync) return;
+    this.dirty = false;
+    this.walSync.request();
+  }
+
+  /**
+   * Deletes records more than `retention_days` older than the newest record (outbox rows are kept: the
+   * cap bounds them), then checkpoints and truncates the WAL and hands free pages back to the file system.
+   * Run it periodically (StoreMaintenance does, hourly).
+   *
+   * Age counts from the newest record, not from the wall clock, when the data is older than the clock: a
+   * replay of old data (the occupancy files are from 2015) keeps its last `retention_days` instead of
+   * losing every row at each prune, and a Pi without a real-time clock that boots with its clock far
+   * ahead before NTP corrects it does not wipe its history.
+   */
+  prune(): PruneResult {
+    const removed: PruneResult = { readings: 0, detections: 0, forecasts: 0 };
+    const tables = ['readings', 'detections', 'forecasts'] as const;
+    let committed = false;
+    this.guard.run('prune', () => {
+      this.batch.add(() => {
+        const newest = Math.max(
+          ...tables.map((table) => (this.db.prepare(`SELECT MAX(ts) AS ts FROM ${table}`).get() as { ts: number | null }).ts ?? -Infinity),
+        );
+        const cutoff = Math.min(this.now(), newest) - this.deps.config.retention_days * DAY_MS;
+        for (const table of tables) {
+          removed[table] = this.db.prepare(`DELETE FROM ${table} WHERE ts < ?`).run(cutoff).changes;
+        }
+      });
+      // Now, with whatever this job wrote before: a checkpoint cannot run inside a transaction. A failed
+      // commit is logged by the batch.
+      committed = this.batch.commit();
+      if (!committed) return;
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.pragma('incremental_vacuum');
+    });
+    return committed ? removed : { readings: 0, detections: 0, forecasts: 0 };
+  }
+
+  stats(): StoreStats {
+    return { outbox_depth: this.depth, outbox_dropped: this.dropped, refused: this.refused, write_errors: this.guard.failures };
+  }
+
+  health(): ComponentHealth {
+    const stats = this.stats();
+    const failure = this.guard.lastFailure;
+    if (failure) return { state: 'degraded', detail: `the last write failed: ${failure}`, ...stats };
+    return { state: 'ok', ...stats };
+  }
+
+  /** Checkpoints the WAL into the main file (which deletes it) and closes. Safe to call twice. */
+  close(): void {
+    if (this.closed) return;
+    this.batch.commit();
+    this.closed = true;
+    this.enqueueListeners.clear();
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'WAL checkpoint at close failed');
+    }
+    this.db.close();
+  }
+
+  /** A background fsync failed: logged and counted like any write, and retried by the next sync(). */
+  private syncFailed(err: unknown): void {
+    this.dirty = true;
+    this.guard.fail('sync the database to disk', err);
+  }
+
+  /** Commits this job's writes and fsyncs the WAL before it returns: an alert is on disk before anything else happens. */
+  private syncNow(): boolean {
+    if (this.closed) return true;
+    if (!this.batch.commit()) return false;
+    if (!this.dirty || !this.walSync) return true;
+    const walSync = this.walSync;
+    const ok = this.guard.run('sync the database to disk', () => walSync.now());
+    if (ok) this.dirty = false;
+    return ok;
+  }
+
+  /**
+   * One atomic write: the record (if any), then its messages, then the cap; committed with the rest of
+   * this job's writes (JobBatch). False if a message was refused or the write failed.
+   */
+  private write(what: string, messages: OutboxMessage[], insertRecord: () => void): boolean {
+    const accepted = messages.filter((m) => this.acceptable(m));
+    const now = this.now();
+    let dropped = 0;
+    const firstId = this.nextOutboxId;
+    // What the relay will publish, as SQLite would return it (a Buffer copied: the caller may reuse its own).
+    const rows = accepted.map((m, i): OutboxRow => {
+      const payload = typeof m.payload === 'string' ? m.payload : Buffer.from(m.payload);
+      return { id: firstId + i, topic: m.topic, payload, retain: m.retain === true, created_at: now };
+    });
+    const ok = this.guard.run(`save ${what}`, () =>
+      this.batch.add(
+        () => {
+          insertRecord();
+          for (const r of rows) this.stmt.insertOutbox.run(r.id, r.topic, r.payload, r.retain ? 1 : 0, now);
+          const excess = this.depth + accepted.length - this.deps.config.max_outbox_rows;
+          dropped = excess > 0 ? this.stmt.dropOldestOutbox.run(excess).changes : 0;
+        },
+        () => this.rowsCommitted(rows),
+      ),
+    );
+    if (!ok) return false;
+    this.nextOutboxId = firstId + accepted.length;
+    this.depth += accepted.length - dropped;
+    if (dropped > 0) this.noteDropped(dropped);
+    return accepted.length === messages.length;
+  }
+
+  /** Committed outbox rows become visible to the relay. */
+  private rowsCommitted(rows: OutboxRow[]): void {
+    if (rows.length === 0) return;
+    this.recent.append(rows);
+    this.committedNextId = rows[rows.length - 1]!.id + 1;
+    this.enqueuedInBatch = true;
+  }
+
+  private batchCommitted(): void {
+    this.dirty = true;
+    if (!this.enqueuedInBatch) return;
+    this.enqueuedInBatch = false;
+    this.notifyEnqueued();
+  }
+
+  /**
+   * A batch was rolled back: its records and messages are gone (logged and counted), and rows it had
+   * deleted are back. The in-memory window and the depth are rebuilt from SQLite; acknowledged rows that
+   * came back go again on the next connection (at least once).
+   */
+  private batchLost(err: unknown, writes: number): void {
+    this.enqueuedInBatch = false;
+    this.guard.fail(`save the last ${writes} write(s), rolled back together`, err);
+    this.recent.reset(this.nextOutboxId);
+    try {
+      this.depth = (this.stmt.outboxSize.get() as { n: number }).n;
+    } catch (countErr) {
+      this.deps.logger.warn({ err: countErr }, 'could not count the outbox after a rollback');
+    }
+  }
+
+  private acceptable(message: OutboxMessage): boolean {
+    const limit = this.deps.maxPayloadBytes;
+    if (limit == null) return true;
+    const size = typeof message.payload === 'string' ? Buffer.byteLength(message.payload) : message.payload.length;
+    if (size <= limit) return true;
+    this.refused += 1;
+    this.deps.logger.error(
+      { topic: message.topic, bytes: size, limit },
+      `message to ${message.topic} refused: its payload is ${size} bytes, over the broker's limit of ${limit} bytes`,
+    );
+    return false;
+  }
+
+  private noteDropped(count: number): void {
+    this.dropped += count;
+    this.deps.logger.warn(
+      { dropped: count, total_dropped: this.dropped, max_outbox_rows: this.deps.config.max_outbox_rows },
+      `outbox full: dropped the ${count} oldest undelivered message(s)`,
+    );
+    this.deps.bus?.emit('outbox.dropped', { count });
+  }
+
+  private notifyEnqueued(): void {
+    for (const listener of this.enqueueListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.deps.logger.error({ err }, 'outbox listener failed');
+      }
+    }
+  }
+
+  private now(): number {
+    return (this.deps.clock ?? Date.now)();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * What the pipelines write and how: records, the outbox messages that announce them, and `AgentStore`,
+ * the one interface every pipeline writes through (SqliteStore implements it).
+ */
+import type { Reading } from '../../drivers/sensors/index.js';
+import type { DetectedObject } from '../../models/types.js';
+import type { ModelRef } from '../mqtt/contract/topics.js';
+
+/** A message waiting in the SQLite outbox. Data messages go at QoS 1. */
+export interface OutboxMessage {
+  /** Full topic (base topic included). */
+  topic: string;
+  payload: string | Buffer;
+  retain?: boolean;
+}
+
+export interface DetectionRecord {
+  /** The message id of the alert it produced. */
+  id: string;
+  event_id: string;
+  event: 'start' | 'update' | 'end';
+  /** ms since the epoch. */
+  ts: number;
+  objects: DetectedObject[];
+  model: ModelRef;
+  /** Path of the snapshot JPEG on disk, if one was kept. */
+  snapshot: string | null;
+}
+
+export interface ForecastRecord {
+  id: string;
+  ts: number;
+  predicted_celsius: number;
+  horizon_s: number;
+  /** ms since the epoch of the window's first and last reading. */
+  from_ts: number;
+  to_ts: number;
+  n: number;
+  model: ModelRef;
+}
+
+export interface ValidReading {
+  ts: number;
+  celsius: number;
+}
+
+/**
+ * Everything a pipeline writes goes through here: the record and its outgoing messages in one SQLite
+ * transaction, before anything is sent. Methods are synchronous (better-sqlite3) and never throw on
+ * disk-full or I/O errors: they log, count and return false.
+ */
+export interface AgentStore {
+  saveReading(reading: Reading, messages: OutboxMessage[]): boolean;
+  saveDetection(record: DetectionRecord, messages: OutboxMessage[]): boolean;
+  saveForecast(record: ForecastRecord, messages: OutboxMessage[]): boolean;
+  /** Messages that describe no stored record (alarm state, model info, command responses). */
+  enqueue(messages: OutboxMessage[]): boolean;
+  /** Saves a small JSON value under `key` (replacing the last one): state that must survive a restart. */
+  saveState(key: string, value: unknown): boolean;
+  /** The value saved under `key`, or null. */
+  loadState(key: string): unknown;
+  /** Valid readings with `ts >= sinceTs`, oldest first (the forecaster's window comes from here). */
+  validReadingsSince(sinceTs: number): ValidReading[];
+  lastForecast(): ForecastRecord | null;
+}

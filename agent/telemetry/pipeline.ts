@@ -1,0 +1,245 @@
+/**
+ * The telemetry pipeline: read the sensor, store and publish every reading (invalid ones flagged with
+ * their reason, never used as values), and forecast from the last `window` steps of valid readings in
+ * SQLite, alerting on forecast threshold crossings.
+ *
+ * Forecast cadence and windows run on DATA time, the readings' own timestamps: a replay at speed 600
+ * forecasts every `every_s` of the file's time, and a restart needs no warm-up because the window comes
+ * back from the store. The first valid reading after a start forecasts at once (if the stored window is
+ * complete); then one every `every_s`. A window with too many holes is skipped with its reason (logged,
+ * in health, on the bus) and tried again at the next reading.
+ */
+import type { TemperatureSensor, Reading } from '../../drivers/sensors/index.js';
+import type { Forecaster } from '../../models/types.js';
+import type { ComponentHealth, Service } from '../runtime/service.js';
+import type { AgentStore, ForecastRecord } from '../store/types.js';
+import type { EventBus } from '../runtime/event-bus.js';
+import { buildWindow, windowSpanMs } from './forecast-window.js';
+import type { Logger } from '../lib/log.js';
+import { newMessageId, type MessageBuilder } from '../mqtt/messages.js';
+import type { ModelSlot } from '../runtime/model-slot.js';
+import { Supervisor, abortableSleep } from '../runtime/supervisor.js';
+import type { TemperatureAlerts } from './temperature-alerts.js';
+
+/** The store key of the temperature alerts' state (agent.ts reads it back at start). */
+export const TEMPERATURE_ALERTS_STATE = 'temperature_alerts';
+
+export interface TelemetryConfig {
+  /** Wall-clock ms between two reads; 0 when the sensor paces itself (replay). */
+  periodMs: number;
+  forecastEnabled: boolean;
+  /** Data-time seconds between two forecasts. */
+  every_s: number;
+}
+
+export interface TelemetryDeps {
+  sensor: TemperatureSensor;
+  forecaster: ModelSlot<Forecaster>;
+  store: Pick<AgentStore, 'saveReading' | 'saveForecast' | 'saveState' | 'validReadingsSince'>;
+  messages: MessageBuilder;
+  alerts: TemperatureAlerts;
+  config: TelemetryConfig;
+  bus: EventBus;
+  logger: Logger;
+}
+
+export type ForecastOutcome = { ok: true; record: ForecastRecord } | { ok: false; reason: string };
+
+export class TelemetryPipeline implements Service {
+  readonly name = 'telemetry';
+  private readonly supervisor: Supervisor;
+  /** Data time of the last forecast made by this process (null: none yet, forecast at the next reading). */
+  private lastForecastTs: number | null = null;
+  private lastValidTs: number | null = null;
+  private lastReading: Reading | null = null;
+  private lastForecast: ForecastRecord | null = null;
+  private skipReason: string | null = null;
+  /** Data time when the current run of skipped forecasts was last logged (one line per `every_s`). */
+  private skipLoggedAt: number | null = null;
+  private counts = { readings: 0, invalid: 0, forecasts: 0, skipped: 0 };
+  /** Forecasts (scheduled or commanded) run one after another, so alerts see them in order. */
+  private forecasting: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: TelemetryDeps) {
+    this.supervisor = new Supervisor('telemetry', (signal) => this.loop(signal), deps);
+  }
+
+  start(): Promise<void> {
+    this.supervisor.start();
+    return Promise.resolve();
+  }
+
+  /** Ends the loop (a read in flight is abandoned: a replay may be waiting for its next row) and the forecast in flight. */
+  async stop(): Promise<void> {
+    await this.supervisor.stop();
+    await this.forecasting;
+  }
+
+  health(): ComponentHealth {
+    const r = this.lastReading;
+    const extra = {
+      sensor: this.deps.sensor.name,
+      ...this.counts,
+      restarts: this.supervisor.health().restarts,
+      last_reading: r ? { ts: new Date(r.ts).toISOString(), valid: r.valid, celsius: r.valid ? r.celsius : null } : null,
+      last_forecast: this.lastForecast
+        ? { ts: new Date(this.lastForecast.ts).toISOString(), predicted_celsius: this.lastForecast.predicted_celsius }
+        : null,
+      forecast_skipped: this.skipReason,
+    };
+    const supervised = this.supervisor.health();
+    if (supervised.state === 'down') return { ...extra, state: 'down', detail: supervised.detail };
+    if (r && !r.valid) return { ...extra, state: 'degraded', detail: `last reading invalid: ${r.error}` };
+    if (this.skipReason) return { ...extra, state: 'degraded', detail: `forecast skipped: ${this.skipReason}` };
+    return { ...extra, state: 'ok' };
+  }
+
+  /** `cmd/forecast-now`: a forecast from the window ending at the latest valid reading, whatever the cadence. */
+  forecastNow(): Promise<ForecastOutcome> {
+    if (this.lastValidTs === null) return Promise.resolve({ ok: false, reason: 'no valid reading since the agent started' });
+    return this.forecast(this.lastValidTs);
+  }
+
+  private async loop(signal: AbortSignal): Promise<void> {
+    const { periodMs } = this.deps.config;
+    let nextAt = performance.now();
+    while (!signal.aborted) {
+      const reading = await untilAborted(this.deps.sensor.read(), signal);
+      if (reading === null) return;
+      this.record(reading);
+      if (reading.valid && this.forecastDue(reading.ts)) await this.forecast(reading.ts);
+      // Deadline scheduling keeps the period exact; after a stall it starts afresh instead of bursting.
+      nextAt += periodMs;
+      const now = performance.now();
+      if (nextAt > now) await abortableSleep(nextAt - now, signal);
+      else {
+        nextAt = now;
+        // A sensor that answers at once (a replay catching up) must not starve the relay and the camera.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  private record(reading: Reading): void {
+    const { store, messages, bus } = this.deps;
+    this.lastReading = reading;
+    this.counts.readings++;
+    if (reading.valid) this.lastValidTs = reading.ts;
+    else this.counts.invalid++;
+    store.saveReading(reading, [messages.telemetry(reading)]);
+    bus.emit('reading', {
+      valid: reading.valid,
+      celsius: reading.valid ? reading.celsius : null,
+      ...(reading.valid ? {} : { error: reading.error }),
+      sensor: reading.sensor,
+      ts: reading.ts,
+    });
+  }
+
+  private forecastDue(ts: number): boolean {
+    const { forecastEnabled, every_s } = this.deps.config;
+    if (!forecastEnabled) return false;
+    const last = this.lastForecastTs;
+    // Data time going backwards (a replay that started over, a clock step) starts the cadence afresh.
+    return last === null || ts < last || ts - last >= every_s * 1000;
+  }
+
+  private forecast(endTs: number): Promise<ForecastOutcome> {
+    const run = this.forecasting.then(() => this.forecastWindow(endTs));
+    this.forecasting = run.catch(() => undefined);
+    return run;
+  }
+
+  private async forecastWindow(endTs: number): Promise<ForecastOutcome> {
+    const { forecaster, store, logger } = this.deps;
+    const model = forecaster.current();
+    if (!model) return this.skipped(endTs, 'no forecast model is loaded');
+    const spec = { window: model.contract.window, step_s: model.contract.step_s };
+    const window = buildWindow(store.validReadingsSince(endTs - windowSpanMs(spec)), endTs, spec);
+    if (!window.ok) return this.skipped(endTs, window.reason);
+    let predicted: number;
+    let info: { name: string; version: string; horizon_s: number };
+    try {
+      ({ predicted, info } = await forecaster.use(async (m) => ({
+        predicted: await m.forecast(window.values),
+        info: { name: m.info.name, version: m.info.version, horizon_s: m.contract.horizon_s },
+      })));
+    } catch (err) {
+      logger.error({ err }, 'forecast failed');
+      return this.skipped(endTs, `the model failed: ${(err as Error).message}`);
+    }
+    const record: ForecastRecord = {
+      id: newMessageId(),
+      ts: endTs,
+      predicted_celsius: predicted,
+      horizon_s: info.horizon_s,
+      from_ts: window.from,
+      to_ts: window.to,
+      n: spec.window,
+      model: { name: info.name, version: info.version },
+    };
+    this.save(record);
+    if (window.interpolated > 0) logger.debug({ interpolated: window.interpolated }, 'forecast window had missing steps filled in');
+    return { ok: true, record };
+  }
+
+  /**
+   * The forecast and the threshold alerts it raises, in one transaction, and the alerts' new state with
+   * them (written in the same job, so in the same commit).
+   */
+  private save(record: ForecastRecord): void {
+    const { store, messages, alerts, bus, logger } = this.deps;
+    const raised = alerts.evaluate(record.predicted_celsius);
+    const alertMessages = raised.map((a) => {
+      logger.warn({ kind: a.kind, threshold_c: a.threshold_c, predicted_celsius: record.predicted_celsius }, `temperature forecast alert: ${a.kind}`);
+      return messages.temperatureAlert({
+        kind: a.kind,
+        threshold_c: a.threshold_c,
+        predicted_celsius: record.predicted_celsius,
+        horizon_s: record.horizon_s,
+        forecast_id: record.id,
+        ts: record.ts,
+      });
+    });
+    store.saveForecast(record, [messages.forecast(record), ...alertMessages]);
+    if (raised.length > 0) store.saveState(TEMPERATURE_ALERTS_STATE, alerts.saved());
+    this.lastForecastTs = record.ts;
+    this.lastForecast = record;
+    this.counts.forecasts++;
+    if (this.skipReason) logger.info('forecasts resumed');
+    this.skipReason = null;
+    this.skipLoggedAt = null;
+    bus.emit('forecast', { predicted_celsius: record.predicted_celsius, ts: record.ts, horizon_s: record.horizon_s });
+  }
+
+  private skipped(endTs: number, reason: string): ForecastOutcome {
+    this.counts.skipped++;
+    this.skipReason = reason;
+    const every = this.deps.config.every_s * 1000;
+    if (this.skipLoggedAt === null || endTs < this.skipLoggedAt || endTs - this.skipLoggedAt >= every) {
+      this.skipLoggedAt = endTs;
+      this.deps.logger.warn({ reason }, `forecast skipped: ${reason}`);
+      this.deps.bus.emit('forecast.skipped', { reason });
+    }
+    return { ok: false, reason };
+  }
+}
+
+/** The promise's value, or null as soon as `signal` aborts (the promise is left to settle on its own). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | null> {
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise<T | null>((resolve, reject) => {
+    const onAbort = () => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(signal.aborted ? null : value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}

@@ -1,0 +1,123 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DetectionRecord, ForecastRecord } from '../../agent/store/types.js';
+import { isoTs, MessageBuilder, newMessageId } from '../../agent/mqtt/messages.js';
+import { validatePayload } from '../../agent/mqtt/contract/schemas.js';
+import { topicMatches } from '../../agent/mqtt/subscriptions.js';
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const m = new MessageBuilder('edge/pi-1', 'pi-1');
+const suffix = (topic: string) => topic.slice('edge/pi-1/'.length);
+
+describe('newMessageId', () => {
+  it('makes UUIDv7 ids that carry the time and sort in creation order, even within one millisecond', () => {
+    // Ahead of the real clock: ids made earlier in this process (with Date.now()) are behind it.
+    const base = Date.now() + 60_000;
+    const ids = Array.from({ length: 10_000 }, () => newMessageId(base));
+    for (const id of ids.slice(0, 50)) expect(id).toMatch(UUID_V7);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+    const later = newMessageId(base + 500);
+    expect(parseInt(later.replace(/-/g, '').slice(0, 12), 16)).toBe(base + 500);
+  });
+
+  it('never goes backwards when the wall clock does (NTP step at boot)', () => {
+    const before = newMessageId(Date.now() + 120_000);
+    const after = newMessageId(Date.now() - 86_400_000);
+    expect(after > before).toBe(true);
+  });
+});
+
+describe('MessageBuilder', () => {
+  const detection: DetectionRecord = {
+    id: newMessageId(),
+    event_id: 'ev-7',
+    event: 'start',
+    ts: Date.UTC(2025, 0, 31, 12),
+    objects: [{ class: 'dog', confidence: 0.96, bbox: { xmin: 131, ymin: 220, xmax: 308, ymax: 539 } }],
+    model: { name: 'yolov8n', version: '2024-01' },
+    snapshot: null,
+  };
+  const forecast: ForecastRecord = {
+    id: newMessageId(),
+    ts: Date.UTC(2025, 0, 31, 12),
+    predicted_celsius: 21.37,
+    horizon_s: 3600,
+    from_ts: Date.UTC(2025, 0, 31, 11, 1),
+    to_ts: Date.UTC(2025, 0, 31, 12),
+    n: 60,
+    model: { name: 'temperature-forecast', version: '1' },
+  };
+
+  it('shapes each payload of the contract so that it validates against its schema', () => {
+    const messages = [
+      m.telemetry({ valid: true, celsius: 21.5, ts: 0, sensor: 'bme280@0x76' }),
+      m.telemetry({ valid: false, error: 'no ACK from 0x76', ts: 0, sensor: 'bme280@0x76' }),
+      m.intruderAlert(detection),
+      m.intruderAlert({ ...detection, event: 'end', objects: [] }),
+      m.forecast(forecast),
+      m.temperatureAlert({ ts: forecast.ts, kind: 'high', threshold_c: 21, predicted_celsius: 21.37, horizon_s: 3600, forecast_id: forecast.id }),
+      m.alarmState(true),
+      m.alarmState(false),
+      m.modelInfo({ role: 'intruder', name: 'yolov8n', version: '2024-01', sha256: 'ab'.repeat(32), activated_at: isoTs(0) }),
+      m.commandResponse('alarm', { request_id: null, ok: false, message: 'unknown action "explode"' }),
+      m.snapshot(Buffer.from([0xff, 0xd8, 0xff, 0xe0])),
+    ];
+    for (const msg of messages) expect({ topic: msg.topic, problems: validatePayload(suffix(msg.topic), msg.payload) }).toEqual({ topic: msg.topic, problems: [] });
+    expect(messages.filter((x) => x.retain).map((x) => suffix(x.topic))).toEqual(['alarm', 'alarm', 'models/intruder', 'snapshot']);
+  });
+
+  it('writes what subscribers read: ids, ISO times, the window, invalid readings without a value', () => {
+    expect(JSON.parse(m.forecast(forecast).payload as string)).toEqual({
+      id: forecast.id,
+      ts: '2025-01-31T12:00:00.000Z',
+      predicted_celsius: 21.37,
+      horizon_s: 3600,
+      unit: 'Celsius',
+      based_on: { from: '2025-01-31T11:01:00.000Z', to: '2025-01-31T12:00:00.000Z', n: 60 },
+      model: { name: 'temperature-forecast', version: '1' },
+    });
+    expect(JSON.parse(m.intruderAlert(detection).payload as string)).toMatchObject({ id: detection.id, device: 'pi-1', intruder: true, total_objects: 1 });
+    const invalid = JSON.parse(m.telemetry({ valid: false, error: 'CRC mismatch', ts: 0, sensor: 's' }, 'fixed-id').payload as string);
+    expect(invalid).toEqual({ id: 'fixed-id', ts: '1970-01-01T00:00:00.000Z', celsius: null, sensor: 's', valid: false, error: 'CRC mismatch' });
+  });
+});
+
+describe('validatePayload', () => {
+  it('names what is wrong', () => {
+    expect(validatePayload('telemetry/temperature', '{"id":"x","ts":"yesterday","celsius":"hot","sensor":"s","valid":true}')).toEqual([
+      '/id must match format "uuid"',
+      '/ts must match format "date-time"',
+      '/celsius must be number',
+    ]);
+    expect(validatePayload('status', 'sleeping')).toEqual(['payload must be one of online, offline (got "sleeping")']);
+    expect(validatePayload('snapshot', Buffer.from('PNG'))).toEqual(['payload is not a JPEG']);
+    expect(validatePayload('weather/rain', '{}')).toEqual(['weather/rain is not a topic of the MQTT contract']);
+    expect(validatePayload('alerts/intruder', '{not json')).toEqual(['payload is not JSON']);
+  });
+
+  it('checks the model commands\' responses against the OTA schema, the other commands\' against the generic one', () => {
+    expect(validatePayload('cmd/model-update/response', '{}')).toContain("(payload) must have required property 'status'");
+    expect(validatePayload('cmd/alarm/response', '{}')).toContain("(payload) must have required property 'ok'");
+  });
+});
+
+describe('topicMatches', () => {
+  it('follows MQTT wildcard rules', () => {
+    expect(topicMatches('edge/+/cmd/#', 'edge/pi/cmd/alarm')).toBe(true);
+    expect(topicMatches('edge/+/cmd/#', 'edge/pi/cmd')).toBe(true);
+    expect(topicMatches('edge/+/cmd/+', 'edge/pi/cmd/alarm/response')).toBe(false);
+    expect(topicMatches('$aws/things/t/jobs/+/get/accepted', '$aws/things/t/jobs/j1/get/accepted')).toBe(true);
+    expect(topicMatches('a/b', 'a/b/c')).toBe(false);
+  });
+
+  it('agrees with itself: a topic always matches itself and the filter #', () => {
+    const level = fc.stringMatching(/^[a-z0-9-]{1,6}$/);
+    fc.assert(
+      fc.property(fc.array(level, { minLength: 1, maxLength: 6 }), (levels) => {
+        const topic = levels.join('/');
+        return topicMatches(topic, topic) && topicMatches('#', topic) && topicMatches(levels.map(() => '+').join('/'), topic);
+      }),
+    );
+  });
+});

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { MotionGate, changedFraction, greyThumbnail } from '../../agent/vision/motion-gate.js';
+import { fixture } from '../helpers/fixtures.js';
+
+const config = { enabled: true, threshold: 0.02, max_skip_s: 10 };
+
+/** A plain grey JPEG with an optional dark square at (x, y): a minimal "something moved" scene. */
+async function scene(square?: { x: number; y: number; size: number }): Promise<Buffer> {
+  const base = sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 128, g: 128, b: 128 } } });
+  if (!square) return base.jpeg().toBuffer();
+  const block = await sharp({ create: { width: square.size, height: square.size, channels: 3, background: { r: 10, g: 10, b: 10 } } })
+    .png()
+    .toBuffer();
+  return base.composite([{ input: block, left: square.x, top: square.y }]).jpeg().toBuffer();
+}
+
+describe('MotionGate', () => {
+  it('lets the first frame through, then only frames that changed', async () => {
+    let now = 0;
+    const gate = new MotionGate(config, () => now);
+    const empty = await scene();
+    expect(await gate.check(empty)).toMatchObject({ detect: true, reason: 'first' });
+    now = 100;
+    expect(await gate.check(empty)).toMatchObject({ detect: false, reason: 'no_motion', changed: 0 });
+    now = 200;
+    const decision = await gate.check(await scene({ x: 200, y: 150, size: 160 }));
+    expect(decision.detect).toBe(true);
+    expect(decision.reason).toBe('motion');
+    // 160x160 of 640x480 is 8.3% of the picture.
+    expect(decision.changed).toBeGreaterThan(0.06);
+    expect(decision.changed).toBeLessThan(0.12);
+  });
+
+  it('ignores a change below the threshold', async () => {
+    let now = 0;
+    const gate = new MotionGate({ ...config, threshold: 0.2 }, () => now);
+    await gate.check(await scene());
+    now = 100;
+    expect(await gate.check(await scene({ x: 0, y: 0, size: 100 }))).toMatchObject({ detect: false, reason: 'no_motion' });
+  });
+
+  it('forces a check every max_skip_s of a still scene', async () => {
+    let now = 0;
+    const gate = new MotionGate(config, () => now);
+    const still = await scene();
+    await gate.check(still);
+    now = 9_999;
+    expect((await gate.check(still)).detect).toBe(false);
+    now = 10_000;
+    expect(await gate.check(still)).toMatchObject({ detect: true, reason: 'forced' });
+    now = 15_000;
+    expect((await gate.check(still)).detect).toBe(false);
+  });
+
+  it('passes every frame when disabled, without decoding it', async () => {
+    const gate = new MotionGate({ ...config, enabled: false }, () => 0, () => Promise.reject(new Error('must not decode')));
+    expect(await gate.check(Buffer.from('not a jpeg'))).toEqual({ detect: true, reason: 'disabled', changed: null });
+  });
+
+  it('sees the difference between two real photos and none between a photo and itself', async () => {
+    let now = 0;
+    const gate = new MotionGate(config, () => now);
+    const person = readFileSync(fixture('images/person.jpg'));
+    const coffee = readFileSync(fixture('images/coffee.png'));
+    await gate.check(person);
+    now = 1;
+    expect((await gate.check(person)).changed).toBe(0);
+    now = 2;
+    expect((await gate.check(coffee)).changed).toBeGreaterThan(0.3);
+  });
+
+  it('rejects an undecodable frame, and reset() forgets the reference', async () => {
+    const gate = new MotionGate(config, () => 0);
+    await expect(gate.check(Buffer.from('garbage'))).rejects.toThrow();
+    await gate.check(await scene());
+    gate.reset();
+    expect((await gate.check(await scene())).reason).toBe('first');
+  });
+
+  it('counts pixels beyond the noise level', async () => {
+    expect(changedFraction(Uint8Array.from([0, 0, 0, 0]), Uint8Array.from([0, 25, 26, 255]))).toBe(0.5);
+    expect(() => changedFraction(new Uint8Array(2), new Uint8Array(3))).toThrow(/differ in size/);
+    expect((await greyThumbnail(await scene())).length).toBe(64 * 48);
+  });
+});

@@ -1,0 +1,198 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EventBus } from '../../agent/runtime/event-bus.js';
+import { IntrusionTracker } from '../../agent/vision/intrusion-tracker.js';
+import { silentLogger } from '../../agent/lib/log.js';
+import { MessageBuilder } from '../../agent/mqtt/messages.js';
+import { ModelSlot } from '../../agent/runtime/model-slot.js';
+import { MotionGate } from '../../agent/vision/motion-gate.js';
+import { SnapshotFolder } from '../../agent/vision/snapshot.js';
+import { SqliteStore } from '../../agent/store/store.js';
+import { VisionPipeline } from '../../agent/vision/pipeline.js';
+import type { Camera, CameraStats, Frame } from '../../drivers/camera/types.js';
+import { loadIntruderDetector } from '../../models/intruder.js';
+import type { IntruderDetector } from '../../models/types.js';
+import { fixture } from '../helpers/fixtures.js';
+import { until } from '../helpers/until.js';
+
+/**
+ * A camera that plays a script of images, one every `gapMs`, then either ends its stream or stays open
+ * without frames (like a camera looking at nothing) until stopped. Single-use, like the real drivers.
+ */
+class ScriptedCamera implements Camera {
+  readonly name = 'scripted';
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  frames = 0;
+  constructor(
+    private readonly images: Buffer[],
+    private readonly gapMs: number,
+    private readonly endAfter: boolean,
+  ) {}
+  async start() {
+    if (this.stopped) throw new Error('single-use');
+  }
+  async stop() {
+    this.stopped = true;
+    this.wake?.();
+    // Like a real driver waiting for its capture process to exit: the stream ends before stop() returns.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  get isStopped() {
+    return this.stopped;
+  }
+  stats(): CameraStats {
+    return { fps: 0, frames: this.frames, dropped: 0, restarts: 0, last_frame_age_ms: null, last_error: null };
+  }
+  async *[Symbol.asyncIterator](): AsyncIterator<Frame> {
+    for (const jpeg of this.images) {
+      await this.pause(this.gapMs);
+      if (this.stopped) return;
+      yield { jpeg, seq: ++this.frames, ts: Date.now() };
+    }
+    if (!this.endAfter) await this.pause(60_000);
+  }
+  private pause(ms: number) {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+class RecordingAlarm {
+  calls: string[] = [];
+  trigger(reason: string) {
+    this.calls.push(`trigger ${reason}`);
+  }
+  extend() {
+    this.calls.push('extend');
+  }
+}
+
+let detector: IntruderDetector;
+let person: Buffer;
+let coffee: Buffer;
+beforeAll(async () => {
+  detector = await loadIntruderDetector(fixture('models/yolov8n-int8.onnx'), { threads: 1 });
+  person = readFileSync(fixture('images/person.jpg'));
+  coffee = await sharp(readFileSync(fixture('images/coffee.png'))).jpeg().toBuffer();
+});
+afterAll(() => detector.close());
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+function setup(cameras: Camera[], opts: { model?: boolean } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'vision-'));
+  const store = SqliteStore.open(':memory:', { logger: silentLogger(), config: { max_outbox_rows: 10_000, retention_days: 30 } });
+  const alarm = new RecordingAlarm();
+  const bus = new EventBus(silentLogger());
+  const restarts: string[] = [];
+  bus.on('pipeline.restart', {}, (e) => restarts.push(e.error));
+  let made = 0;
+  const slot = new ModelSlot<IntruderDetector>(opts.model === false ? null : { info: detector.info, detect: (i) => detector.detect(i), close: async () => {} });
+  const vision = new VisionPipeline({
+    createCamera: () => cameras[made++] ?? new ScriptedCamera([], 10, false),
+    gate: new MotionGate({ enabled: true, threshold: 0.02, max_skip_s: 60 }),
+    // Long enough for two inferences on a busy 2-core machine: the event must stay open between frames.
+    tracker: new IntrusionTracker({ clear_after_s: 1.5, cooldown_s: 0 }),
+    detector: slot,
+    store,
+    messages: new MessageBuilder('edge/dev', 'dev'),
+    alarm,
+    snapshots: { folder: new SnapshotFolder(join(dir, 'snapshots'), 5), maxBytes: 100_000 },
+    bus,
+    logger: silentLogger(),
+  });
+  cleanup.push(
+    () => rmSync(dir, { recursive: true, force: true }),
+    () => store.close(),
+    () => vision.stop(),
+  );
+  const outbox = () => store.pendingOutbox(1_000);
+  const alerts = () =>
+    outbox()
+      .filter((r) => r.topic === 'edge/dev/alerts/intruder')
+      .map((r) => JSON.parse(String(r.payload)) as { event: string; event_id: string; objects: { class: string }[] });
+  return { vision, store, alarm, outbox, alerts, restarts, dir, cameraCount: () => made };
+}
+
+
+describe('VisionPipeline', () => {
+  it('starts an event with a snapshot and the alarm, and ends it once the intruder is gone', async () => {
+    const camera = new ScriptedCamera([coffee, person, person, coffee], 50, false);
+    const { vision, alarm, outbox, alerts, store, dir } = setup([camera]);
+    await vision.start();
+    await until(() => alerts().some((a) => a.event === 'end'));
+    const events = alerts();
+    expect(events.map((a) => a.event)).toEqual(['start', 'end']);
+    expect(events[0]!.objects.map((o) => o.class).sort()).toEqual(['dog', 'person']);
+    expect(events[1]!.event_id).toBe(events[0]!.event_id);
+    expect(alarm.calls[0]).toBe(`trigger intrusion ${events[0]!.event_id}`);
+    expect(alarm.calls).toContain('extend');
+
+    const snapshot = outbox().find((r) => r.topic === 'edge/dev/snapshot')!;
+    expect(snapshot.retain).toBe(true);
+    expect(Buffer.isBuffer(snapshot.payload)).toBe(true);
+    expect((await sharp(snapshot.payload as Buffer).metadata()).format).toBe('jpeg');
+    expect((snapshot.payload as Buffer).length).toBeLessThanOrEqual(100_000);
+    expect(readdirSync(join(dir, 'snapshots'))).toHaveLength(1);
+    const [end, start] = store.recentDetections(10);
+    expect(start!.snapshot).toMatch(/snapshots\/.*\.jpg$/);
+    expect(end!.snapshot).toBeNull();
+  });
+
+  it('skips still frames without running the model', async () => {
+    const camera = new ScriptedCamera([coffee, coffee, coffee, coffee], 20, false);
+    const { vision } = setup([camera]);
+    await vision.start();
+    await until(() => camera.frames === 4);
+    await until(() => (vision.health().skipped as number) === 3);
+    expect(vision.health()).toMatchObject({ inferences: 1, frames: 4, events: 0 });
+  });
+
+  it('skips a corrupt frame and goes on with the next ones', async () => {
+    const camera = new ScriptedCamera([Buffer.from('not a jpeg'), person], 20, false);
+    const { vision, alerts } = setup([camera]);
+    await vision.start();
+    await until(() => alerts().length === 1);
+    expect(vision.health()).toMatchObject({ bad_frames: 1 });
+  });
+
+  it('makes a new camera when the stream ends, and reports the restart', async () => {
+    const { vision, restarts, cameraCount } = setup([new ScriptedCamera([coffee], 10, true), new ScriptedCamera([coffee], 10, false)]);
+    await vision.start();
+    await until(() => cameraCount() === 2, 5_000);
+    expect(restarts).toEqual(['the camera stream ended']);
+    expect(vision.health()).toMatchObject({ restarts: 1 });
+  });
+
+  it('at stop, stops the camera and ends an open event, without taking the end of the stream for a crash', async () => {
+    const camera = new ScriptedCamera([person], 10, false);
+    const { vision, alerts, restarts } = setup([camera]);
+    await vision.start();
+    await until(() => alerts().length === 1);
+    await vision.stop();
+    expect(alerts().map((a) => a.event)).toEqual(['start', 'end']);
+    expect(camera.isStopped).toBe(true);
+    expect(restarts).toEqual([]);
+  });
+
+  it('without a model it analyses nothing and says so in health', async () => {
+    const camera = new ScriptedCamera([person, coffee], 10, false);
+    const { vision, alerts } = setup([camera], { model: false });
+    await vision.start();
+    await until(() => camera.frames === 2);
+    expect(alerts()).toEqual([]);
+    expect(vision.health()).toMatchObject({ state: 'degraded', detail: expect.stringContaining('no intruder model') });
+  });
+});
