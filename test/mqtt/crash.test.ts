@@ -33,7 +33,7 @@ function start(args: (string | number)[]): { proc: ChildProcess; lines: AsyncIte
 }
 
 describe('a producer killed with SIGKILL while messages flow', () => {
-  it('loses nothing it committed: the restarted process delivers every stored message, in order', async () => {
+  it('loses nothing it committed: the restarted process delivers every stored message, in order', { timeout: 120_000 }, async () => {
     const db = join(dir, 'edge.db');
     const deviceId = `crash-${process.pid}`;
     const sub = await MqttSubscriber.connect(broker.url, `edge/${deviceId}/telemetry/#`);

@@ -1,6 +1,6 @@
 // A producer process for the kill -9 test: it opens the store and the relay as the agent does (from
 // the compiled dist/, like the real daemon) and saves readings in a loop, printing `committed <seq>`
-// after each batch has been committed. With `--count 0` it only drains the outbox, then stops
+// once each batch has been committed. With `--count 0` it only drains the outbox, then stops
 // cleanly and prints `drained`.
 //
 //   node producer-child.mjs <db> <broker url> <device id> <first seq> <count> <max_inflight>
@@ -31,7 +31,11 @@ function produce() {
     const reading = { valid: true, celsius: seq / 100, ts: Date.now(), sensor: 'sim' };
     if (!store.saveReading(reading, [messages.telemetry(reading)])) throw new Error(`saving reading ${seq} failed`);
   }
-  process.stdout.write(`committed ${seq - 1}\n`);
+  // The store commits this job's writes in a microtask queued by the first of them (JobBatch): a line
+  // written here, before that commit, would claim rows that a SIGKILL landing now would rightly lose. A
+  // microtask queued after the writes runs after the commit.
+  const last = seq - 1;
+  queueMicrotask(() => process.stdout.write(`committed ${last}\n`));
   if (seq < first + count) setImmediate(produce);
 }
 
