@@ -19,7 +19,7 @@ import { OutboxCursor } from '../store/outbox-cursor.js';
 import { describeConnectError } from './connect-errors.js';
 import { PublishRate } from './publish-rate.js';
 import { Subscriptions, type MessageHandler } from './subscriptions.js';
-import type { OutboxRow } from '../store/store.js';
+import type { OutboxRow } from '../store/types.js';
 import { Topic } from './contract/topics.js';
 
 export type { MessageHandler } from './subscriptions.js';

@@ -6,7 +6,7 @@
  * `npm run bench:outbox`). A chunk read ahead may still hold a row that the outbox cap dropped since:
  * it is published once all the same.
  */
-import type { OutboxRow } from './store.js';
+import type { OutboxRow } from './types.js';
 
 export interface OutboxSource {
   pendingOutbox(limit: number, afterId?: number): OutboxRow[];

@@ -14,9 +14,9 @@
  * The cap (`max_outbox_rows`) deletes the oldest rows in SQLite. Keeping at most `max_outbox_rows`
  * rows here means those never include a row held here: every row newer than a held row is held too.
  */
-import type { OutboxRow } from './store.js';
+import type { OutboxRow } from './types.js';
 
-export class RecentOutbox {
+export class OutboxWindow {
   private rows: (OutboxRow | undefined)[] = [];
   /** Index in `rows` of the row with id `firstId`; the slots before it are dead. */
   private head = 0;

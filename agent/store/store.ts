@@ -20,25 +20,16 @@ import Database, { type Database as Db } from 'better-sqlite3';
 import type { Reading } from '../../drivers/sensors/index.js';
 import type { StoreConfig } from '../config/types.js';
 import type { ComponentHealth } from '../runtime/service.js';
-import type { AgentStore, DetectionRecord, ForecastRecord, OutboxMessage, ValidReading } from './types.js';
+import type { AgentStore, DetectionRecord, ForecastRecord, OutboxMessage, OutboxRow, ValidReading } from './types.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
 import { JobBatch } from './batch.js';
-import { contiguousRange, prepare, toDetection, toForecast, toReading, type Row, type Statements } from './queries.js';
-import { RecentOutbox } from './outbox-window.js';
+import { Outbox, type StagedRows } from './outbox.js';
+import { prepare, toDetection, toForecast, toReading, type Row, type Statements } from './queries.js';
 import { migrate } from './schema.js';
 import { WriteGuard } from './write-guard.js';
 import { WalSync, type FileSyncer } from './wal-sync.js';
 
-/** An outbox row as the relay sees it. */
-export interface OutboxRow {
-  id: number;
-  topic: string;
-  payload: string | Buffer;
-  retain: boolean;
-  /** ms since the epoch, when it was enqueued. */
-  created_at: number;
-}
 
 export interface StoreDeps {
   logger: Logger;
@@ -89,27 +80,12 @@ const PAGE_SIZE = 1024;
  */
 const WAL_AUTOCHECKPOINT_PAGES = 16_384;
 const DAY_MS = 86_400_000;
-/** Just-committed outbox rows kept in memory for the relay (RecentOutbox): about a second of a busy burst. */
-const RECENT_ROWS = 4_096;
-const RECENT_BYTES = 4 * 1024 * 1024;
 
 export class SqliteStore implements AgentStore {
-  private depth: number;
-  /**
-   * The next outbox id. Ids only grow while the process runs, even after the newest rows were delivered
-   * and deleted (SQLite would reuse those rowids): the relay's "sent up to id N" cursor relies on it.
-   */
-  private nextOutboxId: number;
-  /** Outbox rows with a lower id are committed: the relay sees nothing above it. */
-  private committedNextId: number;
   /** Writes of the current JavaScript job share one commit (JobBatch). */
   private readonly batch: JobBatch;
-  /** The batch being committed added outbox rows: the relay is woken after the commit. */
-  private enqueuedInBatch = false;
-  private readonly recent: RecentOutbox;
-  private dropped = 0;
-  private refused = 0;
-  private readonly enqueueListeners = new Set<() => void>();
+  /** The messages waiting for the broker, written in the same transactions as their records. */
+  private readonly outbox: Outbox;
   private closed = false;
   /** Something was committed since the last sync(). */
   private dirty = false;
@@ -122,12 +98,9 @@ export class SqliteStore implements AgentStore {
     /** Null for `:memory:` (no file to sync). */
     private readonly walSync: WalSync | null,
   ) {
-    const size = stmt.outboxSize.get() as { n: number; max: number | null };
-    this.depth = size.n;
-    this.nextOutboxId = (size.max ?? 0) + 1;
-    this.committedNextId = this.nextOutboxId;
     this.batch = new JobBatch(db, { committed: () => this.batchCommitted(), lost: (err, writes) => this.batchLost(err, writes) });
-    this.recent = new RecentOutbox(Math.min(RECENT_ROWS, deps.config.max_outbox_rows), RECENT_BYTES, this.nextOutboxId);
+    const logger = deps.logger.child({ module: 'store' });
+    this.outbox = new Outbox({ stmt, batch: this.batch, guard, maxRows: deps.config.max_outbox_rows, maxPayloadBytes: deps.maxPayloadBytes ?? null, logger, ...(deps.bus ? { bus: deps.bus } : {}) });
   }
 
   /**
@@ -245,44 +218,23 @@ export class SqliteStore implements AgentStore {
     return (this.stmt.recentDetections.all(limit) as Row[]).map(toDetection);
   }
 
-  /**
-   * Outbox rows with `id > afterId`, oldest first: what the relay publishes next. Served from memory when
-   * they were committed recently (RecentOutbox), else read from SQLite. Treat the rows as read-only.
-   */
+  /** Outbox rows with `id > afterId`, oldest first: what the relay publishes next (see Outbox.pending). */
   pendingOutbox(limit: number, afterId = 0): OutboxRow[] {
-    const held = this.recent.after(afterId, limit, this.committedNextId);
-    if (held) return held;
-    return (this.stmt.pendingOutbox.all(afterId, this.committedNextId, limit) as Row[]).map((r) => ({
-      id: r.id as number,
-      topic: r.topic as string,
-      payload: r.payload as string | Buffer,
-      retain: r.retain === 1,
-      created_at: r.created_at as number,
-    }));
+    return this.outbox.pending(limit, afterId);
   }
 
-  /** Deletes acknowledged rows (ids already dropped by the cap are ignored). False if the write failed. */
+  /** Deletes acknowledged outbox rows (ids already dropped by the cap are ignored). False if the write failed. */
   deleteOutbox(ids: readonly number[]): boolean {
-    if (ids.length === 0) return true;
-    const range = contiguousRange(ids);
-    const ok = this.guard.run('delete acknowledged messages', () =>
-      this.batch.add(() => {
-        const { changes } = range ? this.stmt.deleteOutboxRange.run(range[0], range[1]) : this.stmt.deleteOutbox.run(JSON.stringify(ids));
-        this.depth -= changes;
-      }),
-    );
-    if (ok) this.recent.delete(ids);
-    return ok;
+    return this.outbox.acknowledge(ids);
   }
 
   outboxDepth(): number {
-    return this.depth;
+    return this.outbox.size();
   }
 
   /** Called after every commit that added outbox rows (the relay wakes up). Returns an unsubscribe function. */
   onEnqueue(listener: () => void): () => void {
-    this.enqueueListeners.add(listener);
-    return () => this.enqueueListeners.delete(listener);
+    return this.outbox.onEnqueue(listener);
   }
 
   /**
@@ -330,7 +282,7 @@ export class SqliteStore implements AgentStore {
   }
 
   stats(): StoreStats {
-    return { outbox_depth: this.depth, outbox_dropped: this.dropped, refused: this.refused, write_errors: this.guard.failures };
+    return { ...this.outbox.stats(), write_errors: this.guard.failures };
   }
 
   health(): ComponentHealth {
@@ -345,7 +297,7 @@ export class SqliteStore implements AgentStore {
     if (this.closed) return;
     this.batch.commit();
     this.closed = true;
-    this.enqueueListeners.clear();
+    this.outbox.close();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch (err) {
@@ -372,98 +324,34 @@ export class SqliteStore implements AgentStore {
   }
 
   /**
-   * One atomic write: the record (if any), then its messages, then the cap; committed with the rest of
+   * One atomic write: the record (if any), then its outbox rows and the cap; committed with the rest of
    * this job's writes (JobBatch). False if a message was refused or the write failed.
    */
   private write(what: string, messages: OutboxMessage[], insertRecord: () => void): boolean {
-    const accepted = messages.filter((m) => this.acceptable(m));
-    const now = this.now();
-    let dropped = 0;
-    const firstId = this.nextOutboxId;
-    // What the relay will publish, as SQLite would return it (a Buffer copied: the caller may reuse its own).
-    const rows = accepted.map((m, i): OutboxRow => {
-      const payload = typeof m.payload === 'string' ? m.payload : Buffer.from(m.payload);
-      return { id: firstId + i, topic: m.topic, payload, retain: m.retain === true, created_at: now };
-    });
+    const staged: StagedRows = this.outbox.stage(messages, this.now());
     const ok = this.guard.run(`save ${what}`, () =>
       this.batch.add(
         () => {
           insertRecord();
-          for (const r of rows) this.stmt.insertOutbox.run(r.id, r.topic, r.payload, r.retain ? 1 : 0, now);
-          const excess = this.depth + accepted.length - this.deps.config.max_outbox_rows;
-          dropped = excess > 0 ? this.stmt.dropOldestOutbox.run(excess).changes : 0;
+          this.outbox.insert(staged);
         },
-        () => this.rowsCommitted(rows),
+        () => this.outbox.committed(staged),
       ),
     );
     if (!ok) return false;
-    this.nextOutboxId = firstId + accepted.length;
-    this.depth += accepted.length - dropped;
-    if (dropped > 0) this.noteDropped(dropped);
-    return accepted.length === messages.length;
-  }
-
-  /** Committed outbox rows become visible to the relay. */
-  private rowsCommitted(rows: OutboxRow[]): void {
-    if (rows.length === 0) return;
-    this.recent.append(rows);
-    this.committedNextId = rows[rows.length - 1]!.id + 1;
-    this.enqueuedInBatch = true;
+    this.outbox.accept(staged);
+    return staged.complete;
   }
 
   private batchCommitted(): void {
     this.dirty = true;
-    if (!this.enqueuedInBatch) return;
-    this.enqueuedInBatch = false;
-    this.notifyEnqueued();
+    this.outbox.batchCommitted();
   }
 
-  /**
-   * A batch was rolled back: its records and messages are gone (logged and counted), and rows it had
-   * deleted are back. The in-memory window and the depth are rebuilt from SQLite; acknowledged rows that
-   * came back go again on the next connection (at least once).
-   */
+  /** A batch was rolled back: its records and messages are gone (logged and counted). */
   private batchLost(err: unknown, writes: number): void {
-    this.enqueuedInBatch = false;
     this.guard.fail(`save the last ${writes} write(s), rolled back together`, err);
-    this.recent.reset(this.nextOutboxId);
-    try {
-      this.depth = (this.stmt.outboxSize.get() as { n: number }).n;
-    } catch (countErr) {
-      this.deps.logger.warn({ err: countErr }, 'could not count the outbox after a rollback');
-    }
-  }
-
-  private acceptable(message: OutboxMessage): boolean {
-    const limit = this.deps.maxPayloadBytes;
-    if (limit == null) return true;
-    const size = typeof message.payload === 'string' ? Buffer.byteLength(message.payload) : message.payload.length;
-    if (size <= limit) return true;
-    this.refused += 1;
-    this.deps.logger.error(
-      { topic: message.topic, bytes: size, limit },
-      `message to ${message.topic} refused: its payload is ${size} bytes, over the broker's limit of ${limit} bytes`,
-    );
-    return false;
-  }
-
-  private noteDropped(count: number): void {
-    this.dropped += count;
-    this.deps.logger.warn(
-      { dropped: count, total_dropped: this.dropped, max_outbox_rows: this.deps.config.max_outbox_rows },
-      `outbox full: dropped the ${count} oldest undelivered message(s)`,
-    );
-    this.deps.bus?.emit('outbox.dropped', { count });
-  }
-
-  private notifyEnqueued(): void {
-    for (const listener of this.enqueueListeners) {
-      try {
-        listener();
-      } catch (err) {
-        this.deps.logger.error({ err }, 'outbox listener failed');
-      }
-    }
+    this.outbox.batchLost();
   }
 
   private now(): number {

@@ -14,6 +14,16 @@ export interface OutboxMessage {
   retain?: boolean;
 }
 
+/** An outbox row as the relay sees it. */
+export interface OutboxRow {
+  id: number;
+  topic: string;
+  payload: string | Buffer;
+  retain: boolean;
+  /** ms since the epoch, when it was enqueued. */
+  created_at: number;
+}
+
 export interface DetectionRecord {
   /** The message id of the alert it produced. */
   id: string;

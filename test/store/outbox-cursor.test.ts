@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OutboxCursor, type OutboxSource } from '../../agent/store/outbox-cursor.js';
-import type { OutboxRow } from '../../agent/store/store.js';
+import type { OutboxRow } from '../../agent/store/types.js';
 
 /** An outbox of `n` rows with ids 1..n that counts the reads it answers. */
 function outbox(n: number): OutboxSource & { reads: number } {

@@ -1,5 +1,5 @@
 /**
- * The store answers the relay's pendingOutbox() from memory for just-committed rows (RecentOutbox).
+ * The store answers the relay's pendingOutbox() from memory for just-committed rows (OutboxWindow, agent/store/outbox-window.ts).
  * SQLite stays the truth: whatever the sequence of enqueues, deletes (in or out of order), cap drops
  * and reopens, grouped into jobs whose writes share one commit (JobBatch), pendingOutbox() must return
  * exactly what a separate connection reads from the file once each job has ended.
@@ -11,7 +11,8 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../agent/lib/log.js';
-import { SqliteStore, type OutboxRow } from '../../agent/store/store.js';
+import { SqliteStore } from '../../agent/store/store.js';
+import type { OutboxRow } from '../../agent/store/types.js';
 import { nextTurn } from '../helpers/turn.js';
 
 let dir: string;
