@@ -1,40 +1,33 @@
 /**
- * The composition root: builds the services from injected dependencies and owns their lifecycle.
+ * The agent's lifecycle over ONE ordered table of services (agent/daemon/services.ts).
  *
- * start(): hardware, then the store, then MQTT (embedded broker, relay), then the pipelines: what the
- * agent must do before it tells systemd it is ready. Models load while the store and MQTT come up.
- * startExtraServices(), called once the agent is ready: the services built over it (HTTP, OTA...), whose
- * code (fastify, prom-client) need not be loaded before the pipelines run.
- * stop(), in reverse: the extra services, the camera (the frame in flight finishes, an open intrusion
- * ends), the sensor loop, the alarm (off), the relay (flushes the outbox, publishes `offline`), the
- * broker, the database, then the hardware and the models.
+ * start(): the hardware, then the store and the parts every service shares (message builder, MQTT relay,
+ * remote-command router, alarm policy), then each service of the table in order, up to those marked
+ * `afterReady`: what the agent must do before it tells systemd it is ready. Models load while the store and
+ * MQTT come up; the first service that needs them waits for them.
+ * startAfterReady(): the rest of the table (HTTP, OTA, Home Assistant), whose code need not be loaded
+ * before the pipelines run. None of them can fail the agent: one that cannot start is logged and left out.
+ * stop(), in reverse: every started service, then the router, the database, the hardware and the models.
  *
- * Drivers and model loaders are passed in, so tests compose the agent with fakes and the CLI
- * (agent/commands/run.ts) with the real ones.
+ * Drivers, model loaders and the table are passed in, so tests compose the agent with fakes and the
+ * daemon (agent/daemon/run.ts) with the real ones.
  */
-import { join } from 'node:path';
 import type { Camera } from '../../drivers/camera/index.js';
 import type { AlarmOutput } from '../../drivers/gpio/index.js';
 import type { TemperatureSensor } from '../../drivers/sensors/index.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
-import { AlarmPolicy, parseAlarmCommand } from '../vision/alarm.js';
 import type { AgentConfig } from '../config/types.js';
-import type { ComponentHealth, Service } from '../runtime/service.js';
-import type { EventBus } from '../runtime/event-bus.js';
-import { IntrusionTracker } from '../vision/intrusion-tracker.js';
 import type { Logger } from '../lib/log.js';
+import { mqttBaseTopic } from '../mqtt/client-options.js';
 import { MessageBuilder } from '../mqtt/messages.js';
-import { ModelSlot } from '../runtime/model-slot.js';
-import { MotionGate } from '../vision/motion-gate.js';
-import { maxPayloadBytes, mqttBaseTopic } from '../mqtt/client-options.js';
 import { MqttRelay } from '../mqtt/relay.js';
-import { SnapshotFolder } from '../vision/snapshot.js';
-import { StoreMaintenance } from '../store/maintenance.js';
+import { RemoteCommands } from '../mqtt/remote-commands.js';
+import type { EventBus } from '../runtime/event-bus.js';
+import { ModelSlot } from '../runtime/model-slot.js';
+import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { SqliteStore } from '../store/store.js';
-import { TEMPERATURE_ALERTS_STATE, TelemetryPipeline } from '../telemetry/pipeline.js';
-import { savedThresholdState, TemperatureAlerts } from '../telemetry/temperature-alerts.js';
-import { Topic, type CommandName } from '../mqtt/contract/topics.js';
-import { VisionPipeline } from '../vision/pipeline.js';
+import { AlarmPolicy } from '../vision/alarm.js';
+import { SERVICES, type AgentParts, type ServiceEntry } from './services.js';
 
 export interface AgentHardware {
   alarmOutput: AlarmOutput;
@@ -49,19 +42,6 @@ export interface HealthReport {
   components: Record<string, ComponentHealth>;
 }
 
-/** What services built over the agent's own (HTTP API, OTA, Home Assistant) receive. */
-export interface AgentContext {
-  config: AgentConfig;
-  logger: Logger;
-  bus: EventBus;
-  store: SqliteStore;
-  relay: MqttRelay;
-  messages: MessageBuilder;
-  intruder: ModelSlot<IntruderDetector>;
-  forecaster: ModelSlot<Forecaster>;
-  health: () => HealthReport;
-}
-
 export interface AgentDeps {
   config: AgentConfig;
   logger: Logger;
@@ -71,29 +51,19 @@ export interface AgentDeps {
   /** null: no model (the loader says why in the log). */
   loadIntruder: () => Promise<IntruderDetector | null>;
   loadForecaster: () => Promise<Forecaster | null>;
-  /**
-   * Started by startExtraServices() after the pipelines, stopped before them. Asynchronous so that their
-   * code can be imported only then.
-   */
-  extraServices?: (context: AgentContext) => Promise<Service[]>;
+  /** The services in start order; default: the daemon's table (SERVICES). */
+  services?: readonly ServiceEntry[];
 }
-
-/** Snapshot size cap when the broker has no payload limit (a 1280x720 JPEG is ~200 KB). */
-const DEFAULT_SNAPSHOT_MAX_BYTES = 1024 * 1024;
-/** Room for the MQTT header and topic under a broker's payload limit. */
-const HEADER_ROOM_BYTES = 1024;
 
 export class Agent {
   readonly intruder = new ModelSlot<IntruderDetector>();
   readonly forecaster = new ModelSlot<Forecaster>();
   private hardware: AgentHardware | null = null;
   private store: SqliteStore | null = null;
+  private parts: AgentParts | null = null;
   /** Started services, in start order. */
   private services: Service[] = [];
-  private unsubscribers: (() => void)[] = [];
   private modelsLoading: Promise<unknown> = Promise.resolve();
-  /** Set once start() has built the pipelines; what the extra services receive. */
-  private context: AgentContext | null = null;
 
   constructor(private readonly deps: AgentDeps) {}
 
@@ -112,65 +82,50 @@ export class Agent {
     const store = this.deps.openStore();
     this.store = store;
     const messages = new MessageBuilder(mqttBaseTopic(config.mqtt, config.device_id), config.device_id);
-    await this.startService(new StoreMaintenance({ store, logger }));
-    if (config.mqtt.embedded_broker.enabled) {
-      // Imported only when enabled: production configs use a real broker and need not carry aedes in memory.
-      const { EmbeddedBroker } = await import('../mqtt/embedded-broker.js');
-      await this.startService(new EmbeddedBroker({ config: config.mqtt.embedded_broker, logger }));
-    }
     const relay = new MqttRelay({ store, config: config.mqtt, deviceId: config.device_id, logger, bus });
-    await this.startService(relay);
-
-    await models;
-
+    const commands = new RemoteCommands({ transport: relay, outbox: store, messages, logger: logger.child({ module: 'remote-commands' }) });
+    commands.start();
     const alarm = new AlarmPolicy(config.alarm, { output: hardware.alarmOutput, store, messages, bus, logger: logger.child({ module: 'alarm' }) });
-    await this.startService(alarm);
-    if (hardware.createCamera && config.intruder.enabled) await this.startService(this.vision(hardware.createCamera, store, messages, alarm));
-    const telemetry = hardware.sensor ? this.telemetry(hardware.sensor, store, messages) : null;
-    if (telemetry) await this.startService(telemetry);
-    this.subscribeCommands(relay, messages, alarm, telemetry);
-    this.context = { config, logger, bus, store, relay, messages, intruder: this.intruder, forecaster: this.forecaster, health: () => this.health() };
+    this.parts = { config, logger, bus, store, messages, relay, commands, alarm, hardware, intruder: this.intruder, forecaster: this.forecaster, health: () => this.health() };
+
+    for (const entry of this.table().filter((e) => !e.afterReady)) {
+      if (entry.needsModels) await models;
+      for (const service of await entry.build(this.parts)) await this.startService(service);
+    }
   }
 
-  /**
-   * Starts the optional services (HTTP API, OTA, Home Assistant) over a started agent. None of them can
-   * fail the agent: a service that cannot be built or started (HTTP port taken) is logged and left out.
-   */
-  async startExtraServices(): Promise<void> {
+  /** Starts the table's `afterReady` services; a service that cannot be built or started is logged and left out. */
+  async startAfterReady(): Promise<void> {
     const { logger } = this.deps;
-    const context = this.context;
-    if (!context || !this.deps.extraServices) return;
-    let services: Service[];
-    try {
-      services = await this.deps.extraServices(context);
-    } catch (err) {
-      logger.error({ err }, `the optional services (HTTP, OTA, Home Assistant) were not started: ${(err as Error).message}`);
-      return;
-    }
-    for (const service of services) {
-      await this.startService(service).catch((err: unknown) => logger.error({ err, service: service.name }, `${service.name} did not start`));
+    for (const entry of this.table().filter((e) => e.afterReady)) {
+      const parts = this.parts;
+      if (!parts) return; // stopped meanwhile
+      try {
+        for (const service of await entry.build(parts)) await this.startService(service);
+      } catch (err) {
+        logger.error({ err, service: entry.name }, `${entry.name} did not start: ${(err as Error).message}`);
+      }
     }
   }
 
   /** Stops everything in reverse order; each step's failure is logged and the next still runs. */
   async stop(): Promise<void> {
     const { logger } = this.deps;
-    this.context = null;
-    for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
+    const parts = this.parts;
+    this.parts = null;
     for (const service of this.services.splice(0).reverse()) {
       await service.stop().catch((err: unknown) => logger.error({ err, service: service.name }, `${service.name} did not stop cleanly`));
+      parts?.commands.release(service);
     }
+    parts?.commands.stop();
     this.store?.close();
     this.store = null;
     const hardware = this.hardware;
     this.hardware = null;
     await this.modelsLoading;
-    await Promise.all([
-      hardware?.sensor?.close(),
-      hardware?.alarmOutput.close(),
-      this.intruder.close(),
-      this.forecaster.close(),
-    ]).catch((err: unknown) => logger.error({ err }, 'hardware or model did not close cleanly'));
+    await Promise.all([hardware?.sensor?.close(), hardware?.alarmOutput.close(), this.intruder.close(), this.forecaster.close()]).catch((err: unknown) =>
+      logger.error({ err }, 'hardware or model did not close cleanly'),
+    );
   }
 
   health(): HealthReport {
@@ -179,96 +134,12 @@ export class Agent {
     return { components };
   }
 
+  private table(): readonly ServiceEntry[] {
+    return this.deps.services ?? SERVICES;
+  }
+
   private async startService(service: Service): Promise<void> {
     await service.start();
     this.services.push(service);
-  }
-
-  private vision(createCamera: () => Camera, store: SqliteStore, messages: MessageBuilder, alarm: AlarmPolicy): VisionPipeline {
-    const { config, logger, bus } = this.deps;
-    const limit = maxPayloadBytes(config.mqtt);
-    const snapshot = config.intruder.snapshot;
-    return new VisionPipeline({
-      createCamera,
-      gate: new MotionGate(config.motion),
-      tracker: new IntrusionTracker(config.intruder),
-      detector: this.intruder,
-      store,
-      messages,
-      alarm,
-      snapshots: snapshot.enabled
-        ? { folder: new SnapshotFolder(join(config.data_dir, 'snapshots'), snapshot.max_files), maxBytes: (limit ?? DEFAULT_SNAPSHOT_MAX_BYTES) - HEADER_ROOM_BYTES }
-        : null,
-      bus,
-      logger: logger.child({ module: 'vision' }),
-    });
-  }
-
-  private telemetry(sensor: TemperatureSensor, store: SqliteStore, messages: MessageBuilder): TelemetryPipeline {
-    const { config, logger, bus } = this.deps;
-    return new TelemetryPipeline({
-      sensor,
-      forecaster: this.forecaster,
-      store,
-      messages,
-      alerts: new TemperatureAlerts(config.forecast, savedThresholdState(store.loadState(TEMPERATURE_ALERTS_STATE))),
-      config: {
-        // The replay sensor paces itself (in data time, at its speed); real sensors are read every interval_s.
-        periodMs: config.sensor.driver === 'replay' ? 0 : config.sensor.interval_s * 1000,
-        forecastEnabled: config.forecast.enabled,
-        every_s: config.forecast.every_s,
-      },
-      bus,
-      logger: logger.child({ module: 'telemetry' }),
-    });
-  }
-
-  private subscribeCommands(relay: MqttRelay, messages: MessageBuilder, alarm: AlarmPolicy, telemetry: TelemetryPipeline | null): void {
-    const hold = this.deps.config.alarm.hold_s;
-    this.command(relay, messages, 'alarm', async (payload) => {
-      const result = await alarm.command(parseAlarmCommand(payload, hold));
-      return { message: `alarm ${result.alarm}`, result };
-    });
-    this.command(relay, messages, 'forecast-now', async () => {
-      if (!telemetry) throw new Error('telemetry is off: no temperature sensor is configured');
-      const outcome = await telemetry.forecastNow();
-      if (!outcome.ok) throw new Error(`no forecast: ${outcome.reason}`);
-      const { id, predicted_celsius, horizon_s } = outcome.record;
-      return { message: `forecast ${predicted_celsius} °C in ${horizon_s} s`, result: { forecast_id: id, predicted_celsius, horizon_s } };
-    });
-  }
-
-  /** Runs a `<base>/cmd/<name>` handler and queues its reply on `.../response` (also for a refused command). */
-  private command(
-    relay: MqttRelay,
-    messages: MessageBuilder,
-    name: CommandName,
-    run: (payload: string) => Promise<{ message: string; result?: Record<string, unknown> }>,
-  ): void {
-    const { logger } = this.deps;
-    const unsubscribe = relay.subscribe(messages.topic(Topic.command(name)), async (_topic, raw) => {
-      const payload = raw.toString('utf8');
-      const request_id = requestIdOf(payload);
-      let reply: { ok: boolean; message: string; result?: Record<string, unknown> };
-      try {
-        reply = { ok: true, ...(await run(payload)) };
-      } catch (err) {
-        reply = { ok: false, message: (err as Error).message };
-      }
-      logger.info({ command: name, request_id, ok: reply.ok, message: reply.message }, `command ${name}`);
-      this.store?.enqueue([messages.commandResponse(name, { request_id, ...reply })]);
-    });
-    this.unsubscribers.push(unsubscribe);
-  }
-}
-
-/** The `request_id` a JSON command carries, echoed in the reply (null when absent or not JSON). */
-function requestIdOf(payload: string): string | null {
-  try {
-    const body: unknown = JSON.parse(payload);
-    const id = (body as { request_id?: unknown } | null)?.request_id;
-    return typeof id === 'string' ? id : null;
-  } catch {
-    return null;
   }
 }

@@ -6,28 +6,15 @@
 import { performance } from 'node:perf_hooks';
 import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
-import { hashFile, ModelRegistry, type ModelManifest, type ModelRole } from '../ota/registry.js';
+import { chooseModel } from '../ota/model-choice.js';
+import { hashFile, ModelRegistry, type InstalledModel, type ModelRole } from '../ota/registry.js';
 import type { ModelInfo } from '../../models/types.js';
-import { shippedModelPath } from '../lib/paths.js';
 import { fail, pass, warn, type Check, type CheckResult, type DoctorContext } from './types.js';
 
-interface Candidate {
-  path: string;
-  /** Where the choice came from, for the message. */
-  source: string;
-  manifest: ModelManifest | null;
-}
-
-async function candidate(role: ModelRole, context: DoctorContext): Promise<Candidate | null> {
-  const { config } = context;
-  const configured = role === 'intruder' ? config.intruder.model : config.forecast.model;
-  if (configured) return { path: configured, source: `${role === 'intruder' ? 'intruder' : 'forecast'}.model`, manifest: null };
-  // list() rather than active(): a pointer to a damaged install must show here, not be skipped silently.
-  const registry = new ModelRegistry({ dataDir: config.data_dir, keepVersions: config.ota.keep_versions });
-  const active = (await registry.list(role)).find((m) => m.active);
-  if (active) return { path: active.path, source: `registry ${active.manifest.version}`, manifest: active.manifest };
-  if (role === 'forecast') return { path: shippedModelPath('temperature-forecast.onnx'), source: 'shipped', manifest: null };
-  return null;
+/** The registry's active version, damaged or not: a pointer to a broken install must show here, not be skipped. */
+function activeInstall(context: DoctorContext): (role: ModelRole) => Promise<InstalledModel | null> {
+  const registry = new ModelRegistry({ dataDir: context.config.data_dir, keepVersions: context.config.ota.keep_versions });
+  return async (role) => (await registry.list(role)).find((m) => m.active) ?? null;
 }
 
 async function load(role: ModelRole, path: string, context: DoctorContext): Promise<ModelInfo> {
@@ -43,7 +30,7 @@ async function load(role: ModelRole, path: string, context: DoctorContext): Prom
 }
 
 async function checkModel(role: ModelRole, context: DoctorContext): Promise<CheckResult> {
-  const chosen = await candidate(role, context);
+  const chosen = await chooseModel(role, context.config, activeInstall(context));
   if (!chosen) {
     const message = 'no intruder model configured or installed';
     const hint = 'install one: edge-agent models install intruder file:///path/to/model.onnx --sha256 <sha256>, or set intruder.model';

@@ -7,7 +7,7 @@ import type { Reading } from '../../drivers/sensors/index.js';
 import type { DetectionRecord, ForecastRecord, OutboxMessage } from '../store/types.js';
 import {
   Topic,
-  type CommandName,
+  type CommandProgressPayload,
   type CommandResponsePayload,
   type IntruderAlertPayload,
   type ModelInfoPayload,
@@ -128,10 +128,16 @@ export class MessageBuilder {
     return { ...this.json(Topic.model(info.role), info), retain: true };
   }
 
-  /** `<base>/cmd/<name>/response`. */
-  commandResponse(command: CommandName, response: Omit<CommandResponsePayload, 'id' | 'ts' | 'command'>, ts: number = Date.now()): OutboxMessage {
-    const payload: CommandResponsePayload = { id: newMessageId(), ts: isoTs(ts), command, ...response };
+  /** `<base>/cmd/<name>/response`: the reply envelope of a remote command. */
+  commandResponse(command: string, response: Omit<CommandResponsePayload, 'id' | 'ts' | 'command'>, ts: number = Date.now()): OutboxMessage {
+    const payload: CommandResponsePayload = { id: newMessageId(ts), ts: isoTs(ts), command, ...response };
     return this.json(Topic.commandResponse(command), payload);
+  }
+
+  /** `<base>/cmd/<name>/progress`: progress of a long command. */
+  commandProgress(command: string, progress: Omit<CommandProgressPayload, 'id' | 'ts' | 'command'>, ts: number = Date.now()): OutboxMessage {
+    const payload: CommandProgressPayload = { id: newMessageId(ts), ts: isoTs(ts), command, ...progress };
+    return this.json(Topic.commandProgress(command), payload);
   }
 
   private json(suffix: string, payload: object): OutboxMessage {

@@ -12,7 +12,7 @@ import { MODEL_ROLES, type ActiveModel, type ModelRegistry, type ModelRole } fro
 import type { ModelInfo } from '../../models/types.js';
 import { AwsJobs } from './aws-jobs.js';
 import { modelInfoPayload, unregisteredModelInfo } from './messages.js';
-import { ModelCommands, type OtaMqtt, type OtaOutbox } from './mqtt-commands.js';
+import { ModelCommands, type ModelCommandsDeps, type OtaMqtt, type OtaOutbox } from './mqtt-commands.js';
 import type { ModelUpdater, SwappableSlot } from './updater.js';
 import type { RoleModels } from './validate.js';
 
@@ -26,6 +26,8 @@ export interface OtaServiceDeps {
   registry: ModelRegistry;
   updater: ModelUpdater;
   mqtt: OtaMqtt;
+  /** The remote-command router: OTA answers `model-update` and `model-rollback` through it. */
+  commands: ModelCommandsDeps['commands'];
   outbox: OtaOutbox;
   bus: EventBus;
   logger: Logger;
@@ -42,11 +44,11 @@ export class OtaService implements Service {
   constructor(private readonly deps: OtaServiceDeps) {}
 
   async start(): Promise<void> {
-    const { registry, updater, mqtt, outbox, bus, logger, config } = this.deps;
+    const { registry, updater, mqtt, bus, logger, config } = this.deps;
     await registry.cleanup();
     await this.publishServingModels();
     const onActivated = (active: ActiveModel) => this.announce(active);
-    this.commands = new ModelCommands({ updater, registry, mqtt, outbox, logger: logger.child({ module: 'ota' }), onActivated });
+    this.commands = new ModelCommands({ updater, registry, commands: this.deps.commands, onActivated });
     this.commands.start();
     const thingName = config.mqtt.aws_iot.thing_name;
     if (thingName !== null) {

@@ -11,7 +11,7 @@ import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
 import { ModelRegistry } from './registry.js';
 import { OtaService, type OtaSlot } from './service.js';
-import type { OtaMqtt, OtaOutbox } from './mqtt-commands.js';
+import type { ModelCommandsDeps, OtaMqtt, OtaOutbox } from './mqtt-commands.js';
 import { ModelUpdater, type UpdaterDeps } from './updater.js';
 import type { ModelLoaders, RoleModels } from './validate.js';
 import { loadPublicKey } from './verify.js';
@@ -64,24 +64,25 @@ function readCa(path: string): string {
   }
 }
 
-/** What the agent has that OTA needs (agent.ts's AgentContext provides all of it). */
+/** What the agent has that OTA needs (the daemon's AgentParts provide all of it). */
 export interface OtaContext {
   config: AgentConfig;
   logger: Logger;
   bus: EventBus;
   store: OtaOutbox;
   relay: OtaMqtt;
+  commands: ModelCommandsDeps['commands'];
   intruder: OtaSlot<RoleModels['intruder']>;
   forecaster: OtaSlot<RoleModels['forecast']>;
 }
 
 /**
- * The daemon's OTA service, wired from the agent's context. Throws when `ota.public_key` cannot be
+ * The daemon's OTA service, wired from the agent's parts. Throws when `ota.public_key` cannot be
  * loaded (a configuration error: better refused at start than every update refused later).
  */
 export function createOtaService(context: OtaContext): OtaService {
-  const { config, logger, bus } = context;
+  const { config, logger, bus, commands } = context;
   const slots = { intruder: context.intruder, forecast: context.forecaster };
   const { registry, updater } = createUpdater(config, { logger, bus, slots });
-  return new OtaService({ config, registry, updater, mqtt: context.relay, outbox: context.store, bus, logger, slots });
+  return new OtaService({ config, registry, updater, mqtt: context.relay, commands, outbox: context.store, bus, logger, slots });
 }

@@ -30,25 +30,16 @@ export type AlarmCommand = { action: 'silence'; duration_s: number } | { action:
 const TEST_DURATION_S = 3;
 
 /**
- * Reads a `cmd/alarm` payload: JSON `{"action": "silence"|"test"|"off", "duration_s"?: n}` or the bare
- * words. Silence lasts `duration_s` (default `hold_s`): detections meanwhile do not switch it back on.
+ * Reads a `cmd/alarm` request, `{"action": "silence"|"test"|"off", "duration_s"?: n}` (the router turns a
+ * bare word into `{"action": word}`). Silence lasts `duration_s` (default `hold_s`): detections meanwhile
+ * do not switch it back on.
  */
-export function parseAlarmCommand(payload: string, holdS: number): AlarmCommand {
-  const text = payload.trim();
-  let body: unknown = text;
-  if (text.startsWith('{')) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new Error('payload is not valid JSON');
-    }
-  }
-  const request = typeof body === 'string' ? { action: body } : (body as Record<string, unknown>);
-  const duration = request.duration_s;
+export function parseAlarmCommand(request: Record<string, unknown>, holdS: number): AlarmCommand {
+  const duration = request['duration_s'];
   if (duration !== undefined && (typeof duration !== 'number' || !Number.isFinite(duration) || duration <= 0 || duration > 86_400)) {
     throw new Error('duration_s must be a number of seconds between 0 and 86400');
   }
-  switch (request.action) {
+  switch (request['action']) {
     case 'silence':
       return { action: 'silence', duration_s: duration ?? holdS };
     case 'test':
@@ -56,7 +47,7 @@ export function parseAlarmCommand(payload: string, holdS: number): AlarmCommand 
     case 'off':
       return { action: 'off' };
     default:
-      throw new Error(`unknown action ${JSON.stringify(request.action)}: expected "silence", "test" or "off"`);
+      throw new Error(`unknown action ${JSON.stringify(request['action'])}: expected "silence", "test" or "off"`);
   }
 }
 

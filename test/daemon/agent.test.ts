@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../agent/daemon/agent.js';
+import type { CommandResponsePayload } from '../../agent/mqtt/contract/topics.js';
 import { defaultConfig } from '../../agent/config/load.js';
 import type { AgentConfig } from '../../agent/config/types.js';
 import { EventBus } from '../../agent/runtime/event-bus.js';
@@ -107,20 +108,26 @@ describe('Agent', () => {
       expect(Object.keys(agent.health().components)).toEqual(['store', 'mqtt', 'alarm', 'telemetry']);
       await sub.waitFor((m) => m.some((x) => x.topic === `${base}/forecast/temperature`), 20_000, 'a forecast');
 
-      await publish(`${base}/cmd/alarm`, JSON.stringify({ action: 'test', duration_s: 30, request_id: 'r-1' }));
-      await publish(`${base}/cmd/forecast-now`, JSON.stringify({ request_id: 'r-2' }));
+      await publish(`${base}/cmd/alarm`, JSON.stringify({ action: 'test', duration_s: 30, transaction: 'r-1' }));
+      await publish(`${base}/cmd/forecast-now`, JSON.stringify({ transaction: 'r-2' }));
       await publish(`${base}/cmd/alarm`, '{"action":"explode"}');
+      await publish(`${base}/cmd/reboot`, '{"transaction":3}');
       await sub.waitFor(
-        (m) => m.filter((x) => x.topic === `${base}/cmd/alarm/response`).length === 2 && m.some((x) => x.topic === `${base}/cmd/forecast-now/response`),
+        (m) =>
+          m.filter((x) => x.topic === `${base}/cmd/alarm/response`).length === 2 &&
+          m.some((x) => x.topic === `${base}/cmd/forecast-now/response`) &&
+          m.some((x) => x.topic === `${base}/cmd/reboot/response`),
         10_000,
         'the command responses',
       );
-      const [test, refused] = sub.json<{ ok: boolean; request_id: string | null; message: string; result?: { alarm: string } }>(`${base}/cmd/alarm/response`);
-      expect(test).toMatchObject({ ok: true, request_id: 'r-1', result: { alarm: 'on' } });
-      expect(refused).toMatchObject({ ok: false, request_id: null, message: 'unknown action "explode": expected "silence", "test" or "off"' });
-      const [now] = sub.json<{ ok: boolean; request_id: string; result: { forecast_id: string } }>(`${base}/cmd/forecast-now/response`);
-      expect(now).toMatchObject({ ok: true, request_id: 'r-2' });
-      await sub.waitFor((m) => m.some((x) => x.payload.includes(now!.result.forecast_id) && x.topic === `${base}/forecast/temperature`), 5_000, 'the commanded forecast');
+      const [test, refused] = sub.json<CommandResponsePayload>(`${base}/cmd/alarm/response`);
+      expect(test).toMatchObject({ status: 'ok', transaction: 'r-1', data: { alarm: 'on' } });
+      expect(refused).toMatchObject({ status: 'error', data: { code: 'invalid_request' }, error: 'unknown action "explode": expected "silence", "test" or "off"' });
+      expect(refused).not.toHaveProperty('transaction');
+      const [now] = sub.json<CommandResponsePayload>(`${base}/cmd/forecast-now/response`);
+      expect(now).toMatchObject({ status: 'ok', transaction: 'r-2' });
+      expect(sub.json<CommandResponsePayload>(`${base}/cmd/reboot/response`)[0]).toMatchObject({ status: 'error', transaction: 3, data: { code: 'unknown_command' } });
+      await sub.waitFor((m) => m.some((x) => x.payload.includes(String(now!.data['forecast_id'])) && x.topic === `${base}/forecast/temperature`), 5_000, 'the commanded forecast');
       expect(output.levels.at(-1)).toBe(true);
     } finally {
       await agent.stop();

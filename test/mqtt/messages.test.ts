@@ -60,7 +60,9 @@ describe('MessageBuilder', () => {
       m.alarmState(true),
       m.alarmState(false),
       m.modelInfo({ role: 'intruder', name: 'yolov8n', version: '2024-01', sha256: 'ab'.repeat(32), activated_at: isoTs(0) }),
-      m.commandResponse('alarm', { request_id: null, ok: false, message: 'unknown action "explode"' }),
+      m.commandResponse('alarm', { status: 'error', error: 'unknown action "explode"', data: { code: 'invalid_request' } }),
+      m.commandResponse('forecast-now', { status: 'ok', data: { forecast_id: forecast.id }, transaction: 7 }),
+      m.commandProgress('model-update', { data: { stage: 'downloading' }, transaction: 'tx' }),
       m.snapshot(Buffer.from([0xff, 0xd8, 0xff, 0xe0])),
     ];
     for (const msg of messages) expect({ topic: msg.topic, problems: validatePayload(suffix(msg.topic), msg.payload) }).toEqual({ topic: msg.topic, problems: [] });
@@ -96,9 +98,13 @@ describe('validatePayload', () => {
     expect(validatePayload('alerts/intruder', '{not json')).toEqual(['payload is not JSON']);
   });
 
-  it('checks the model commands\' responses against the OTA schema, the other commands\' against the generic one', () => {
+  it('checks every command reply against the one envelope: an error needs its reason and code, an ok reply has no error', () => {
+    const base = { id: '0190a0d6-7b1a-7c3e-8f00-000000000001', ts: '2026-12-04T00:00:00.000Z' };
     expect(validatePayload('cmd/model-update/response', '{}')).toContain("(payload) must have required property 'status'");
-    expect(validatePayload('cmd/alarm/response', '{}')).toContain("(payload) must have required property 'ok'");
+    expect(validatePayload('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'ok', data: {} }))).toEqual([]);
+    expect(validatePayload('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'error', data: {} }))).toContain("(payload) must have required property 'error'");
+    expect(validatePayload('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'error', error: 'why', data: {} }))).toContain("/data must have required property 'code'");
+    expect(validatePayload('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'ok', error: 'why', data: {} }))).toContain('/error boolean schema is false');
   });
 });
 

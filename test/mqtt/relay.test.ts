@@ -71,7 +71,7 @@ describe('MqttRelay against mosquitto', () => {
     r.store.enqueue([
       m.alarmState(true),
       m.modelInfo({ role: 'forecast', name: 'temperature-forecast', version: '1', sha256: 'a'.repeat(64), activated_at: new Date().toISOString() }),
-      m.commandResponse('alarm', { request_id: 'r1', ok: true, message: 'alarm silenced' }),
+      m.commandResponse('alarm', { status: 'ok', data: { alarm: 'off' }, transaction: 'r1' }),
     ]);
     await r.relay.start();
     r.enqueueReadings(150, 150);

@@ -4,7 +4,9 @@ import { EventBus } from '../../agent/runtime/event-bus.js';
 import { silentLogger } from '../../agent/lib/log.js';
 import type { OtaService } from '../../agent/ota/service.js';
 import { createOtaService } from '../../agent/ota/setup.js';
+import { MessageBuilder } from '../../agent/mqtt/messages.js';
 import { MqttRelay } from '../../agent/mqtt/relay.js';
+import { RemoteCommands } from '../../agent/mqtt/remote-commands.js';
 import { SqliteStore } from '../../agent/store/store.js';
 import type { OtaHarness } from './harness.js';
 
@@ -42,7 +44,10 @@ export class TestDevice {
     const bus = new EventBus(logger);
     const store = SqliteStore.open(':memory:', { logger, bus, config: config.store });
     const relay = new MqttRelay({ store, config: config.mqtt, deviceId: DEVICE_ID, logger, bus, flushTimeoutMs: 500 });
-    const service = createOtaService({ config, logger, bus, store, relay, intruder: harness.intruderSlot, forecaster: harness.forecastSlot });
+    const messages = new MessageBuilder(relay.baseTopic, DEVICE_ID);
+    const commands = new RemoteCommands({ transport: relay, outbox: store, messages, logger });
+    commands.start();
+    const service = createOtaService({ config, logger, bus, store, relay, commands, intruder: harness.intruderSlot, forecaster: harness.forecastSlot });
     await relay.start();
     await service.start();
     const device = new TestDevice(config, store, relay, service);

@@ -1,9 +1,7 @@
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelCommandResponseSchema, type ModelCommandResponsePayload } from '../../agent/ota/messages.js';
-import type { ModelInfoPayload } from '../../agent/mqtt/contract/topics.js';
+import { validatePayload } from '../../agent/mqtt/contract/schemas.js';
+import type { CommandProgressPayload, CommandResponsePayload, ModelInfoPayload } from '../../agent/mqtt/contract/topics.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber } from '../helpers/mqtt-subscriber.js';
 import { TestDevice } from './device.js';
@@ -21,7 +19,7 @@ beforeAll(async () => {
   broker = await Mosquitto.start();
   h = await OtaHarness.start();
   device = await TestDevice.start(broker.url, h);
-  sub = await MqttSubscriber.connect(broker.url, [`${device.baseTopic}/cmd/+/response`, `${device.baseTopic}/models/+`]);
+  sub = await MqttSubscriber.connect(broker.url, [`${device.baseTopic}/cmd/+/response`, `${device.baseTopic}/cmd/+/progress`, `${device.baseTopic}/models/+`]);
   commander = connect(broker.url, { clientId: 'ota-test-commander' });
   await new Promise((resolve) => commander.once('connect', resolve));
 });
@@ -34,35 +32,40 @@ afterAll(async () => {
   await broker?.dispose();
 });
 
-const updateResponses = () => sub.json<ModelCommandResponsePayload>(`${device.baseTopic}/cmd/model-update/response`);
-const rollbackResponses = () => sub.json<ModelCommandResponsePayload>(`${device.baseTopic}/cmd/model-rollback/response`);
+const updateResponses = () => sub.json<CommandResponsePayload>(`${device.baseTopic}/cmd/model-update/response`);
+const rollbackResponses = () => sub.json<CommandResponsePayload>(`${device.baseTopic}/cmd/model-rollback/response`);
+const updateProgress = () => sub.json<CommandProgressPayload>(`${device.baseTopic}/cmd/model-update/progress`);
 
-/** Sends a command and waits for its final reply (status ok or error) carrying `transaction`. */
+/** Sends a command and waits for its reply carrying `transaction` (the newest reply when null). */
 async function command(name: 'model-update' | 'model-rollback', body: string | object, transaction: string | number | null) {
   const replies = () => (name === 'model-update' ? updateResponses() : rollbackResponses());
   const seen = replies().length;
+  const seenProgress = updateProgress().length;
   await commander.publishAsync(`${device.baseTopic}/cmd/${name}`, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
-  const final = (r: ModelCommandResponsePayload) => r.status !== 'in_progress' && (transaction === null || r.transaction === transaction);
-  await sub.waitFor(() => replies().slice(seen).some(final), 20_000, `the final ${name} reply (transaction ${transaction})`);
-  const mine = replies().slice(seen).filter((r) => transaction === null || r.transaction === transaction);
-  return { all: mine, final: mine.find(final)! };
+  const mine = (r: { transaction?: string | number }) => transaction === null || r.transaction === transaction;
+  await sub.waitFor(() => replies().slice(seen).some(mine), 20_000, `the ${name} reply (transaction ${transaction})`);
+  return { final: replies().slice(seen).find(mine)!, progress: updateProgress().slice(seenProgress).filter(mine) };
 }
 
 describe('model updates over MQTT', () => {
-  it('reports progress and the result on the response topic, echoing transaction, and retains the model info', async () => {
+  it('reports progress on the progress topic and the result in the reply envelope, echoing transaction, and retains the model info', async () => {
     const url = h.server.route('/v1/yolov8n-int8.onnx', { kind: 'file', body: intruderModel, chunkSize: 16 * 1024 });
-    const { all, final } = await command('model-update', { role: 'intruder', version: '1', url, sha256: goodSha, transaction: 'tx-1' }, 'tx-1');
+    const { final, progress } = await command('model-update', { role: 'intruder', version: '1', url, sha256: goodSha, transaction: 'tx-1' }, 'tx-1');
 
-    expect(all.every((r) => r.role === 'intruder' && r.version === '1' && r.transaction === 'tx-1' && r.command === 'model-update')).toBe(true);
-    const progress = all.filter((r) => r.status === 'in_progress');
-    expect(progress[0]).toMatchObject({ stage: 'downloading' });
-    expect(progress[0]).not.toHaveProperty('progress');
-    const percents = progress.filter((r) => r.progress).map((r) => r.progress!.percent as number);
+    expect(progress.every((p) => p.data['role'] === 'intruder' && p.data['version'] === '1' && p.transaction === 'tx-1' && p.command === 'model-update')).toBe(true);
+    expect(progress[0]!.data).toMatchObject({ stage: 'downloading' });
+    expect(progress[0]!.data).not.toHaveProperty('progress');
+    const percents = progress.map((p) => p.data['progress'] as { percent: number } | undefined).filter((p) => p !== undefined).map((p) => p.percent);
     expect(percents.at(-1)).toBe(100);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
     expect(percents.length).toBeLessThanOrEqual(12); // every 10 %, not every 16 KB chunk (214 of them)
-    expect(progress.map((r) => r.stage)).toEqual(expect.arrayContaining(['verifying', 'installing', 'validating', 'activating']));
-    expect(final).toMatchObject({ status: 'ok', model: { role: 'intruder', name: 'yolov8n-int8', version: '1', sha256: goodSha } });
+    expect(progress.map((p) => p.data['stage'])).toEqual(expect.arrayContaining(['verifying', 'installing', 'validating', 'activating']));
+    expect(final).toMatchObject({
+      status: 'ok',
+      command: 'model-update',
+      transaction: 'tx-1',
+      data: { role: 'intruder', version: '1', model: { role: 'intruder', name: 'yolov8n-int8', version: '1', sha256: goodSha } },
+    });
     expect(Date.parse(final.ts)).toBeGreaterThan(0);
     expect(h.intruderSlot.current()?.info.version).toBe('1');
 
@@ -78,16 +81,16 @@ describe('model updates over MQTT', () => {
   });
 
   it('answers a broken command with an error naming what is wrong, and keeps the model', async () => {
-    const notJson = await command('model-update', 'not json', null);
-    expect(notJson.final).toMatchObject({ status: 'error', role: null, version: null, error_code: 'invalid_request' });
-    expect(notJson.final.error).toMatch(/^model-update command is not valid JSON/);
+    const notJson = await command('model-update', '{not json', null);
+    expect(notJson.final).toMatchObject({ status: 'error', data: { code: 'invalid_request' } });
+    expect(notJson.final.error).toMatch(/^the payload is not valid JSON/);
 
     const missing = await command('model-update', { role: 'intruder', version: '2', url: h.server.url('/x.onnx'), transaction: 'tx-missing' }, 'tx-missing');
-    expect(missing.final).toMatchObject({ status: 'error', role: 'intruder', version: '2', error: "'sha256' is required and must be a non-empty string" });
+    expect(missing.final).toMatchObject({ status: 'error', data: { code: 'invalid_request', role: 'intruder', version: '2' }, error: "'sha256' is required and must be a non-empty string" });
 
     const url = h.server.route('/v2.onnx', { kind: 'file', body: intruderModel });
     const bad = await command('model-update', { role: 'intruder', version: '2', url, sha256: 'f'.repeat(64), transaction: 'tx-bad' }, 'tx-bad');
-    expect(bad.final).toMatchObject({ status: 'error', role: 'intruder', version: '2', error_code: 'checksum_mismatch' });
+    expect(bad.final).toMatchObject({ status: 'error', data: { code: 'checksum_mismatch', role: 'intruder', version: '2' } });
     expect(bad.final.error).toMatch(/^sha256 mismatch: expected f{64}/);
     expect(await h.probeIntruder()).toEqual({ version: '1', classes: ['dog'] });
   });
@@ -98,13 +101,13 @@ describe('model updates over MQTT', () => {
     expect(h.intruderSlot.current()?.info.version).toBe('2');
 
     const { final } = await command('model-rollback', { role: 'intruder', transaction: 42 }, 42);
-    expect(final).toMatchObject({ status: 'ok', command: 'model-rollback', role: 'intruder', version: '1', transaction: 42, model: { version: '1' } });
+    expect(final).toMatchObject({ status: 'ok', command: 'model-rollback', transaction: 42, data: { role: 'intruder', version: '1', model: { version: '1' } } });
     expect(h.intruderSlot.current()?.info.version).toBe('1');
     const infos = sub.json<ModelInfoPayload>(`${device.baseTopic}/models/intruder`);
     expect(infos.at(-1)).toMatchObject({ version: '1' });
 
     const nothing = await command('model-rollback', { role: 'intruder', transaction: 'tx-none' }, 'tx-none');
-    expect(nothing.final).toMatchObject({ status: 'error', role: 'intruder', version: null, error: 'no previous intruder version to roll back to' });
+    expect(nothing.final).toMatchObject({ status: 'error', data: { role: 'intruder', version: null }, error: 'no previous intruder version to roll back to' });
   });
 
   it('publishes the serving model info again when the service restarts', async () => {
@@ -122,12 +125,10 @@ describe('model updates over MQTT', () => {
     });
   });
 
-  it('sends replies that all follow the published schema', () => {
-    const module = addFormatsModule as unknown as { default?: unknown };
-    const addFormats = (module.default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
-    const validate = addFormats(new Ajv({ allErrors: true })).compile(modelCommandResponseSchema);
-    const replies = [...updateResponses(), ...rollbackResponses()];
-    expect(replies.length).toBeGreaterThan(20);
-    for (const reply of replies) expect(validate(reply), `${JSON.stringify(reply)}: ${JSON.stringify(validate.errors)}`).toBe(true);
+  it('sends replies and progress that all follow the published schema', () => {
+    const topics = ['cmd/model-update/response', 'cmd/model-rollback/response', 'cmd/model-update/progress'];
+    const messages = topics.flatMap((suffix) => sub.on(`${device.baseTopic}/${suffix}`).map((m) => ({ suffix, payload: m.payload })));
+    expect(messages.length).toBeGreaterThan(20);
+    for (const { suffix, payload } of messages) expect({ payload: payload.toString(), problems: validatePayload(suffix, payload) }).toEqual({ payload: payload.toString(), problems: [] });
   });
 });

@@ -6,9 +6,9 @@
  */
 import { Ajv, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { modelInfoSchema } from './model-info-schema.js';
-import { modelCommandResponseSchema } from '../../ota/messages.js';
 import type {
+  CommandProgressPayload,
+  ModelInfoPayload,
   CommandResponsePayload,
   IntruderAlertPayload,
   ModelRef,
@@ -35,6 +35,20 @@ const modelRef: JSONSchemaType<ModelRef> = {
   description: 'The model that produced the result.',
   properties: { name: { type: 'string', minLength: 1 }, version: { type: 'string', minLength: 1 } },
   required: ['name', 'version'],
+  additionalProperties: false,
+};
+
+/** The retained `<base>/models/<role>` payload. */
+const modelInfo: JSONSchemaType<ModelInfoPayload> = {
+  type: 'object',
+  properties: {
+    role: { type: 'string', enum: ['intruder', 'forecast'] },
+    name: { type: 'string', minLength: 1 },
+    version: { type: 'string', minLength: 1 },
+    sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    activated_at: { type: 'string', format: 'date-time' },
+  },
+  required: ['role', 'name', 'version', 'sha256', 'activated_at'],
   additionalProperties: false,
 };
 
@@ -125,18 +139,41 @@ const temperatureAlert: JSONSchemaType<TemperatureAlertPayload> = {
   additionalProperties: false,
 };
 
+const transaction = { type: ['string', 'number'], nullable: false, description: "The request's `transaction`, echoed (omitted when it had none)." } as never;
+const commandData = { type: 'object', required: [], description: 'Command-specific data (see the commands below); with status `error`, `code` and what the refusal is about.' } as const;
+
 const commandResponse: JSONSchemaType<CommandResponsePayload> = {
   type: 'object',
   properties: {
     id,
     ts,
-    command: { type: 'string', minLength: 1 },
-    request_id: requiredNullable({ type: 'string', description: 'The `request_id` the command carried, echoed (null if none).' }),
-    ok: { type: 'boolean' },
-    message: { type: 'string', description: 'What happened, or why it failed.' },
-    result: { type: 'object', nullable: true, required: [], description: 'Command-specific data.' },
+    command: { type: 'string', minLength: 1, description: 'The command, as named in the request topic.' },
+    status: { type: 'string', enum: ['ok', 'error'] },
+    data: commandData,
+    error: { type: 'string', minLength: 1, nullable: true, description: 'With status `error`: why, in words.' },
+    transaction,
   },
-  required: ['id', 'ts', 'command', 'request_id', 'ok', 'message'],
+  required: ['id', 'ts', 'command', 'status', 'data'],
+  additionalProperties: false,
+  // An error names why (`error`) and a `data.code`; an ok reply has no `error`.
+  if: { properties: { status: { const: 'error' } } },
+  then: {
+    properties: { error: { type: 'string' }, data: { type: 'object', properties: { code: { type: 'string', minLength: 1 } }, required: ['code'] } },
+    required: ['error'],
+  },
+  else: { properties: { error: false } },
+} as JSONSchemaType<CommandResponsePayload>;
+
+const commandProgress: JSONSchemaType<CommandProgressPayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    command: { type: 'string', minLength: 1 },
+    data: { type: 'object', required: [], description: 'How far the command has come (`model-update`: role, version, stage and download progress).' },
+    transaction,
+  },
+  required: ['id', 'ts', 'command', 'data'],
   additionalProperties: false,
 };
 
@@ -163,12 +200,10 @@ export const TOPICS: readonly TopicSpec[] = [
   { suffix: 'forecast/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: forecast, description: 'The temperature forecast, every `forecast.every_s`.' },
   { suffix: 'alerts/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: temperatureAlert, description: 'A forecast crossed `forecast.high_c` / `forecast.low_c`, or came back inside.' },
   { suffix: 'alarm', direction: 'published', qos: 1, retained: true, format: 'text', values: ['on', 'off'], description: 'State of the alarm output.' },
-  { suffix: 'models/+', direction: 'published', qos: 1, retained: true, format: 'json', schema: modelInfoSchema, description: 'The active model of each role (`intruder`, `forecast`).' },
-  { suffix: 'cmd/+', direction: 'subscribed', qos: 1, retained: false, format: 'json', description: 'Commands to the agent: `model-update`, `model-rollback`, `alarm`, `forecast-now` (see their documentation).' },
-  // The model commands' responses (agent/ota/messages.ts) report progress; listed before the generic one.
-  { suffix: 'cmd/model-update/response', direction: 'published', qos: 1, retained: false, format: 'json', schema: modelCommandResponseSchema, description: 'Progress and outcome of a `model-update` command.' },
-  { suffix: 'cmd/model-rollback/response', direction: 'published', qos: 1, retained: false, format: 'json', schema: modelCommandResponseSchema, description: 'Outcome of a `model-rollback` command.' },
-  { suffix: 'cmd/+/response', direction: 'published', qos: 1, retained: false, format: 'json', schema: commandResponse, description: 'The outcome of the other commands (`alarm`, `forecast-now`).' },
+  { suffix: 'models/+', direction: 'published', qos: 1, retained: true, format: 'json', schema: modelInfo, description: 'The active model of each role (`intruder`, `forecast`).' },
+  { suffix: 'cmd/+', direction: 'subscribed', qos: 1, retained: false, format: 'json', description: 'Remote commands: `alarm`, `forecast-now`, `model-update`, `model-rollback` (the request fields are documented per command); a JSON object, `transaction` echoed in the reply.' },
+  { suffix: 'cmd/+/response', direction: 'published', qos: 1, retained: false, format: 'json', schema: commandResponse, description: 'The one reply of every remote command: `status` ok with its `data`, or error with `error` and `data.code`.' },
+  { suffix: 'cmd/+/progress', direction: 'published', qos: 0, retained: false, format: 'json', schema: commandProgress, description: 'Progress of a long command (`model-update`: each stage, the download every 10 %).' },
 ];
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.

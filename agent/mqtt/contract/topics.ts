@@ -64,18 +64,31 @@ export interface ModelInfoPayload {
   activated_at: string;
 }
 
-/** `<base>/cmd/<name>/response`: the outcome of a command received on `<base>/cmd/<name>`. */
+/**
+ * `<base>/cmd/<name>/response`: the one reply envelope of every remote command (agent/mqtt/remote-commands.ts),
+ * after zigbee2mqtt's bridge responses.
+ */
 export interface CommandResponsePayload {
   id: string;
   ts: string;
+  /** The command's name, as in the topic. */
   command: string;
-  /** The `request_id` of the command, echoed so the sender can match the reply (null if it had none). */
-  request_id: string | null;
-  ok: boolean;
-  /** What happened, in words (the reason when `ok` is false). */
-  message: string;
-  /** Command-specific result data. */
-  result?: Record<string, unknown>;
+  status: 'ok' | 'error';
+  /** Command-specific data; with status `error`, `code` (a stable word for machines) and what the refusal is about. */
+  data: Record<string, unknown>;
+  /** With status `error`: why, in words. */
+  error?: string;
+  /** The request's `transaction`, echoed (omitted when it had none). */
+  transaction?: string | number;
+}
+
+/** `<base>/cmd/<name>/progress` (QoS 0): how far a long command (`model-update`) has come. */
+export interface CommandProgressPayload {
+  id: string;
+  ts: string;
+  command: string;
+  data: Record<string, unknown>;
+  transaction?: string | number;
 }
 
 /** Topic suffixes below the base topic `<prefix>/<device_id>`. */
@@ -90,6 +103,7 @@ export const Topic = {
   model: (role: string) => `models/${role}`,
   command: (name: string) => `cmd/${name}`,
   commandResponse: (name: string) => `cmd/${name}/response`,
+  commandProgress: (name: string) => `cmd/${name}/progress`,
 } as const;
 
 export const COMMANDS = ['model-update', 'model-rollback', 'alarm', 'forecast-now'] as const;

@@ -1,0 +1,181 @@
+/**
+ * The services of `edge-agent run`, in start order (the Agent stops them in reverse). One table: each
+ * entry says what it starts under the configuration, whether it waits for the models, and whether it
+ * starts only after the agent told systemd it is ready (`afterReady`: code such as fastify and
+ * prom-client that the pipelines need not wait for). Optional modules are imported by their entry, so
+ * a configuration that leaves a feature off never loads its code.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Forecaster, IntruderDetector } from '../../models/types.js';
+import type { AgentConfig } from '../config/types.js';
+import type { Logger } from '../lib/log.js';
+import { packageRoot } from '../lib/paths.js';
+import { maxPayloadBytes } from '../mqtt/client-options.js';
+import type { MessageBuilder } from '../mqtt/messages.js';
+import type { MqttRelay } from '../mqtt/relay.js';
+import type { RemoteCommands } from '../mqtt/remote-commands.js';
+import { createOtaService } from '../ota/setup.js';
+import type { EventBus } from '../runtime/event-bus.js';
+import type { ModelSlot } from '../runtime/model-slot.js';
+import type { Service } from '../runtime/service.js';
+import { StoreMaintenance } from '../store/maintenance.js';
+import type { SqliteStore } from '../store/store.js';
+import { TEMPERATURE_ALERTS_STATE, TelemetryPipeline } from '../telemetry/pipeline.js';
+import { savedThresholdState, TemperatureAlerts } from '../telemetry/temperature-alerts.js';
+import type { AlarmPolicy } from '../vision/alarm.js';
+import { IntrusionTracker } from '../vision/intrusion-tracker.js';
+import { MotionGate } from '../vision/motion-gate.js';
+import { VisionPipeline } from '../vision/pipeline.js';
+import { SnapshotFolder } from '../vision/snapshot.js';
+import type { AgentHardware, HealthReport } from './agent.js';
+import { alarmCommand, forecastNowCommand } from './command-handlers.js';
+
+/** What the services are built from: the parts the Agent makes once and every service shares. */
+export interface AgentParts {
+  config: AgentConfig;
+  logger: Logger;
+  bus: EventBus;
+  store: SqliteStore;
+  messages: MessageBuilder;
+  relay: MqttRelay;
+  /** The remote-command router (`<base>/cmd/<name>`); the Agent releases a service's commands when it stops. */
+  commands: RemoteCommands;
+  alarm: AlarmPolicy;
+  hardware: AgentHardware;
+  intruder: ModelSlot<IntruderDetector>;
+  forecaster: ModelSlot<Forecaster>;
+  health: () => HealthReport;
+}
+
+export interface ServiceEntry {
+  /** Names the entry in logs when it cannot start. */
+  name: string;
+  /** Started once the agent is ready, and never a reason for the agent to fail. */
+  afterReady?: boolean;
+  /** Waits for the models to finish loading before it starts. */
+  needsModels?: boolean;
+  /** The services this entry starts under the configuration, in order; none when it leaves them off. */
+  build(parts: AgentParts): Promise<Service[]>;
+}
+
+/** Snapshot size cap when the broker has no payload limit (a 1280x720 JPEG is ~200 KB). */
+const DEFAULT_SNAPSHOT_MAX_BYTES = 1024 * 1024;
+/** Room for the MQTT header and topic under a broker's payload limit. */
+const HEADER_ROOM_BYTES = 1024;
+
+export const SERVICES: readonly ServiceEntry[] = [
+  { name: 'store', build: async ({ store, logger }) => [new StoreMaintenance({ store, logger })] },
+  {
+    name: 'embedded broker',
+    build: async ({ config, logger }) => {
+      if (!config.mqtt.embedded_broker.enabled) return [];
+      // Production configs use a real broker and need not carry aedes in memory.
+      const { EmbeddedBroker } = await import('../mqtt/embedded-broker.js');
+      return [new EmbeddedBroker({ config: config.mqtt.embedded_broker, logger })];
+    },
+  },
+  { name: 'mqtt', build: async ({ relay }) => [relay] },
+  {
+    name: 'alarm',
+    needsModels: true,
+    build: async ({ alarm, commands, config }) => {
+      commands.register(alarm, 'alarm', alarmCommand(alarm, config.alarm.hold_s));
+      return [alarm];
+    },
+  },
+  { name: 'vision', build: async (parts) => (parts.hardware.createCamera && parts.config.intruder.enabled ? [vision(parts, parts.hardware.createCamera)] : []) },
+  {
+    name: 'telemetry',
+    build: async (parts) => {
+      if (!parts.hardware.sensor) return [];
+      const pipeline = telemetry(parts, parts.hardware.sensor);
+      parts.commands.register(pipeline, 'forecast-now', forecastNowCommand(pipeline));
+      return [pipeline];
+    },
+  },
+  { name: 'http', afterReady: true, build: async (parts) => (parts.config.http.enabled ? httpServices(parts) : []) },
+  { name: 'ota', afterReady: true, build: async (parts) => [createOtaService(parts)] },
+  { name: 'homeassistant', afterReady: true, build: async (parts) => [await homeAssistant(parts)] },
+];
+
+function vision(parts: AgentParts, createCamera: NonNullable<AgentHardware['createCamera']>): VisionPipeline {
+  const { config, logger, bus, store, messages, alarm } = parts;
+  const limit = maxPayloadBytes(config.mqtt);
+  const snapshot = config.intruder.snapshot;
+  return new VisionPipeline({
+    createCamera,
+    gate: new MotionGate(config.motion),
+    tracker: new IntrusionTracker(config.intruder),
+    detector: parts.intruder,
+    store,
+    messages,
+    alarm,
+    snapshots: snapshot.enabled
+      ? { folder: new SnapshotFolder(join(config.data_dir, 'snapshots'), snapshot.max_files), maxBytes: (limit ?? DEFAULT_SNAPSHOT_MAX_BYTES) - HEADER_ROOM_BYTES }
+      : null,
+    bus,
+    logger: logger.child({ module: 'vision' }),
+  });
+}
+
+function telemetry(parts: AgentParts, sensor: NonNullable<AgentHardware['sensor']>): TelemetryPipeline {
+  const { config, logger, bus, store, messages } = parts;
+  return new TelemetryPipeline({
+    sensor,
+    forecaster: parts.forecaster,
+    store,
+    messages,
+    alerts: new TemperatureAlerts(config.forecast, savedThresholdState(store.loadState(TEMPERATURE_ALERTS_STATE))),
+    config: {
+      // The replay sensor paces itself (in data time, at its speed); real sensors are read every interval_s.
+      periodMs: config.sensor.driver === 'replay' ? 0 : config.sensor.interval_s * 1000,
+      forecastEnabled: config.forecast.enabled,
+      every_s: config.forecast.every_s,
+    },
+    bus,
+    logger: logger.child({ module: 'telemetry' }),
+  });
+}
+
+/**
+ * The HTTP API and the metrics it serves. Not even imported when `http.enabled` is false: fastify and
+ * prom-client cost about 5 MB of memory that nothing would use.
+ */
+async function httpServices(parts: AgentParts): Promise<Service[]> {
+  const { config, logger, bus, store, relay } = parts;
+  const [{ HttpServer }, { AgentMetrics }] = await Promise.all([import('../http/server.js'), import('../http/metrics.js')]);
+  // mqttConnected: the relay connected before these services start, so the gauge cannot wait for an event.
+  const metrics = new AgentMetrics({
+    bus,
+    outboxDepth: () => store.outboxDepth(),
+    mqttConnected: () => relay.connected,
+    models: { intruder: parts.intruder, forecast: parts.forecaster },
+  });
+  const server = new HttpServer({
+    config,
+    detector: parts.intruder,
+    forecaster: parts.forecaster,
+    health: parts.health,
+    status: store,
+    metrics,
+    bus,
+    logger: logger.child({ module: 'http' }),
+  });
+  return [metrics, server];
+}
+
+async function homeAssistant(parts: AgentParts): Promise<Service> {
+  const { config, logger, store, relay } = parts;
+  const { HomeAssistantDiscovery } = await import('../mqtt/homeassistant.js');
+  const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  return new HomeAssistantDiscovery({
+    config,
+    baseTopic: relay.baseTopic,
+    publish: (messages) => store.enqueue(messages),
+    subscribe: (filter, handler) => relay.subscribe(filter, handler),
+    device: { model: 'edge-agent', sw_version: version },
+    stateFile: join(config.data_dir, 'homeassistant.json'),
+    logger: logger.child({ module: 'homeassistant' }),
+  });
+}
