@@ -79,6 +79,4 @@ export function replaceGenerated(document: string, name: string, body: string): 
 export const GENERATED_DOCS = [
   { file: 'docs/configuration.md', block: 'config-reference', render: renderConfigReference },
   { file: 'docs/mqtt.md', block: 'mqtt-reference', render: renderMqttReference },
-  // The README carries the MQTT contract too: it is what subscribers of the agent read first.
-  { file: 'README.md', block: 'mqtt-reference', render: renderMqttReference },
 ] as const;
