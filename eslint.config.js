@@ -17,6 +17,16 @@ export default tseslint.config(
     },
   },
   {
+    // onnxruntime-node only through models/onnxruntime.ts, which turns its telemetry off before it loads.
+    ignores: ['models/onnxruntime.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'onnxruntime-node', allowTypeImports: true, message: 'import models/onnxruntime.ts instead: it turns onnxruntime telemetry off before the library loads' }] },
+      ],
+    },
+  },
+  {
     files: ['agent/**/*.ts', 'drivers/**/*.ts', 'models/**/*.ts'],
     plugins: { edge: layers },
     rules: { 'edge/layers': 'error' },

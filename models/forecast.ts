@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import ort from 'onnxruntime-node';
+import * as ort from './onnxruntime.js';
 import { shippedModelPath } from '../agent/lib/paths.js';
 import { InvalidInputError, ModelLoadError } from './errors.js';
 import { fileErrorReason } from './file-errors.js';

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import * as ort from 'onnxruntime-node';
+import * as ort from './onnxruntime.js';
 import { InvalidInputError, ModelLoadError } from './errors.js';
 import { fileErrorReason } from './file-errors.js';
 import { letterboxPixels, DEFAULT_MAX_PIXELS, type LetterboxedPixels } from './image-input.js';

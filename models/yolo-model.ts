@@ -5,7 +5,7 @@
  * loader turns them into ModelLoadErrors naming the file.
  */
 import { access } from 'node:fs/promises';
-import type { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession } from './onnxruntime.js';
 import { COCO80, parseUltralyticsNames, readLabelsFile } from './labels.js';
 import { expectedOutputShape, resolveOutputLayout, type OutputLayout } from './yolo-decode.js';
 

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import Database from 'better-sqlite3';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../models/onnxruntime.js';
 import sharp from 'sharp';
 import { loadIntruderDetector } from '../../models/intruder.js';
 

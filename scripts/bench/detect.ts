@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as ort from 'onnxruntime-node';
+import * as ort from '../../models/onnxruntime.js';
 import { packageRoot } from '../../agent/lib/paths.js';
 import { letterboxPixels, DEFAULT_MAX_PIXELS } from '../../models/image-input.js';
 import { detectorSessionOptions, loadIntruderDetector, type LoadedIntruderDetector } from '../../models/intruder.js';

@@ -10,7 +10,7 @@
  *   celsius = last + (hidden x W2 + b2)                          [batch, 1]
  * Working on offsets keeps float32 exact enough: most weights multiply tenths of a degree, not 21 °C.
  */
-import ort from 'onnxruntime-node';
+import * as ort from '../../models/onnxruntime.js';
 import { encodeModel, floatTensor, int64Tensor, node, tensorValueInfo } from '../../models/onnx-builder.js';
 import { OnnxDataType } from '../../models/onnx-proto.js';
 import { NETWORK_CONFIG, TASK, type TrainedForecaster } from './forecast-training.js';
