@@ -30,7 +30,7 @@ export class TestDevice {
       device_id: DEVICE_ID,
       data_dir: harness.dataDir,
       intruder: { ...defaults.intruder, threads: 1 },
-      ota: { ...defaults.ota, ca: harness.pki.caPath, keep_versions: 2 },
+      ota: { ...defaults.ota, ca: harness.pki.ca, keep_versions: 2 },
       mqtt: {
         ...defaults.mqtt,
         url: brokerUrl,

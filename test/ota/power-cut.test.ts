@@ -17,7 +17,7 @@ let config: string;
 beforeAll(async () => {
   h = await OtaHarness.start();
   config = join(h.dataDir, 'config.yaml');
-  writeFileSync(config, `data_dir: ${h.dataDir}\nintruder:\n  threads: 1\nota:\n  ca: ${h.pki.caPath}\n`);
+  writeFileSync(config, `data_dir: ${h.dataDir}\nintruder:\n  threads: 1\nota:\n  ca: ${h.pki.ca}\n`);
   await h.updater.update({ role: 'intruder', version: '1', url: pathToFileURL(intruderModelPath).href, sha256: sha });
 });
 
