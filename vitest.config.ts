@@ -9,6 +9,9 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Tests wait for conditions with expect.poll: generous on a loaded 2-core machine (it costs nothing
+    // when the condition comes), so only a condition that never comes fails.
+    expect: { poll: { timeout: 10_000 } },
     // Integration tests start real processes (mosquitto, the agent, fake cameras) on free ports.
     fileParallelism: true,
   },

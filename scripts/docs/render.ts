@@ -1,7 +1,7 @@
 /**
  * Renders the reference parts of docs/configuration.md and docs/mqtt.md from the code that enforces
  * them (agent/config/schema.ts, agent/mqtt/contract/schemas.ts), so the documentation cannot drift: scripts/docs/generate.ts
- * writes them and test/config/docs.test.ts fails when they are stale.
+ * writes them and test/scripts/docs/docs.test.ts fails when they are stale.
  */
 import { envVarName } from '../../agent/config/env.js';
 import { configSchema, isSection, type AnySchema, type LeafSchema, type SectionSchema } from '../../agent/config/schema.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelServer } from '../ota/model-server.js';
-import { createTestPki, type TestPki } from '../ota/tls.js';
+import { TestPki } from '../helpers/pki.js';
 import { edgeAgent, signModel } from '../ota/cli.js';
 import { intruderModel, intruderModelPath, sha256 } from '../ota/harness.js';
 
@@ -14,11 +14,11 @@ let dir: string;
 let config: string;
 
 beforeAll(async () => {
-  pki = createTestPki();
-  server = await ModelServer.start({ key: pki.serverKey, cert: pki.serverCert });
+  pki = TestPki.create();
+  server = await ModelServer.start(pki.server());
   dir = mkdtempSync(join(tmpdir(), 'models-cli-'));
   config = join(dir, 'config.yaml');
-  writeFileSync(config, `data_dir: ${join(dir, 'data')}\nintruder:\n  threads: 1\nota:\n  ca: ${pki.caPath}\n`);
+  writeFileSync(config, `data_dir: ${join(dir, 'data')}\nintruder:\n  threads: 1\nota:\n  ca: ${pki.ca}\n`);
 });
 
 afterAll(async () => {

@@ -14,38 +14,19 @@ import type { AgentConfig } from '../../agent/config/types.js';
 import { EventBus } from '../../agent/runtime/event-bus.js';
 import { silentLogger } from '../../agent/lib/log.js';
 import { SqliteStore } from '../../agent/store/store.js';
-import type { AlarmOutput } from '../../drivers/gpio/types.js';
-import type { Reading, TemperatureSensor } from '../../drivers/sensors/types.js';
 import type { Forecaster } from '../../models/types.js';
+import { FakeAlarmOutput } from '../fakes/alarm-output.js';
+import { FakeTemperatureSensor, type ScriptedReading } from '../fakes/temperature-sensor.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber } from '../helpers/mqtt-subscriber.js';
 import { connect } from 'mqtt';
 
 /** One reading every 2 ms of wall time, one minute apart in data time (like a fast replay). */
-class PacedSensor implements TemperatureSensor {
-  readonly name = 'paced';
-  private i = 0;
-  closed = false;
-  async read(): Promise<Reading> {
-    await new Promise((r) => setTimeout(r, 2));
-    const i = this.i++;
-    return { valid: true, celsius: 20 + (i % 10) / 10, ts: Date.UTC(2015, 1, 2) + i * 60_000, sensor: this.name };
+function pacedSensor(): FakeTemperatureSensor {
+  function* everyMinute(): Generator<ScriptedReading> {
+    for (let i = 0; ; i++) yield { valid: true, celsius: 20 + (i % 10) / 10, ts: Date.UTC(2015, 1, 2) + i * 60_000 };
   }
-  async close() {
-    this.closed = true;
-  }
-}
-
-class RecordingOutput implements AlarmOutput {
-  readonly name = 'recording';
-  levels: boolean[] = [];
-  closed = false;
-  async set(on: boolean) {
-    this.levels.push(on);
-  }
-  async close() {
-    this.closed = true;
-  }
+  return new FakeTemperatureSensor(everyMinute(), { readMs: 2 });
 }
 
 const flatForecaster = (): Forecaster => ({
@@ -91,8 +72,8 @@ describe('Agent', () => {
     const config = configFor('agent-cmd');
     const base = `edge/${config.device_id}`;
     const sub = await MqttSubscriber.connect(broker.url, `${base}/#`);
-    const sensor = new PacedSensor();
-    const output = new RecordingOutput();
+    const sensor = pacedSensor();
+    const output = new FakeAlarmOutput();
     const dbPath = join(config.data_dir, 'agent.db');
     const agent = new Agent({
       config,
@@ -134,7 +115,7 @@ describe('Agent', () => {
     }
     // Reverse order: the alarm went off and its state was flushed before the relay said offline.
     expect(output.levels.at(-1)).toBe(false);
-    expect(output.closed && sensor.closed).toBe(true);
+    expect(output.isClosed && sensor.isClosed).toBe(true);
     await sub.waitFor((m) => m.at(-1)?.topic === `${base}/status`, 5_000, 'offline');
     const states = sub.on(`${base}/alarm`).map((m) => m.payload.toString());
     expect(states.at(-1)).toBe('off');
@@ -147,8 +128,8 @@ describe('Agent', () => {
 
   it('closes the hardware and the models it opened when the store cannot be opened', async () => {
     const config = configFor('agent-fail');
-    const output = new RecordingOutput();
-    const sensor = new PacedSensor();
+    const output = new FakeAlarmOutput();
+    const sensor = pacedSensor();
     let forecasterClosed = false;
     const agent = new Agent({
       config,
@@ -163,6 +144,6 @@ describe('Agent', () => {
     });
     await expect(agent.start()).rejects.toThrow(/SQLITE_NOTADB/);
     await agent.stop();
-    expect(output.closed && sensor.closed && forecasterClosed).toBe(true);
+    expect(output.isClosed && sensor.isClosed && forecasterClosed).toBe(true);
   });
 });

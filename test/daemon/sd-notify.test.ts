@@ -43,11 +43,10 @@ describe('SdNotify', () => {
     expect(new SdNotify({ env: { NOTIFY_SOCKET: '/run/n' }, command: recorder, logger: silentLogger() }).watchdogIntervalMs()).toBeNull();
     const notify = new SdNotify({ env, command: recorder, pid: 7, logger: silentLogger() });
     await notify.ready('running');
-    await new Promise((r) => setTimeout(r, 450));
+    const pings = () => calls().filter((c) => c.endsWith('WATCHDOG=1'));
+    await expect.poll(() => pings().length).toBeGreaterThanOrEqual(2);
     await notify.stopping();
-    const pings = calls().filter((c) => c.endsWith('WATCHDOG=1'));
-    expect(pings.length).toBeGreaterThanOrEqual(2);
-    expect(pings[0]).toBe('/run/n --pid=7 WATCHDOG=1');
+    expect(pings()[0]).toBe('/run/n --pid=7 WATCHDOG=1');
   });
 
   it('survives a missing systemd-notify', async () => {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { ClientCert } from './mosquitto.js';
+import type { CertFiles } from './pki.js';
 
 export interface ReceivedMessage {
   topic: string;
@@ -16,7 +16,7 @@ export interface ReceivedMessage {
 export interface SubscriberOptions {
   /** Persistent session under this client id (default: a clean session with a random id). */
   clientId?: string;
-  tls?: { ca: string } & ClientCert;
+  tls?: { ca: string } & CertFiles;
 }
 
 export class MqttSubscriber {

@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { InferenceQueue, QueueFullError, RequestAbortedError } from '../../agent/http/inference-queue.js';
 import { nextTurn } from '../helpers/turn.js';
 
-/** Lets every pending promise continuation run. */
-
 /** A run the test finishes by hand, so the queue's state can be observed while it is busy. */
 function manualRun<I>() {
   const batches: I[][] = [];

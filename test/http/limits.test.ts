@@ -131,7 +131,7 @@ describe('inference queue', () => {
       const text = (await app.inject({ url: '/metrics', headers: { 'x-api-key': KEY } })).body;
       return Number(/^edge_agent_http_queue_depth\{queue="detection"\} (\d+)$/m.exec(text)?.[1]);
     };
-    while ((await depth()) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    await expect.poll(depth, { interval: 5 }).toBeGreaterThanOrEqual(1);
     const refused = await detect();
     expect(refused.statusCode).toBe(503);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);

@@ -150,7 +150,9 @@ describe('MqttRelay against mosquitto', () => {
       await broker.stop();
       await broker.resume();
       await expect.poll(() => r.relay.connected, { timeout: 5_000 }).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 200)); // let the re-subscription land
+      // The relay subscribes again as it connects: the PUBACK of a publish it sends after that means the
+      // broker has handled the subscription (it handles one connection's packets in order).
+      await r.relay.publishDirect(`${r.relay.baseTopic}/test/marker`, 'resubscribed');
       await publisher.publishAsync(`${r.relay.baseTopic}/cmd/forecast-now`, '{}', { qos: 1 });
       await expect.poll(() => got, { timeout: 5_000 }).toEqual(['alarm=boom', 'forecast-now={}']);
     } finally {

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_IOT_MAX_PAYLOAD_BYTES } from '../../agent/mqtt/client-options.js';
-import { Mosquitto, type ClientCert } from '../helpers/mosquitto.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
+import type { CertFiles } from '../helpers/pki.js';
 import { MqttSubscriber } from '../helpers/mqtt-subscriber.js';
 import { mqttConfig, readingSeqs, RelayRig } from './rig.js';
 
@@ -24,7 +25,7 @@ afterEach(async () => {
   for (const r of rigs.splice(0)) await r.close();
 });
 
-function awsRig(thing: string, cert: ClientCert, ca = broker.tls!.ca): RelayRig {
+function awsRig(thing: string, cert: CertFiles, ca = broker.tls!.ca): RelayRig {
   const config = mqttConfig(broker.url, { prefix: 'things', ca, ...cert, aws_iot: { thing_name: thing } });
   const r = RelayRig.create(config, { deviceId: 'ignored-with-aws' });
   rigs.push(r);

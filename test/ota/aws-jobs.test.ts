@@ -92,7 +92,7 @@ describe('model updates as AWS IoT Jobs', () => {
     const before = jobs.updates.length;
     jobs.addJob('interrupted', update('5', h.serveIntruder('/jobs/v5.onnx', { chunkSize: 32 * 1024, chunkDelayMs: 30 })));
     const downloading = () => jobs.updates.slice(before).some((u) => u.jobId === 'interrupted' && u.statusDetails['stage'] === 'downloading');
-    while (!downloading()) await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect.poll(downloading, { message: 'the job reports downloading' }).toBe(true);
     await device!.stop();
     device = null;
     expect(jobs.job('interrupted')).toMatchObject({ status: 'IN_PROGRESS', statusDetails: { attempt: '1' } });

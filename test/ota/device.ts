@@ -1,3 +1,4 @@
+import { expect, vi } from 'vitest';
 import { defaultConfig } from '../../agent/config/load.js';
 import type { AgentConfig } from '../../agent/config/types.js';
 import { EventBus } from '../../agent/runtime/event-bus.js';
@@ -32,7 +33,7 @@ export class TestDevice {
       device_id: DEVICE_ID,
       data_dir: harness.dataDir,
       intruder: { ...defaults.intruder, threads: 1 },
-      ota: { ...defaults.ota, ca: harness.pki.caPath, keep_versions: 2 },
+      ota: { ...defaults.ota, ca: harness.pki.ca, keep_versions: 2 },
       mqtt: {
         ...defaults.mqtt,
         url: brokerUrl,
@@ -50,21 +51,13 @@ export class TestDevice {
     const service = createOtaService({ config, logger, bus, store, relay, commands, intruder: harness.intruderSlot, forecaster: harness.forecastSlot });
     await relay.start();
     await service.start();
-    const device = new TestDevice(config, store, relay, service);
-    await device.waitConnected();
-    return device;
+    // Called from hooks as well as tests, so vi.waitFor (expect.poll works only inside a test).
+    await vi.waitFor(() => expect(relay.connected, 'the relay connects to the test broker').toBe(true), { timeout: 10_000 });
+    return new TestDevice(config, store, relay, service);
   }
 
   get baseTopic(): string {
     return this.relay.baseTopic;
-  }
-
-  async waitConnected(timeoutMs = 5_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.relay.connected) {
-      if (Date.now() > deadline) throw new Error('the relay did not connect to the test broker');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 
   async stop(): Promise<void> {

@@ -9,7 +9,7 @@ import { fetchToFile, redactUrl, type FetchOptions, type FetchProgress } from '.
 import { OtaError } from '../../agent/ota/errors.js';
 import { fixture } from '../helpers/fixtures.js';
 import { ModelServer } from './model-server.js';
-import { createTestPki, type TestPki } from './tls.js';
+import { TestPki } from '../helpers/pki.js';
 
 const modelPath = fixture('models/yolov8n-int8.onnx');
 const model = readFileSync(modelPath);
@@ -22,9 +22,9 @@ let dir: string;
 let n = 0;
 
 beforeAll(async () => {
-  pki = createTestPki();
-  server = await ModelServer.start({ key: pki.serverKey, cert: pki.serverCert });
-  selfSigned = await ModelServer.start({ key: pki.selfSignedKey, cert: pki.selfSignedCert });
+  pki = TestPki.create();
+  server = await ModelServer.start(pki.server());
+  selfSigned = await ModelServer.start(pki.selfSignedServer());
   dir = mkdtempSync(join(tmpdir(), 'ota-fetch-'));
 });
 

@@ -12,7 +12,7 @@ import { ModelRegistry } from '../../agent/ota/registry.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
 import { fixture } from '../helpers/fixtures.js';
 import { ModelServer } from './model-server.js';
-import { createTestPki, type TestPki } from './tls.js';
+import { TestPki } from '../helpers/pki.js';
 
 export const intruderModelPath = fixture('models/yolov8n-int8.onnx');
 export const intruderModel = readFileSync(intruderModelPath);
@@ -42,8 +42,8 @@ export class OtaHarness {
   ) {}
 
   static async start(options: { publicKey?: KeyObject | null; maxBytes?: number; readTimeoutMs?: number } = {}): Promise<OtaHarness> {
-    const pki = createTestPki();
-    const harness = new OtaHarness(pki, await ModelServer.start({ key: pki.serverKey, cert: pki.serverCert }));
+    const pki = TestPki.create();
+    const harness = new OtaHarness(pki, await ModelServer.start(pki.server()));
     harness.updater = harness.makeUpdater(options);
     return harness;
   }

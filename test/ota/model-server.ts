@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { ServerResponse } from 'node:http';
+import type { CertFiles } from '../helpers/pki.js';
 
 /** How the test server answers one path. */
 export type Route =
@@ -31,8 +33,10 @@ export class ModelServer {
 
   private constructor(private readonly server: Server) {}
 
-  static async start(tls: { key: string; cert: string }): Promise<ModelServer> {
+  /** Serves with `certificate` (a TestPki's server() or selfSignedServer()). */
+  static async start(certificate: CertFiles): Promise<ModelServer> {
     let self: ModelServer | null = null;
+    const tls = { cert: readFileSync(certificate.cert), key: readFileSync(certificate.key) };
     const server = createServer(tls, (req, res) => void self?.handle(req.url ?? '/', res));
     self = new ModelServer(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

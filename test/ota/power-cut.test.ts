@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ let config: string;
 beforeAll(async () => {
   h = await OtaHarness.start();
   config = join(h.dataDir, 'config.yaml');
-  writeFileSync(config, `data_dir: ${h.dataDir}\nintruder:\n  threads: 1\nota:\n  ca: ${h.pki.caPath}\n`);
+  writeFileSync(config, `data_dir: ${h.dataDir}\nintruder:\n  threads: 1\nota:\n  ca: ${h.pki.ca}\n`);
   await h.updater.update({ role: 'intruder', version: '1', url: pathToFileURL(intruderModelPath).href, sha256: sha });
 });
 
@@ -47,8 +47,9 @@ describe('a process killed in the middle of an update', () => {
     const run = install('2', url);
     await run.waitForStderr('downloading...');
     const partial = () => readdirSync(join(h.registry.root, '.tmp')).filter((name) => name.endsWith('.part'));
-    while (partial().length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Well into the download (a few chunks on disk, most of the model still to come), then the power goes.
+    const downloaded = () => partial().reduce((bytes, name) => bytes + statSync(join(h.registry.root, '.tmp', name)).size, 0);
+    await expect.poll(downloaded).toBeGreaterThanOrEqual(4 * 64 * 1024);
     run.child.kill('SIGKILL');
     expect((await run.done).signal).toBe('SIGKILL');
     expect(partial()).toHaveLength(1);

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { StoreConfig } from '../../agent/config/types.js';
 import type { DetectionRecord, ForecastRecord, OutboxMessage } from '../../agent/store/types.js';
 import { EventBus } from '../../agent/runtime/event-bus.js';
@@ -36,19 +36,25 @@ interface SyncCall {
   committedRows: number;
 }
 
-/** The real fsyncs, watched; the first `failures` fail as a failing SD card makes them fail. */
-function watchedSyncs({ failures = 0 } = {}): FileSyncer & { calls: SyncCall[] } {
+/**
+ * The real fsyncs, watched; the first `failures` fail as a failing SD card makes them fail. `finished`
+ * counts the background ones that have returned.
+ */
+function watchedSyncs({ failures = 0 } = {}): FileSyncer & { calls: SyncCall[]; finished: () => number } {
   let failing = failures;
+  let finished = 0;
   const calls: SyncCall[] = [];
   const fail = () => {
     if (failing-- > 0) throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_FSYNC' });
   };
   return {
     calls,
+    finished: () => finished,
     async sync(path) {
       calls.push({ path, now: false, committedRows: committedOutboxRows() });
       fail();
       await fileSyncer.sync(path);
+      finished++;
     },
     syncNow(path) {
       calls.push({ path, now: true, committedRows: committedOutboxRows() });
@@ -348,7 +354,11 @@ describe('SqliteStore', () => {
 });
 
 describe('StoreMaintenance', () => {
+  afterEach(() => vi.useRealTimers());
+
   it('prunes at start, syncs every interval while something is written, and stops its timers', async () => {
+    // The schedule runs on a fake clock; the fsyncs themselves are real file system calls.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const now = 100 * DAY;
     const files = watchedSyncs();
     const s = open({ clock: () => now, fileSyncer: files });
@@ -359,10 +369,13 @@ describe('StoreMaintenance', () => {
     await maintenance.start();
     expect(s.validReadingsSince(0)).toEqual([{ ts: now, celsius: 20 }]);
     expect(log.matching(/removed records older than the retention period/)).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(20);
     await expect.poll(() => files.calls.length).toBe(1); // the two readings written before
     s.enqueue([msg(1)]);
+    await vi.advanceTimersByTimeAsync(20);
     await expect.poll(() => files.calls.length).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect.poll(files.finished).toBe(2);
+    await vi.advanceTimersByTimeAsync(100);
     expect(files.calls).toHaveLength(2); // idle: no fsync every interval
     expect(maintenance.health()).toMatchObject({ state: 'ok', outbox_depth: 1 });
     await maintenance.stop();

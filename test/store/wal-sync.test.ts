@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fileSyncer, WalSync, type FileSyncer } from '../../agent/store/wal-sync.js';
+import { nextTurn } from '../helpers/turn.js';
 
 let dir: string;
 beforeEach(() => {
@@ -43,7 +44,7 @@ describe('WalSync', () => {
     pending[0]!();
     await expect.poll(() => pending.length).toBe(2);
     pending[1]!();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await nextTurn(); // the second fsync's completion has run: nothing was asked meanwhile, so no third
     expect(pending).toHaveLength(2);
   });
 });

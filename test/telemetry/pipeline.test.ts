@@ -6,26 +6,12 @@ import { ModelSlot } from '../../agent/runtime/model-slot.js';
 import { SqliteStore } from '../../agent/store/store.js';
 import { TEMPERATURE_ALERTS_STATE, TelemetryPipeline } from '../../agent/telemetry/pipeline.js';
 import { savedThresholdState, TemperatureAlerts } from '../../agent/telemetry/temperature-alerts.js';
-import type { Reading, TemperatureSensor } from '../../drivers/sensors/types.js';
+import type { Reading } from '../../drivers/sensors/types.js';
 import type { Forecaster } from '../../models/types.js';
-import { until } from '../helpers/until.js';
+import { FakeTemperatureSensor } from '../fakes/temperature-sensor.js';
 
 const MINUTE = 60_000;
 const T0 = Date.UTC(2015, 1, 2, 14, 0);
-
-/** A sensor that hands out a list of readings as fast as they are asked for, then waits forever. */
-class ListSensor implements TemperatureSensor {
-  readonly name = 'list';
-  private readonly readings: Reading[];
-  constructor(readings: readonly Reading[]) {
-    this.readings = [...readings];
-  }
-  read(): Promise<Reading> {
-    const next = this.readings.shift();
-    return next ? Promise.resolve(next) : new Promise(() => {});
-  }
-  async close() {}
-}
 
 /**
  * A forecaster whose prediction shows which window it got: the last value plus the window's mean slope
@@ -64,7 +50,7 @@ function setup(readings: Reading[], opts: { every_s?: number; high_c?: number | 
   const skipped: string[] = [];
   bus.on('forecast.skipped', {}, (e) => skipped.push(e.reason));
   const pipeline = new TelemetryPipeline({
-    sensor: new ListSensor(readings),
+    sensor: new FakeTemperatureSensor(readings, { name: 'list' }),
     forecaster: new ModelSlot<Forecaster>(forecaster),
     store,
     messages: new MessageBuilder('edge/dev', 'dev'),
@@ -89,7 +75,7 @@ describe('TelemetryPipeline', () => {
     const readings: Reading[] = [valid(0), { valid: false, error: 'CRC mismatch', ts: T0 + MINUTE, sensor: 'list' }, valid(2)];
     const { pipeline, outbox, store } = setup(readings);
     await pipeline.start();
-    await until(() => outbox('telemetry/temperature').length === 3);
+    await expect.poll(() => outbox('telemetry/temperature').length).toBe(3);
     const published = outbox('telemetry/temperature');
     expect(published.map((p) => p.valid)).toEqual([true, false, true]);
     expect(published[1]).toMatchObject({ celsius: null, error: 'CRC mismatch', ts: new Date(T0 + MINUTE).toISOString() });
@@ -101,7 +87,7 @@ describe('TelemetryPipeline', () => {
     const readings = Array.from({ length: 90 }, (_, i) => valid(i));
     const { pipeline, outbox, forecaster, skipped } = setup(readings, { every_s: 600 });
     await pipeline.start();
-    await until(() => outbox('telemetry/temperature').length === 90);
+    await expect.poll(() => outbox('telemetry/temperature').length).toBe(90);
     const forecasts = outbox('forecast/temperature');
     // 57 of 60 steps is the first window with few enough missing (3 steps in a row may be filled in).
     expect(forecasts.map((f) => (f.based_on as { to: string }).to)).toEqual(
@@ -119,19 +105,19 @@ describe('TelemetryPipeline', () => {
     );
     const { pipeline, forecaster } = setup(readings);
     await pipeline.start();
-    await until(() => forecaster.windows.length === 1);
+    await expect.poll(() => forecaster.windows.length).toBe(1);
     expect(Math.max(...forecaster.windows[0]!)).toBe(20);
   });
 
   it('after a restart the window comes back from the store: the first reading forecasts at once', async () => {
     const first = setup(Array.from({ length: 60 }, (_, i) => valid(i)), { every_s: 3600 });
     await first.pipeline.start();
-    await until(() => first.outbox('telemetry/temperature').length === 60);
+    await expect.poll(() => first.outbox('telemetry/temperature').length).toBe(60);
     await first.pipeline.stop();
     expect(first.outbox('forecast/temperature')).toHaveLength(1);
     const second = setup([valid(61)], { every_s: 3600, store: first.store });
     await second.pipeline.start();
-    await until(() => second.outbox('forecast/temperature').length === 2);
+    await expect.poll(() => second.outbox('forecast/temperature').length).toBe(2);
     expect(second.forecaster.windows[0]).toHaveLength(60);
   });
 
@@ -139,7 +125,7 @@ describe('TelemetryPipeline', () => {
     const readings = Array.from({ length: 60 }, (_, i) => valid(i)).filter((_, i) => i < 20 || i > 30);
     const { pipeline, outbox, skipped } = setup(readings);
     await pipeline.start();
-    await until(() => outbox('telemetry/temperature').length === readings.length);
+    await expect.poll(() => outbox('telemetry/temperature').length).toBe(readings.length);
     expect(outbox('forecast/temperature')).toEqual([]);
     expect(skipped.length).toBeGreaterThan(0);
     expect(pipeline.health()).toMatchObject({ state: 'degraded', detail: expect.stringMatching(/^forecast skipped: only 49 of 60 steps .*at most 6 may be missing$/) });
@@ -150,7 +136,7 @@ describe('TelemetryPipeline', () => {
     const readings = Array.from({ length: 70 }, (_, i) => valid(i, 20 + i * 0.02));
     const { pipeline, outbox } = setup(readings, { every_s: 60, high_c: 22 });
     await pipeline.start();
-    await until(() => outbox('telemetry/temperature').length === 70);
+    await expect.poll(() => outbox('telemetry/temperature').length).toBe(70);
     const alerts = outbox('alerts/temperature');
     expect(alerts).toHaveLength(1);
     const crossing = outbox('forecast/temperature').find((f) => f.id === alerts[0]!.forecast_id)!;
@@ -162,20 +148,20 @@ describe('TelemetryPipeline', () => {
     const rising = (from: number, count: number) => Array.from({ length: count }, (_, i) => valid(from + i, 20 + (from + i) * 0.02));
     const first = setup(rising(0, 70), { every_s: 60, high_c: 22 });
     await first.pipeline.start();
-    await until(() => first.outbox('telemetry/temperature').length === 70);
+    await expect.poll(() => first.outbox('telemetry/temperature').length).toBe(70);
     await first.pipeline.stop();
     expect(first.outbox('alerts/temperature').map((a) => a.kind)).toEqual(['high']);
 
     const forecastsBefore = first.outbox('forecast/temperature').length;
     const sameThreshold = setup(rising(70, 3), { every_s: 60, high_c: 22, store: first.store });
     await sameThreshold.pipeline.start();
-    await until(() => sameThreshold.outbox('forecast/temperature').length === forecastsBefore + 3);
+    await expect.poll(() => sameThreshold.outbox('forecast/temperature').length).toBe(forecastsBefore + 3);
     await sameThreshold.pipeline.stop();
     expect(sameThreshold.outbox('alerts/temperature')).toHaveLength(1); // still high: nothing new to say
 
     const newThreshold = setup(rising(73, 1), { every_s: 60, high_c: 21.5, store: first.store });
     await newThreshold.pipeline.start();
-    await until(() => newThreshold.outbox('alerts/temperature').length === 2);
+    await expect.poll(() => newThreshold.outbox('alerts/temperature').length).toBe(2);
     expect(newThreshold.outbox('alerts/temperature')[1]).toMatchObject({ kind: 'high', threshold_c: 21.5 });
   });
 
@@ -183,7 +169,7 @@ describe('TelemetryPipeline', () => {
     const { pipeline, outbox } = setup(Array.from({ length: 60 }, (_, i) => valid(i)), { every_s: 100_000 });
     expect(await pipeline.forecastNow()).toEqual({ ok: false, reason: 'no valid reading since the agent started' });
     await pipeline.start();
-    await until(() => outbox('telemetry/temperature').length === 60);
+    await expect.poll(() => outbox('telemetry/temperature').length).toBe(60);
     const outcome = await pipeline.forecastNow();
     expect(outcome.ok && outcome.record.to_ts).toBe(T0 + 59 * MINUTE);
     expect(outbox('forecast/temperature').at(-1)!.id).toBe(outcome.ok && outcome.record.id);

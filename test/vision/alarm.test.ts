@@ -4,25 +4,10 @@ import { EventBus } from '../../agent/runtime/event-bus.js';
 import { silentLogger } from '../../agent/lib/log.js';
 import { MessageBuilder } from '../../agent/mqtt/messages.js';
 import type { OutboxMessage } from '../../agent/store/types.js';
-import type { AlarmOutput } from '../../drivers/gpio/types.js';
-
-/** An output that records every level written, like a logic analyser on the pin. */
-class RecordingOutput implements AlarmOutput {
-  readonly name = 'recording';
-  levels: boolean[] = [];
-  fail = false;
-  async set(on: boolean) {
-    if (this.fail) throw new Error('EIO writing /sys/class/gpio/gpio17/value');
-    this.levels.push(on);
-  }
-  async close() {}
-  get level() {
-    return this.levels.at(-1);
-  }
-}
+import { FakeAlarmOutput } from '../fakes/alarm-output.js';
 
 function setup(hold_s = 30) {
-  const output = new RecordingOutput();
+  const output = new FakeAlarmOutput();
   const published: OutboxMessage[] = [];
   const bus = new EventBus(silentLogger());
   const events: boolean[] = [];
@@ -47,12 +32,12 @@ describe('AlarmPolicy', () => {
     expect(published[0]).toEqual({ topic: 'edge/dev/alarm', payload: 'off', retain: true });
     alarm.trigger('intrusion start');
     await vi.advanceTimersByTimeAsync(0);
-    expect(output.level).toBe(true);
+    expect(output.on).toBe(true);
     expect(alarm.isOn).toBe(true);
     await vi.advanceTimersByTimeAsync(29_999);
-    expect(output.level).toBe(true);
+    expect(output.on).toBe(true);
     await vi.advanceTimersByTimeAsync(1);
-    expect(output.level).toBe(false);
+    expect(output.on).toBe(false);
     expect(states()).toEqual(['off', 'on', 'off']);
   });
 
@@ -61,14 +46,14 @@ describe('AlarmPolicy', () => {
     await alarm.start();
     alarm.extend();
     await vi.advanceTimersByTimeAsync(0);
-    expect(output.level).toBe(false);
+    expect(output.on).toBe(false);
     alarm.trigger('start');
     await vi.advanceTimersByTimeAsync(8_000);
     alarm.extend();
     await vi.advanceTimersByTimeAsync(8_000);
-    expect(output.level).toBe(true);
+    expect(output.on).toBe(true);
     await vi.advanceTimersByTimeAsync(2_000);
-    expect(output.level).toBe(false);
+    expect(output.on).toBe(false);
   });
 
   it('silence switches off and ignores intrusions for its duration', async () => {
@@ -77,14 +62,14 @@ describe('AlarmPolicy', () => {
     alarm.trigger('start');
     const reply = await alarm.command({ action: 'silence', duration_s: 60 });
     expect(reply).toEqual({ alarm: 'off', silenced_until: new Date(Date.now() + 60_000).toISOString() });
-    expect(output.level).toBe(false);
+    expect(output.on).toBe(false);
     alarm.trigger('again');
     await vi.advanceTimersByTimeAsync(0);
-    expect(output.level).toBe(false);
+    expect(output.on).toBe(false);
     await vi.advanceTimersByTimeAsync(60_000);
     alarm.trigger('after silence');
     await vi.advanceTimersByTimeAsync(0);
-    expect(output.level).toBe(true);
+    expect(output.on).toBe(true);
     expect(events).toEqual([false, true, false, true]);
   });
 
@@ -93,9 +78,9 @@ describe('AlarmPolicy', () => {
     await alarm.start();
     await alarm.command({ action: 'silence', duration_s: 600 });
     expect(await alarm.command({ action: 'test', duration_s: 3 })).toMatchObject({ alarm: 'on' });
-    expect(output.level).toBe(true);
+    expect(output.on).toBe(true);
     await vi.advanceTimersByTimeAsync(3_000);
-    expect(output.level).toBe(false);
+    expect(output.on).toBe(false);
   });
 
   it('switches off at stop, with the alarm on', async () => {
@@ -103,7 +88,7 @@ describe('AlarmPolicy', () => {
     await alarm.start();
     alarm.trigger('start');
     await alarm.stop();
-    expect(output.level).toBe(false);
+    expect(output.on).toBe(false);
     expect(states().at(-1)).toBe('off');
     await vi.advanceTimersByTimeAsync(60_000);
     expect(output.levels.filter((l) => l).length).toBe(1);
@@ -112,11 +97,11 @@ describe('AlarmPolicy', () => {
   it('survives a failing output and reports it in health', async () => {
     const { alarm, output } = setup(30);
     await alarm.start();
-    output.fail = true;
+    output.failWith = 'EIO writing /sys/class/gpio/gpio17/value';
     alarm.trigger('start');
     await vi.advanceTimersByTimeAsync(0);
     expect(alarm.health()).toMatchObject({ state: 'degraded', detail: expect.stringContaining('EIO') });
-    output.fail = false;
+    output.failWith = null;
     await vi.advanceTimersByTimeAsync(30_000);
     expect(alarm.health().state).toBe('ok');
   });

@@ -12,59 +12,11 @@ import { MotionGate } from '../../agent/vision/motion-gate.js';
 import { SnapshotFolder } from '../../agent/vision/snapshot.js';
 import { SqliteStore } from '../../agent/store/store.js';
 import { VisionPipeline } from '../../agent/vision/pipeline.js';
-import type { Camera, CameraStats, Frame } from '../../drivers/camera/types.js';
+import type { Camera } from '../../drivers/camera/types.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
 import type { IntruderDetector } from '../../models/types.js';
 import { fixture } from '../helpers/fixtures.js';
-import { until } from '../helpers/until.js';
-
-/**
- * A camera that plays a script of images, one every `gapMs`, then either ends its stream or stays open
- * without frames (like a camera looking at nothing) until stopped. Single-use, like the real drivers.
- */
-class ScriptedCamera implements Camera {
-  readonly name = 'scripted';
-  private stopped = false;
-  private wake: (() => void) | null = null;
-  frames = 0;
-  constructor(
-    private readonly images: Buffer[],
-    private readonly gapMs: number,
-    private readonly endAfter: boolean,
-  ) {}
-  async start() {
-    if (this.stopped) throw new Error('single-use');
-  }
-  async stop() {
-    this.stopped = true;
-    this.wake?.();
-    // Like a real driver waiting for its capture process to exit: the stream ends before stop() returns.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  get isStopped() {
-    return this.stopped;
-  }
-  stats(): CameraStats {
-    return { fps: 0, frames: this.frames, dropped: 0, restarts: 0, last_frame_age_ms: null, last_error: null };
-  }
-  async *[Symbol.asyncIterator](): AsyncIterator<Frame> {
-    for (const jpeg of this.images) {
-      await this.pause(this.gapMs);
-      if (this.stopped) return;
-      yield { jpeg, seq: ++this.frames, ts: Date.now() };
-    }
-    if (!this.endAfter) await this.pause(60_000);
-  }
-  private pause(ms: number) {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-}
+import { FakeCamera } from '../fakes/camera.js';
 
 class RecordingAlarm {
   calls: string[] = [];
@@ -101,7 +53,7 @@ function setup(cameras: Camera[], opts: { model?: boolean } = {}) {
   let made = 0;
   const slot = new ModelSlot<IntruderDetector>(opts.model === false ? null : { info: detector.info, detect: (i) => detector.detect(i), close: async () => {} });
   const vision = new VisionPipeline({
-    createCamera: () => cameras[made++] ?? new ScriptedCamera([], 10, false),
+    createCamera: () => cameras[made++] ?? new FakeCamera(),
     gate: new MotionGate({ enabled: true, threshold: 0.02, max_skip_s: 60 }),
     // Long enough for two inferences on a busy 2-core machine: the event must stay open between frames.
     tracker: new IntrusionTracker({ clear_after_s: 1.5, cooldown_s: 0 }),
@@ -129,10 +81,11 @@ function setup(cameras: Camera[], opts: { model?: boolean } = {}) {
 
 describe('VisionPipeline', () => {
   it('starts an event with a snapshot and the alarm, and ends it once the intruder is gone', async () => {
-    const camera = new ScriptedCamera([coffee, person, person, coffee], 50, false);
+    const camera = new FakeCamera();
     const { vision, alarm, outbox, alerts, store, dir } = setup([camera]);
     await vision.start();
-    await until(() => alerts().some((a) => a.event === 'end'));
+    for (const image of [coffee, person, person, coffee]) await camera.show(image);
+    await expect.poll(() => alerts().map((a) => a.event)).toContain('end');
     const events = alerts();
     expect(events.map((a) => a.event)).toEqual(['start', 'end']);
     expect(events[0]!.objects.map((o) => o.class).sort()).toEqual(['dog', 'person']);
@@ -152,35 +105,42 @@ describe('VisionPipeline', () => {
   });
 
   it('skips still frames without running the model', async () => {
-    const camera = new ScriptedCamera([coffee, coffee, coffee, coffee], 20, false);
+    const camera = new FakeCamera();
     const { vision } = setup([camera]);
     await vision.start();
-    await until(() => camera.frames === 4);
-    await until(() => (vision.health().skipped as number) === 3);
+    for (let i = 0; i < 4; i++) await camera.show(coffee);
+    await expect.poll(() => vision.health().skipped).toBe(3);
     expect(vision.health()).toMatchObject({ inferences: 1, frames: 4, events: 0 });
   });
 
   it('skips a corrupt frame and goes on with the next ones', async () => {
-    const camera = new ScriptedCamera([Buffer.from('not a jpeg'), person], 20, false);
+    const camera = new FakeCamera();
     const { vision, alerts } = setup([camera]);
     await vision.start();
-    await until(() => alerts().length === 1);
+    await camera.show(Buffer.from('not a jpeg'));
+    await camera.show(person);
+    await expect.poll(() => alerts()).toHaveLength(1);
     expect(vision.health()).toMatchObject({ bad_frames: 1 });
   });
 
   it('makes a new camera when the stream ends, and reports the restart', async () => {
-    const { vision, restarts, cameraCount } = setup([new ScriptedCamera([coffee], 10, true), new ScriptedCamera([coffee], 10, false)]);
+    const [first, second] = [new FakeCamera(), new FakeCamera()];
+    const { vision, restarts, cameraCount } = setup([first, second]);
     await vision.start();
-    await until(() => cameraCount() === 2, 5_000);
+    await first.show(coffee);
+    first.end();
+    await expect.poll(cameraCount).toBe(2);
+    await second.show(coffee);
     expect(restarts).toEqual(['the camera stream ended']);
     expect(vision.health()).toMatchObject({ restarts: 1 });
   });
 
   it('at stop, stops the camera and ends an open event, without taking the end of the stream for a crash', async () => {
-    const camera = new ScriptedCamera([person], 10, false);
+    const camera = new FakeCamera();
     const { vision, alerts, restarts } = setup([camera]);
     await vision.start();
-    await until(() => alerts().length === 1);
+    await camera.show(person);
+    await expect.poll(() => alerts()).toHaveLength(1);
     await vision.stop();
     expect(alerts().map((a) => a.event)).toEqual(['start', 'end']);
     expect(camera.isStopped).toBe(true);
@@ -188,10 +148,12 @@ describe('VisionPipeline', () => {
   });
 
   it('without a model it analyses nothing and says so in health', async () => {
-    const camera = new ScriptedCamera([person, coffee], 10, false);
+    const camera = new FakeCamera();
     const { vision, alerts } = setup([camera], { model: false });
     await vision.start();
-    await until(() => camera.frames === 2);
+    await camera.show(person);
+    await camera.show(coffee);
+    await expect.poll(() => vision.health().frames).toBe(2);
     expect(alerts()).toEqual([]);
     expect(vision.health()).toMatchObject({ state: 'degraded', detail: expect.stringContaining('no intruder model') });
   });

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isCompleteJpeg } from '../../../drivers/camera/jpeg-splitter.js';
 import type { Camera } from '../../../drivers/camera/types.js';
-import { sleep, takeFrames, waitFor } from './helpers.js';
+import { sleep, takeFrames } from './helpers.js';
 
 export interface CameraContractOptions {
   /** Frames a second the camera is set up for (still mode: 1 / interval): the rate must not exceed it. */
@@ -63,7 +63,7 @@ export function describeCameraContract(name: string, factory: () => Camera | Pro
       await camera.start();
       const [first] = await takeFrames(camera, 1);
       // Be slow: read again only after two more frames came.
-      await waitFor('two more frames', () => camera.stats().frames >= first!.seq + 2);
+      await expect.poll(() => camera.stats().frames, { message: 'two more frames' }).toBeGreaterThanOrEqual(first!.seq + 2);
       const [later] = await takeFrames(camera, 1);
       // It gets the newest frame, not the next in line.
       expect(later!.seq).toBeGreaterThanOrEqual(first!.seq + 2);

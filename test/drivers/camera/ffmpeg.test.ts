@@ -6,7 +6,7 @@ import { CameraConfigError, CameraUnavailableError, createCamera, type Camera } 
 import { classifyFfmpegInput, ffmpegArgs } from '../../../drivers/camera/ffmpeg.js';
 import { captureLog } from '../../helpers/log-capture.js';
 import { describeCameraContract } from './camera-contract.js';
-import { cameraConfig, fakePath, fastTiming, takeFrames, waitFor } from './helpers.js';
+import { cameraConfig, fakePath, fastTiming, takeFrames } from './helpers.js';
 
 const cameras: Camera[] = [];
 afterEach(async () => {
@@ -76,7 +76,7 @@ describe('ffmpeg driver', () => {
     const { logger, lines } = captureLog();
     const camera = ffmpegCamera({ input: `http://127.0.0.1:${await closedPort()}/video.mjpg` }, logger);
     await camera.start();
-    await waitFor('two restarts', () => camera.stats().restarts >= 2);
+    await expect.poll(() => camera.stats().restarts, { message: 'two restarts' }).toBeGreaterThanOrEqual(2);
     expect(camera.stats().frames).toBe(0);
     expect(camera.stats().last_error).toMatch(/^exited with status \d+$/);
     const ended = lines.find((line) => typeof line.msg === 'string' && line.msg.startsWith('capture process ended'));

@@ -106,15 +106,6 @@ export async function takeFrames(camera: Camera, n: number, timeoutMs = 10_000):
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Polls until `check` is true, failing with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /**
  * A copy of `jpeg` with an EXIF APP1 segment holding `thumbnail` (a complete JPEG, with its own SOI and
  * EOI) where a camera puts it: IFD1's JPEGInterchangeFormat, as in the EXIF 2.3 layout.

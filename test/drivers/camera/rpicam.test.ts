@@ -10,7 +10,7 @@ import { rpicamVidArgs } from '../../../drivers/camera/rpicam.js';
 import { fixture } from '../../helpers/fixtures.js';
 import { captureLog } from '../../helpers/log-capture.js';
 import { describeCameraContract } from './camera-contract.js';
-import { cameraConfig, fakePath, fastTiming, processGone, takeFrames, waitFor, withExifThumbnail, type FakePath } from './helpers.js';
+import { cameraConfig, fakePath, fastTiming, processGone, takeFrames, withExifThumbnail, type FakePath } from './helpers.js';
 
 const jpegFiles = [fixture('images/bus.jpg'), fixture('images/dog.jpg')];
 let fake: FakePath;
@@ -146,7 +146,7 @@ describe('rpicam driver', () => {
     try {
       const camera = fakeCamera({ FAKE_CAMERA_PLAN: 'fail' }, cameraConfig(), silentLogger(), failing);
       await camera.start();
-      await waitFor('six failed starts', () => failing.starts().length >= 6);
+      await expect.poll(() => failing.starts().length, { message: 'six failed starts' }).toBeGreaterThanOrEqual(6);
       await camera.stop();
       const starts = failing.starts();
       const gaps = starts.slice(1).map((start, i) => start.t - starts[i]!.t);

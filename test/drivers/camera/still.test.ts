@@ -12,7 +12,7 @@ import { silentLogger } from '../../../agent/lib/log.js';
 import { CameraConfigError, CameraUnavailableError, createCamera, type Camera } from '../../../drivers/camera/index.js';
 import { fixture } from '../../helpers/fixtures.js';
 import { describeCameraContract } from './camera-contract.js';
-import { cameraConfig, fakePath, fastTiming, processGone, takeFrames, waitFor, type FakePath } from './helpers.js';
+import { cameraConfig, fakePath, fastTiming, processGone, takeFrames, type FakePath } from './helpers.js';
 
 const jpegFiles = [fixture('images/bus.jpg'), fixture('images/dog.jpg')];
 let fake: FakePath;
@@ -117,14 +117,14 @@ describe('still driver', () => {
     await camera.start();
     await takeFrames(camera, 1);
     expect(camera.stats().last_error).toMatch(/^rpicam-still gave no image within 2 s/);
-    await waitFor('the hung rpicam-still to be gone', () => processGone(fake.starts()[0]!.pid));
+    await expect.poll(() => processGone(fake.starts()[0]!.pid), { message: 'the hung rpicam-still is gone' }).toBe(true);
   });
 
   it('never starts a second libcamera-still beside one that hangs (node-libcamera cannot kill it), and still stops', async () => {
     vi.stubEnv('FAKE_CAMERA_PLAN', 'hang');
     const camera = stillCamera({ stall_timeout_s: 1 });
     await camera.start();
-    await waitFor('the wait for the hung still to give up', () => /previous libcamera-still is still running/.test(camera.stats().last_error ?? ''));
+    await expect.poll(() => camera.stats().last_error, { message: 'the wait for the hung still gave up' }).toMatch(/previous libcamera-still is still running/);
     const [hung, ...more] = fake.starts();
     expect(more).toEqual([]);
     try {
@@ -135,7 +135,7 @@ describe('still driver', () => {
     } finally {
       // The agent cannot end it: the test does, as a person would.
       process.kill(hung!.pid, 'SIGKILL');
-      await waitFor('the hung fake to be gone', () => processGone(hung!.pid));
+      await expect.poll(() => processGone(hung!.pid), { message: 'the hung fake is gone' }).toBe(true);
     }
   });
 

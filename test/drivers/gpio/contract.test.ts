@@ -1,6 +1,7 @@
 import { silentLogger } from '../../../agent/lib/log.js';
 import type { AlarmConfig } from '../../../agent/config/types.js';
 import { createAlarmOutput, LogOnlyAlarmOutput } from '../../../drivers/gpio/index.js';
+import { FakeAlarmOutput } from '../../fakes/alarm-output.js';
 import { createSysfsGpioTree, FakeGpioController, SYSFS_LAYOUTS } from '../../fakes/gpio.js';
 import { describeAlarmOutputContract, type AlarmUnderTest } from './contract.js';
 
@@ -29,6 +30,12 @@ describeAlarmOutputContract('log-only (gpio: null)', async () => {
   const output = await createAlarmOutput(alarmConfig({ gpio: null }), { logger: silentLogger() });
   if (!(output instanceof LogOnlyAlarmOutput)) throw new Error(`expected a log-only output, got ${output.name}`);
   return { output, isOn: () => output.state };
+});
+
+// The double that the vision and daemon tests use in place of a GPIO line keeps the same promises.
+describeAlarmOutputContract('in-memory fake (test/fakes/alarm-output.ts)', async () => {
+  const output = new FakeAlarmOutput();
+  return { output, isOn: () => output.on };
 });
 
 // On a Raspberry Pi, with something harmless on the pin: HW=1 HW_GPIO=17 [HW_ACTIVE_LOW=1] npx vitest run test/drivers/gpio

@@ -10,6 +10,7 @@ import { FakeMcp9808 } from '../../fakes/i2c/mcp9808.js';
 import { FakeSht3x, FakeSht4x } from '../../fakes/i2c/sensirion.js';
 import { FakeTmp102, FakeTmp117 } from '../../fakes/i2c/ti-tmp.js';
 import { createThermalTree, FakeW1Tree } from '../../fakes/sysfs-sensors.js';
+import { FakeTemperatureSensor, type ScriptedReading } from '../../fakes/temperature-sensor.js';
 import { fixture } from '../../helpers/fixtures.js';
 import { describeSensorContract, sensorConfig, type SensorUnderTest } from './contract.js';
 import { rig } from './rig.js';
@@ -77,6 +78,19 @@ describeSensorContract('sim', async () => {
   const clock = new VirtualClock();
   return { sensor: await createTemperatureSensor(sensorConfig({ driver: 'sim' }), { logger: silentLogger(), clock: clock.clock }) };
 });
+
+// The double that the telemetry and daemon tests use in place of a driver keeps the same promises.
+describeSensorContract(
+  'in-memory fake (test/fakes/temperature-sensor.ts)',
+  async () => {
+    function* everySecond(): Generator<ScriptedReading> {
+      for (let ts = Date.now(); ; ts += 1000) yield { valid: true, celsius: 21.5, ts };
+    }
+    const sensor = new FakeTemperatureSensor(everySecond());
+    return { sensor, expectedCelsius: 21.5, tolerance: 0, breakDevice: () => sensor.fail('EIO: the device did not answer') };
+  },
+  breakable,
+);
 
 // On a Raspberry Pi with a sensor attached: HW=1 [HW_SENSOR=driver] [HW_I2C_BUS=1] npx vitest run test/drivers/sensors
 if (process.env.HW === '1') {

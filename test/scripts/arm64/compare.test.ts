@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadForecaster } from '../../models/forecast.js';
-import { loadIntruderDetector, type LoadedIntruderDetector } from '../../models/intruder.js';
-import type { Forecaster } from '../../models/types.js';
-import { BOX_TOLERANCE_PX, CONFIDENCE_TOLERANCE, compareDetections, compareForecasts } from '../../scripts/arm64/compare.js';
-import { fixture } from '../helpers/fixtures.js';
-import { testWindows } from '../models/forecast-windows.js';
+import { loadForecaster } from '../../../models/forecast.js';
+import { loadIntruderDetector, type LoadedIntruderDetector } from '../../../models/intruder.js';
+import type { Forecaster } from '../../../models/types.js';
+import { BOX_TOLERANCE_PX, CONFIDENCE_TOLERANCE, compareDetections, compareForecasts } from '../../../scripts/arm64/compare.js';
+import { fixture } from '../../helpers/fixtures.js';
+import { testWindows } from '../../models/forecast-windows.js';
 
 interface Line {
   image: string;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../../agent/lib/paths.js';
-import { GENERATED_DOCS, replaceGenerated } from '../../scripts/docs/render.js';
+import { packageRoot } from '../../../agent/lib/paths.js';
+import { GENERATED_DOCS, replaceGenerated } from '../../../scripts/docs/render.js';
 
 describe('generated documentation', () => {
   for (const doc of GENERATED_DOCS) {

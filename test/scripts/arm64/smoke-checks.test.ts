@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MessageBuilder } from '../../agent/mqtt/messages.js';
-import { parseReplayCsv } from '../../drivers/sensors/replay-csv.js';
-import { MIN_READINGS, tally, unmet, type SmokeObservations } from '../../scripts/arm64/smoke-checks.js';
-import { fixture } from '../helpers/fixtures.js';
+import { MessageBuilder } from '../../../agent/mqtt/messages.js';
+import { parseReplayCsv } from '../../../drivers/sensors/replay-csv.js';
+import { MIN_READINGS, tally, unmet, type SmokeObservations } from '../../../scripts/arm64/smoke-checks.js';
+import { fixture } from '../../helpers/fixtures.js';
 
 const BASE = 'edge/arm64-smoke';
 const builder = new MessageBuilder(BASE, 'arm64-smoke');

@@ -1,0 +1,89 @@
+/**
+ * An in-memory camera behind the `Camera` seam (drivers/camera/types.ts), built on the drivers' own
+ * BaseCamera so it keeps their promises: frame numbering and stamping, latest-frame-wins (a frame the
+ * reader has not taken yet is replaced and counted as dropped), stats, single use. It passes the
+ * Camera contract (test/drivers/camera/contract.test.ts).
+ *
+ * Frames come from the test, one `show()` at a time, or with `live` on a timer, as a real camera
+ * produces them whether anyone reads or not.
+ */
+import { silentLogger } from '../../agent/lib/log.js';
+import { BaseCamera } from '../../drivers/camera/base-camera.js';
+import type { Frame } from '../../drivers/camera/types.js';
+
+export interface FakeCameraOptions {
+  /** Produce `fps` frames a second on its own once started, cycling through `images` (JPEG bytes). */
+  live?: { fps: number; images: Buffer[] };
+}
+
+interface TakenWaiter {
+  seq: number;
+  resolve: () => void;
+}
+
+export class FakeCamera extends BaseCamera {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly waiters: TakenWaiter[] = [];
+
+  constructor(private readonly options: FakeCameraOptions = {}) {
+    super('fake', silentLogger());
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /**
+   * Produces one frame now and resolves once the reader has taken it (or a newer frame replaced it, or
+   * the camera stopped), so a test can hand a pipeline frames one by one without any dropped. Rejects
+   * when nobody reads it within `timeoutMs`.
+   */
+  show(jpeg: Buffer, timeoutMs = 10_000): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const seq = this.stats().frames + 1;
+    const taken = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`frame ${seq} of the fake camera was not read within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({ seq, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+    this.emit(jpeg);
+    return taken;
+  }
+
+  /** The stream ends on its own (a replay at its last image, a capture process gone for good). */
+  end(): void {
+    this.finish();
+  }
+
+  override [Symbol.asyncIterator](): AsyncIterator<Frame, undefined> {
+    const frames = super[Symbol.asyncIterator]();
+    return {
+      next: async () => {
+        const result = await frames.next();
+        if (!result.done) this.wakeWaiters(result.value.seq);
+        return result;
+      },
+      return: () => frames.return!(),
+    };
+  }
+
+  protected open(): Promise<void> {
+    const live = this.options.live;
+    if (live) {
+      let next = 0;
+      this.timer = setInterval(() => this.emit(live.images[next++ % live.images.length]!), 1000 / live.fps);
+    }
+    return Promise.resolve();
+  }
+
+  protected close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.wakeWaiters(Infinity);
+    return Promise.resolve();
+  }
+
+  /** Frames up to `seq` are gone from the mailbox: taken, or replaced by a newer one. */
+  private wakeWaiters(seq: number): void {
+    while (this.waiters.length > 0 && this.waiters[0]!.seq <= seq) this.waiters.shift()!.resolve();
+  }
+}
