@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 /**
- * `edge-agent <command>`: the single entry point systemd and users run. Each command lives in
- * agent/commands/<name>.ts and returns its exit status; errors become one line on stderr (a stack trace
- * only with --verbose).
+ * `edge-agent <command>`: the single entry point systemd and users run. Each command is declared in
+ * agent/commands/<name>.ts (usage, options, positional arguments, run); agent/commands/command.ts runs it
+ * the same way for all (--help, --verbose, positional checks, the stderr logger, one line per error) and
+ * agent/commands/exit-status.ts is the one table from an error to the exit status.
  */
-import { CliError, ExitCode } from './lib/exit-codes.js';
+import { runCommand, type Command } from './commands/command.js';
+import { ExitCode } from './lib/exit-codes.js';
 
-type CommandMain = (argv: string[]) => Promise<number>;
-
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: CommandMain }> }> = {
+/**
+ * The commands and their one-line summaries. A command's module is imported only when it runs: `run`
+ * must not load the detector, and `edge-agent --help` takes 0.2 s instead of the 1 s that importing all
+ * seven costs.
+ */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   run: { summary: 'run the agent daemon (default config: embedded demo)', load: () => import('./commands/run.js') },
   detect: { summary: 'detect intruders in image files', load: () => import('./commands/detect.js') },
   forecast: { summary: 'forecast the temperature one hour ahead from 60 readings', load: () => import('./commands/forecast.js') },
@@ -20,31 +25,23 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ main: Co
 
 function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: edge-agent <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'edge-agent <command> --help' for a command's options.`;
+  return `usage: edge-agent [--verbose] <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'edge-agent <command> --help' for a command's options.`;
 }
 
 async function main(argv: string[]): Promise<number> {
-  const verbose = argv.includes('--verbose');
-  const [name, ...rest] = argv.filter((a) => a !== '--verbose');
+  // `edge-agent --verbose run` means `edge-agent run --verbose`.
+  const verbose = argv[0] === '--verbose';
+  const [name, ...rest] = verbose ? argv.slice(1) : argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name === undefined ? ExitCode.USAGE : ExitCode.OK;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     process.stderr.write(`edge-agent: unknown command '${name}'\n${usage()}\n`);
     return ExitCode.USAGE;
   }
-  try {
-    const { main: run } = await command.load();
-    return await run(verbose ? [...rest, '--verbose'] : rest);
-  } catch (err) {
-    const exitCode = err instanceof CliError ? err.exitCode : ExitCode.SOFTWARE;
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`edge-agent ${name}: ${message}\n`);
-    if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-    return exitCode;
-  }
+  return runCommand(name, command.load().then((module) => module.command), verbose ? ['--verbose', ...rest] : rest);
 }
 
 process.exitCode = await main(process.argv.slice(2));

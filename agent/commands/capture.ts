@@ -4,21 +4,19 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pino } from 'pino';
 import sharp from 'sharp';
-import type { CameraConfig } from '../config/types.js';
-import { numberOption, parseCommandArgs } from './args.js';
+import type { AgentConfig, CameraConfig } from '../config/types.js';
+import { defineCommand, numberOption, type CommandIO, type OptionValues } from './command.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
 import { loadConfig } from '../config/load.js';
-import { createLogger } from '../lib/log.js';
-import { CameraConfigError, CameraInputError, CameraUnavailableError, createCamera, type Camera, type CameraDriver } from '../../drivers/camera/index.js';
+import { createCamera, type Camera, type CameraDriver } from '../../drivers/camera/index.js';
 
 const DRIVERS: CameraDriver[] = ['rpicam', 'still', 'ffmpeg', 'dir'];
 
-const USAGE = `usage: edge-agent capture [--config FILE] [--camera DRIVER] [driver options] --frames N --out DIR
+const usage = ({ camera }: AgentConfig) => `usage: edge-agent capture [--config FILE] [--camera DRIVER] [driver options] --frames N --out DIR
 
 Writes N frames from the camera as DIR/frame-000001.jpg, frame-000002.jpg, ... and prints a summary.
-The camera is the configuration's (--config, else the defaults) with the options below on top, so
+The camera is the configuration's (--config, else the defaults below) with the options below on top, so
 \`edge-agent capture --config /etc/edge-agent/config.yaml --frames 3 --out /tmp/cam\` checks the camera
 the daemon will use.
 
@@ -27,20 +25,20 @@ options:
   --camera DRIVER        rpicam (rpicam-vid stream), still (periodic stills), ffmpeg (USB/RTSP), dir (replay)
   --frames N             frames to write (required)
   --out DIR              folder for the files, created if missing (required)
-  --width N --height N   frame size
-  --fps N                frames a second
-  --rotation 0|180       rotate the image (rpicam, still, ffmpeg)
+  --width N --height N   frame size (default ${camera.width}x${camera.height})
+  --fps N                frames a second (default ${camera.fps})
+  --rotation 0|180       rotate the image (rpicam, still, ffmpeg; default ${camera.rotation})
   --hflip --vflip        mirror the image
-  --index N              camera number when a Pi has two (rpicam, still)
+  --index N              camera number when a Pi has two (rpicam, still; default ${camera.index})
   --input SRC            ffmpeg: /dev/videoN, rtsp:// or http(s):// URL, or lavfi:<filter graph>
   --dir DIR              dir: folder of .jpg/.jpeg/.png images, replayed in name order
-  --loop / --no-loop     dir: start again after the last image, or not
-  --still-interval S     still: seconds between stills
-  --stall-timeout S      restart the capture program after S seconds without a frame
+  --loop / --no-loop     dir: start again after the last image, or not (default ${camera.loop ? '--loop' : '--no-loop'})
+  --still-interval S     still: seconds between stills (default ${camera.still_interval_s})
+  --stall-timeout S      restart the capture program after S seconds without a frame (default ${camera.stall_timeout_s})
   --timeout S            give up after S seconds (default: 30, or three times the expected capture time)
   --verbose              log what the driver does (stderr)
 
-Defaults are the configuration's (see docs/camera.md).`;
+The defaults are the configuration schema's (see docs/camera.md); with --config, the file's.`;
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -61,11 +59,9 @@ const OPTIONS = {
   'still-interval': { type: 'string' },
   'stall-timeout': { type: 'string' },
   timeout: { type: 'string' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+type Values = OptionValues<typeof OPTIONS>;
 
 interface CaptureRequest {
   config: CameraConfig;
@@ -74,20 +70,16 @@ interface CaptureRequest {
   timeoutMs: number;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
-    return ExitCode.OK;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  const request = captureRequest(values);
-  // Logs go to stderr: stdout is the summary.
-  const logger = createLogger(values.verbose ? 'debug' : 'warn', pino.destination({ dest: 2, sync: true }));
-  const camera = asCliError(() => createCamera(request.config, { logger }));
-  await mkdir(request.out, { recursive: true });
-  return capture(camera, request);
-}
+export const command = defineCommand({
+  usage,
+  options: OPTIONS,
+  async run({ values, logger, io }) {
+    const request = captureRequest(values);
+    const camera = createCamera(request.config, { logger });
+    await mkdir(request.out, { recursive: true });
+    return capture(camera, request, io);
+  },
+});
 
 function captureRequest(values: Values): CaptureRequest {
   const driver = values.camera;
@@ -122,7 +114,7 @@ function captureRequest(values: Values): CaptureRequest {
   return { config, frames, out: resolve(values.out), timeoutMs: timeoutS * 1000 };
 }
 
-async function capture(camera: Camera, request: CaptureRequest): Promise<number> {
+async function capture(camera: Camera, request: CaptureRequest, io: CommandIO): Promise<number> {
   const startedAt = performance.now();
   let ending: 'timeout' | 'signal' | null = null;
   const stopFor = (why: 'timeout' | 'signal') => () => {
@@ -136,9 +128,7 @@ async function capture(camera: Camera, request: CaptureRequest): Promise<number>
   let written = 0;
   let firstFrame: Buffer | null = null;
   try {
-    await camera.start().catch((err: unknown) => {
-      throw toCliError(err);
-    });
+    await camera.start();
     for await (const frame of camera) {
       written++;
       firstFrame ??= frame.jpeg;
@@ -155,7 +145,7 @@ async function capture(camera: Camera, request: CaptureRequest): Promise<number>
   const stats = camera.stats();
   const seconds = (performance.now() - startedAt) / 1000;
   const size = firstFrame ? await describeImage(firstFrame) : 'no image';
-  process.stdout.write(
+  io.stdout.write(
     `captured ${written} of ${request.frames} frames (${size}) from ${camera.name} in ${seconds.toFixed(1)} s into ${request.out}: ` +
       `${stats.fps} fps, ${stats.dropped} dropped, ${stats.restarts} restarts\n`,
   );
@@ -174,21 +164,5 @@ async function describeImage(jpeg: Buffer): Promise<string> {
     return `${width}x${height} JPEG`;
   } catch (err) {
     return `undecodable: ${(err as Error).message}`;
-  }
-}
-
-/** The driver's error kinds as exit statuses: flags (2), missing input (66), missing program (69). */
-function toCliError(err: unknown): unknown {
-  if (err instanceof CameraConfigError) return new UsageError(err.message);
-  if (err instanceof CameraInputError) return new CliError(err.message, ExitCode.NO_INPUT);
-  if (err instanceof CameraUnavailableError) return new CliError(err.message, ExitCode.UNAVAILABLE);
-  return err;
-}
-
-function asCliError<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw toCliError(err);
   }
 }

@@ -1,18 +1,21 @@
 /**
  * `edge-agent detect [options] IMAGE...`: runs the intruder detector on image files and prints one JSON
  * line per image. A bad image gives an `error` line and exit status 1 (the others still run); a model
- * that cannot be loaded is one line on stderr and exit status 66.
+ * that cannot be loaded is one line on stderr and exit status 66. The detector's defaults are the
+ * configuration schema's (`intruder.*`, `data_dir`), as the daemon's.
  */
 import { readFile } from 'node:fs/promises';
-import { parseCommandArgs, numberOption } from './args.js';
+import { defineCommand, numberOption, type CommandIO } from './command.js';
+import { defaultConfig } from '../config/load.js';
+import type { AgentConfig } from '../config/types.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
-import { InvalidInputError, ModelLoadError } from '../../models/errors.js';
+import { InvalidInputError } from '../../models/errors.js';
 import { fileErrorReason } from '../../models/file-errors.js';
 import { loadIntruderDetector, type IntruderDetectorOptions, type LoadedIntruderDetector } from '../../models/intruder.js';
 import { ModelRegistry } from '../ota/registry.js';
 import type { DetectionResult, DetectionTimings } from '../../models/types.js';
 
-const USAGE = `usage: edge-agent detect [--model FILE] [--threshold T] [--iou T] [--classes a,b,...] [--all-classes]
+const usage = ({ intruder, data_dir }: AgentConfig) => `usage: edge-agent detect [--model FILE] [--threshold T] [--iou T] [--classes a,b,...] [--all-classes]
                          [--labels FILE] [--threads N] [--repeat N] [--data-dir DIR] [--verbose] IMAGE...
 
 Prints one JSON line per image: {"image", "intruder", "objects", "total_objects", "timings_ms"}, or
@@ -20,15 +23,16 @@ Prints one JSON line per image: {"image", "intruder", "objects", "total_objects"
 
   --model FILE      YOLOv8/YOLO11 detection model (ONNX); default: the active intruder model
                     installed under --data-dir (see 'edge-agent models')
-  --threshold T     minimum confidence, 0 < T <= 1 (default 0.5)
-  --iou T           NMS IoU threshold, 0 < T <= 1 (default 0.7)
-  --classes LIST    comma-separated intruder classes (default person,dog,cat,bear)
+  --threshold T     minimum confidence, 0 < T <= 1 (default ${intruder.threshold})
+  --iou T           NMS IoU threshold, 0 < T <= 1 (default ${intruder.iou})
+  --classes LIST    comma-separated intruder classes (default ${intruder.classes.join(',')})
   --all-classes     every class counts as an intruder
   --labels FILE     class names, one per line (default: the model's names metadata,
                     else FILE.labels.txt beside the model, else COCO-80)
-  --threads N       onnxruntime threads (default: all cores)
+  --threads N       onnxruntime threads (default: ${intruder.threads ?? 'all cores'})
   --repeat N        process each image N times; timings are the medians
-  --data-dir DIR    the agent's data folder holding installed models (default ./data)`;
+  --data-dir DIR    the agent's data folder holding installed models (default ${data_dir})
+  --verbose         print the stack of an unexpected error`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -40,8 +44,6 @@ const OPTIONS = {
   threads: { type: 'string' },
   repeat: { type: 'string' },
   'data-dir': { type: 'string' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 type ImageLine =
@@ -79,13 +81,13 @@ async function loadDetector(modelPath: string, options: IntruderDetectorOptions)
   try {
     return await loadIntruderDetector(modelPath, options);
   } catch (err) {
-    if (err instanceof ModelLoadError) throw new CliError(err.message, ExitCode.NO_INPUT);
+    // Loading checks the options against the model (the classes it knows): those came from the command line.
     if (err instanceof InvalidInputError || err instanceof RangeError) throw new UsageError(err.message);
     throw err;
   }
 }
 
-async function detectFile(detector: LoadedIntruderDetector, path: string, repeat: number, verbose: boolean): Promise<ImageLine> {
+async function detectFile(detector: LoadedIntruderDetector, path: string, repeat: number, io: CommandIO, verbose: boolean): Promise<ImageLine> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -103,40 +105,40 @@ async function detectFile(detector: LoadedIntruderDetector, path: string, repeat
     return { image: path, intruder, objects, total_objects, timings_ms: medianTimings(timings) };
   } catch (err) {
     // A bad image is expected input; anything else is a bug worth a stack trace when asked for.
-    if (verbose && !(err instanceof InvalidInputError) && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    if (verbose && !(err instanceof InvalidInputError) && err instanceof Error) io.stderr.write(`${err.stack}\n`);
     return { image: path, error: err instanceof Error ? err.message : String(err) };
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
-    return ExitCode.OK;
-  }
-  if (positionals.length === 0) throw new UsageError('no IMAGE given (see edge-agent detect --help)');
-  const classes = values.classes?.split(',').map((name) => name.trim()).filter((name) => name !== '');
-  const options: IntruderDetectorOptions = {
-    threshold: numberOption('threshold', values.threshold, isUnitFraction),
-    iou: numberOption('iou', values.iou, isUnitFraction),
-    threads: numberOption('threads', values.threads, isPositiveInteger),
-    classes,
-    allClasses: values['all-classes'] ?? false,
-    labelsPath: values.labels,
-  };
-  const repeat = numberOption('repeat', values.repeat, isPositiveInteger) ?? 1;
-  const modelPath = values.model ?? (await defaultModelPath(values['data-dir'] ?? 'data'));
+export const command = defineCommand({
+  usage,
+  options: OPTIONS,
+  args: ['IMAGE...'],
+  async run({ values, args: images, io, verbose }) {
+    const defaults = defaultConfig();
+    const classes = values.classes?.split(',').map((name) => name.trim()).filter((name) => name !== '');
+    const options: IntruderDetectorOptions = {
+      threshold: numberOption('threshold', values.threshold, isUnitFraction) ?? defaults.intruder.threshold,
+      iou: numberOption('iou', values.iou, isUnitFraction) ?? defaults.intruder.iou,
+      threads: numberOption('threads', values.threads, isPositiveInteger) ?? defaults.intruder.threads ?? undefined,
+      classes: classes ?? defaults.intruder.classes,
+      allClasses: values['all-classes'] ?? false,
+      labelsPath: values.labels,
+    };
+    const repeat = numberOption('repeat', values.repeat, isPositiveInteger) ?? 1;
+    const modelPath = values.model ?? (await defaultModelPath(values['data-dir'] ?? defaults.data_dir));
 
-  const detector = await loadDetector(modelPath, options);
-  let failed = 0;
-  try {
-    for (const path of positionals) {
-      const line = await detectFile(detector, path, repeat, values.verbose ?? false);
-      if ('error' in line) failed += 1;
-      process.stdout.write(JSON.stringify(line) + '\n');
+    const detector = await loadDetector(modelPath, options);
+    let failed = 0;
+    try {
+      for (const path of images) {
+        const line = await detectFile(detector, path, repeat, io, verbose);
+        if ('error' in line) failed += 1;
+        io.stdout.write(JSON.stringify(line) + '\n');
+      }
+    } finally {
+      await detector.close();
     }
-  } finally {
-    await detector.close();
-  }
-  return failed > 0 ? ExitCode.FAILURE : ExitCode.OK;
-}
+    return failed > 0 ? ExitCode.FAILURE : ExitCode.OK;
+  },
+});

@@ -3,9 +3,9 @@
  * (`--values`) or for JSON lines on stdin (`--batch`), with the shipped model or any model with the
  * same contract (`--model`).
  */
-import { parseCommandArgs } from './args.js';
+import { defineCommand, type CommandContext, type CommandIO } from './command.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
-import { InvalidInputError, ModelLoadError } from '../../models/errors.js';
+import { InvalidInputError } from '../../models/errors.js';
 import { forecastLines, lineGroups } from '../../models/forecast-lines.js';
 import { loadForecaster, validateWindow } from '../../models/forecast.js';
 import type { Forecaster } from '../../models/types.js';
@@ -21,6 +21,7 @@ options:
   --batch         reads {"values": [60 numbers]} lines from stdin and writes one line per input line,
                   in order: {"prediction_celsius": ...} or {"error": "<reason>"} (the batch goes on)
   --model FILE    an ONNX forecaster with the contract in its metadata (default: the shipped model)
+  --verbose       print the stack trace with an error
 
 exit status: 0 ok, 2 usage, 65 invalid values (in --batch: some line was invalid), 66 unusable model`;
 
@@ -28,8 +29,6 @@ const OPTIONS = {
   model: { type: 'string' },
   values: { type: 'string' },
   batch: { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 // Plain decimal numbers only: Number() would also take '', '0x1f' or 'Infinity'.
@@ -44,27 +43,18 @@ export function parseValuesOption(text: string): number[] {
   });
 }
 
-async function load(modelPath: string | undefined): Promise<Forecaster> {
-  try {
-    return await loadForecaster(modelPath);
-  } catch (err) {
-    if (err instanceof ModelLoadError) throw new CliError(err.message, ExitCode.NO_INPUT);
-    throw err;
-  }
-}
-
-async function forecastOne(forecaster: Forecaster, text: string): Promise<number> {
+async function forecastOne(forecaster: Forecaster, text: string, io: CommandIO): Promise<number> {
   let window: number[];
   try {
     window = validateWindow(parseValuesOption(text), forecaster.contract.window);
   } catch (err) {
-    if (err instanceof InvalidInputError) throw new CliError(`--values: ${err.message}`, ExitCode.DATA_ERROR);
+    if (err instanceof InvalidInputError) throw new InvalidInputError(`--values: ${err.message}`);
     throw err;
   }
   const prediction = await forecaster.forecast(window);
   const { name, version } = forecaster.info;
   const answer = { prediction_celsius: prediction, unit: forecaster.contract.unit, horizon_s: forecaster.contract.horizon_s, model: { name, version } };
-  process.stdout.write(JSON.stringify(answer) + '\n');
+  io.stdout.write(JSON.stringify(answer) + '\n');
   return ExitCode.OK;
 }
 
@@ -72,16 +62,16 @@ function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
   return new Promise((resolve, reject) => stream.write(text, (err) => (err ? reject(err) : resolve())));
 }
 
-async function forecastStdin(forecaster: Forecaster): Promise<number> {
+async function forecastStdin(forecaster: Forecaster, { io, warn }: CommandContext<typeof OPTIONS>): Promise<number> {
   // Without a listener a closed pipe (`| head`) would be an uncaught 'error'; the write callback reports it.
-  process.stdout.on('error', () => {});
-  process.stdin.setEncoding('utf8');
+  io.stdout.on('error', () => {});
+  io.stdin.setEncoding('utf8');
   let lines = 0;
   let failed = 0;
-  for await (const group of lineGroups(process.stdin as AsyncIterable<string>)) {
+  for await (const group of lineGroups(io.stdin as AsyncIterable<string>)) {
     const answered = await forecastLines(forecaster, group, lines + 1);
     try {
-      await write(process.stdout, answered.output);
+      await write(io.stdout, answered.output);
     } catch (err) {
       throw new CliError(`cannot write to stdout (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, ExitCode.IO_ERROR);
     }
@@ -89,22 +79,21 @@ async function forecastStdin(forecaster: Forecaster): Promise<number> {
     failed += answered.failed;
   }
   if (failed === 0) return ExitCode.OK;
-  process.stderr.write(`edge-agent forecast: ${failed} of ${lines} lines were invalid\n`);
+  warn(`${failed} of ${lines} lines were invalid`);
   return ExitCode.DATA_ERROR;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
-    return ExitCode.OK;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-  if ((values.values === undefined) === (values.batch !== true)) throw new UsageError('give either --values v1,...,v60 or --batch');
-  const forecaster = await load(values.model);
-  try {
-    return values.values !== undefined ? await forecastOne(forecaster, values.values) : await forecastStdin(forecaster);
-  } finally {
-    await forecaster.close();
-  }
-}
+export const command = defineCommand({
+  usage: () => USAGE,
+  options: OPTIONS,
+  async run(context) {
+    const { values } = context;
+    if ((values.values === undefined) === (values.batch !== true)) throw new UsageError('give either --values v1,...,v60 or --batch');
+    const forecaster = await loadForecaster(values.model);
+    try {
+      return values.values !== undefined ? await forecastOne(forecaster, values.values, context.io) : await forecastStdin(forecaster, context);
+    } finally {
+      await forecaster.close();
+    }
+  },
+});

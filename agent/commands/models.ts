@@ -5,12 +5,10 @@
  * AWS IoT job swaps without a restart).
  */
 import { pathToFileURL } from 'node:url';
-import { parseCommandArgs } from './args.js';
+import { defineCommand, type CommandIO, type OptionValues } from './command.js';
 import { loadConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/types.js';
-import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
-import { createLogger } from '../lib/log.js';
-import { OtaError, type OtaErrorCode } from '../ota/errors.js';
+import { ExitCode, UsageError } from '../lib/exit-codes.js';
 import { formatBytes } from '../ota/fetch.js';
 import { createUpdater, type UpdaterParts } from '../ota/setup.js';
 import type { ProgressListener } from '../ota/updater.js';
@@ -18,7 +16,7 @@ import { normalizeSha256 } from '../ota/verify.js';
 import type { ActiveModel, InstalledModel } from '../ota/registry.js';
 import { ProgressBar } from '../ota/progress-bar.js';
 
-const USAGE = `usage: edge-agent models <command> [options]
+const usage = ({ data_dir }: AgentConfig) => `usage: edge-agent models <command> [options]
 
 commands:
   list                                   installed models per role, the active one marked
@@ -29,13 +27,14 @@ commands:
 
 options:
   --config FILE       configuration (data_dir, ota.*, intruder.*)
-  --data-dir DIR      data_dir: the registry is <data_dir>/models
+  --data-dir DIR      data_dir: the registry is <data_dir>/models (default ${data_dir})
   --sha256 HEX        install: sha256 of the model file (mandatory)
   --version V         install: version to record (default: the first 12 hex digits of the sha256)
   --signature B64     install: Ed25519 signature of the manifest (required when ota.public_key is set)
   --name NAME         install: model name to record (default: the source's file name)
   --activate          install: activate it right away
   --json              list: JSON instead of a table
+  --verbose           log what the updater does (stderr)
 
 A running agent keeps its model until it restarts; use MQTT cmd/model-update for a hot swap.`;
 
@@ -48,88 +47,44 @@ const OPTIONS = {
   name: { type: 'string' },
   activate: { type: 'boolean' },
   json: { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+type Values = OptionValues<typeof OPTIONS>;
 
-/** How each refusal becomes an exit status: the caller's mistake, bad data, an unreachable server, the disk. */
-const EXIT_BY_CODE: Record<OtaErrorCode, number> = {
-  invalid_request: ExitCode.USAGE,
-  unsupported_source: ExitCode.USAGE,
-  not_found: ExitCode.NO_INPUT,
-  http_error: ExitCode.UNAVAILABLE,
-  tls_error: ExitCode.UNAVAILABLE,
-  network_error: ExitCode.UNAVAILABLE,
-  timeout: ExitCode.UNAVAILABLE,
-  too_large: ExitCode.DATA_ERROR,
-  truncated: ExitCode.UNAVAILABLE,
-  checksum_mismatch: ExitCode.DATA_ERROR,
-  signature_missing: ExitCode.DATA_ERROR,
-  signature_invalid: ExitCode.DATA_ERROR,
-  invalid_model: ExitCode.DATA_ERROR,
-  install_failed: ExitCode.IO_ERROR,
-  activation_failed: ExitCode.IO_ERROR,
-  interrupted: ExitCode.FAILURE,
-  cancelled: ExitCode.FAILURE,
-};
-
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-  const [command, ...args] = positionals;
-  if (values.help || command === undefined) {
-    process.stdout.write(USAGE + '\n');
-    return values.help ? ExitCode.OK : ExitCode.USAGE;
-  }
-  const config = loadConfig({ file: values.config, overrides: { data_dir: values['data-dir'] } });
-  const parts = openRegistry(config);
-  await parts.registry.cleanup();
-  try {
-    switch (command) {
+export const command = defineCommand({
+  usage,
+  options: OPTIONS,
+  actions: { list: [], install: ['role', 'source'], activate: ['role', 'version'], rollback: ['role'] },
+  async run({ values, action, args, logger, io }) {
+    const config = loadConfig({ file: values.config, overrides: { data_dir: values['data-dir'] } });
+    const parts = createUpdater(config, { logger });
+    await parts.registry.cleanup();
+    switch (action) {
       case 'list':
-        return await list(parts, expectArgs(command, args, 0), values);
+        return list(parts, values, io);
       case 'install':
-        return await install(parts, expectArgs(command, args, 2), values);
+        return install(parts, args, values, io);
       case 'activate':
-        return await activate(parts, expectArgs(command, args, 2));
-      case 'rollback':
-        return await rollback(parts, expectArgs(command, args, 1));
+        return activate(parts, args, io);
       default:
-        throw new UsageError(`models: unknown command '${command}' (expected list, install, activate or rollback)`);
+        return rollback(parts, args, io);
     }
-  } catch (err) {
-    if (err instanceof OtaError) throw new CliError(err.message, EXIT_BY_CODE[err.code]);
-    throw err;
-  }
-}
+  },
+});
 
-function openRegistry(config: AgentConfig): UpdaterParts {
-  try {
-    return createUpdater(config, { logger: createLogger('warn', process.stderr) });
-  } catch (err) {
-    throw new CliError((err as Error).message, ExitCode.CONFIG);
-  }
-}
-
-function expectArgs(command: string, args: string[], count: number): string[] {
-  if (args.length !== count) throw new UsageError(`models ${command}: expected ${count} argument${count === 1 ? '' : 's'}, got ${args.length}\n${USAGE}`);
-  return args;
-}
-
-async function list({ registry }: UpdaterParts, _args: string[], values: Values): Promise<number> {
+async function list({ registry }: UpdaterParts, values: Values, io: CommandIO): Promise<number> {
   const models = await registry.list();
   if (values.json) {
-    process.stdout.write(JSON.stringify(models.map((m) => ({ role: m.role, active: m.active, ...m.manifest, path: m.path })), null, 2) + '\n');
+    io.stdout.write(JSON.stringify(models.map((m) => ({ role: m.role, active: m.active, ...m.manifest, path: m.path })), null, 2) + '\n');
     return ExitCode.OK;
   }
   if (models.length === 0) {
-    process.stdout.write(`no models installed under ${registry.root}\n`);
+    io.stdout.write(`no models installed under ${registry.root}\n`);
     return ExitCode.OK;
   }
   const rows = [['', 'ROLE', 'VERSION', 'NAME', 'SIZE', 'INSTALLED', 'SOURCE'], ...models.map(row)];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) process.stdout.write(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+  for (const r of rows) io.stdout.write(r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
   return ExitCode.OK;
 }
 
@@ -138,8 +93,8 @@ function row(model: InstalledModel): string[] {
   return [model.active ? '*' : '', model.role, manifest.version, manifest.name, formatBytes(manifest.size), manifest.installed_at, manifest.source];
 }
 
-async function install({ updater }: UpdaterParts, [role, source]: string[], values: Values): Promise<number> {
-  if (values.sha256 === undefined) throw new UsageError('models install: --sha256 is required (the sha256 of the model file)');
+async function install({ updater }: UpdaterParts, [role, source]: string[], values: Values, io: CommandIO): Promise<number> {
+  if (values.sha256 === undefined) throw new UsageError('--sha256 is required (the sha256 of the model file)');
   const sha256 = normalizeSha256(values.sha256);
   const request = {
     role: role!,
@@ -150,30 +105,30 @@ async function install({ updater }: UpdaterParts, [role, source]: string[], valu
     ...(values.name !== undefined ? { name: values.name } : {}),
   };
   if (values.activate) {
-    printActive(await withProgress((progress) => updater.update(request, progress)));
+    printActive(await withProgress(io, (progress) => updater.update(request, progress)), io);
     return ExitCode.OK;
   }
-  const { role: installedRole, manifest } = await withProgress((progress) => updater.install(request, progress));
-  process.stdout.write(
+  const { role: installedRole, manifest } = await withProgress(io, (progress) => updater.install(request, progress));
+  io.stdout.write(
     `installed ${installedRole} ${manifest.name} ${manifest.version} (${formatBytes(manifest.size)}); ` +
       `activate it with: edge-agent models activate ${installedRole} ${manifest.version}\n`,
   );
   return ExitCode.OK;
 }
 
-async function activate({ updater }: UpdaterParts, [role, version]: string[]): Promise<number> {
-  printActive(await withProgress((progress) => updater.activate(role!, version!, progress)));
+async function activate({ updater }: UpdaterParts, [role, version]: string[], io: CommandIO): Promise<number> {
+  printActive(await withProgress(io, (progress) => updater.activate(role!, version!, progress)), io);
   return ExitCode.OK;
 }
 
-async function rollback({ updater }: UpdaterParts, [role]: string[]): Promise<number> {
-  printActive(await withProgress((progress) => updater.rollback(role!, progress)));
+async function rollback({ updater }: UpdaterParts, [role]: string[], io: CommandIO): Promise<number> {
+  printActive(await withProgress(io, (progress) => updater.rollback(role!, progress)), io);
   return ExitCode.OK;
 }
 
-function printActive(active: ActiveModel): void {
+function printActive(active: ActiveModel, io: CommandIO): void {
   const { name, version } = active.manifest;
-  process.stdout.write(`active ${active.role} model: ${name} ${version} (restart the agent, or update over MQTT, to serve it)\n`);
+  io.stdout.write(`active ${active.role} model: ${name} ${version} (restart the agent, or update over MQTT, to serve it)\n`);
 }
 
 /** A source given as a plain path is a local file. */
@@ -182,9 +137,9 @@ function toUrl(source: string): string {
 }
 
 /** Runs an operation with a progress bar on a terminal, one line per stage otherwise (logs, pipes, tests). */
-async function withProgress<T>(operation: (progress: ProgressListener) => Promise<T>): Promise<T> {
-  if (process.stderr.isTTY) {
-    const bar = new ProgressBar(process.stderr);
+async function withProgress<T>({ stderr }: CommandIO, operation: (progress: ProgressListener) => Promise<T>): Promise<T> {
+  if (stderr.isTTY) {
+    const bar = new ProgressBar(stderr);
     try {
       return await operation((p) => bar.update(p));
     } finally {
@@ -195,6 +150,6 @@ async function withProgress<T>(operation: (progress: ProgressListener) => Promis
   return operation((p) => {
     if (p.stage === stage) return;
     stage = p.stage;
-    process.stderr.write(`${p.stage}...\n`);
+    stderr.write(`${p.stage}...\n`);
   });
 }

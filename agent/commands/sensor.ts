@@ -1,14 +1,15 @@
 /**
  * `edge-agent sensor scan|read`: finds the temperature sensors on this machine and takes readings from
- * one, printing JSON lines: a user's first check that the sensor is wired and configured right.
+ * one, printing JSON lines: a user's first check that the sensor is wired and configured right. Its
+ * defaults are the configuration schema's (`sensor.*`), except the driver: `auto`, since the point is
+ * finding the hardware (the schema's `sim` is the demo's).
  */
-import { pino } from 'pino';
-import type { SensorConfig } from '../config/types.js';
-import { numberOption, parseCommandArgs } from './args.js';
+import { defineCommand, numberOption, type CommandContext, type OptionValues } from './command.js';
+import { defaultConfig } from '../config/load.js';
+import type { AgentConfig, SensorConfig } from '../config/types.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
-import { createLogger, type Logger } from '../lib/log.js';
 import { hex, openI2CBus, type OpenI2CBus } from '../../drivers/i2c/index.js';
-import { type Clock, createTemperatureSensor, DEFAULT_THERMAL_ROOT, DEFAULT_W1_ROOT, findCpuThermalZone, listDs18b20, probedAddresses, type Reading, realSleep, scanI2CBus, SensorConfigError, type SensorDriver, SensorNotFoundError, type Sleep, systemClock } from '../../drivers/sensors/index.js';
+import { type Clock, createTemperatureSensor, DEFAULT_THERMAL_ROOT, DEFAULT_W1_ROOT, findCpuThermalZone, listDs18b20, probedAddresses, type Reading, realSleep, scanI2CBus, type SensorDriver, type Sleep, systemClock } from '../../drivers/sensors/index.js';
 
 /** Every driver, with the line `--help` shows for it (a Record, so a new driver cannot be forgotten). */
 const DRIVERS: Record<Exclude<SensorDriver, 'none'>, string> = {
@@ -27,7 +28,7 @@ const DRIVERS: Record<Exclude<SensorDriver, 'none'>, string> = {
   sim: 'a simulated room (daily curve plus noise)',
 };
 
-const USAGE = `usage: edge-agent sensor scan [--bus N]
+const usage = ({ sensor }: AgentConfig) => `usage: edge-agent sensor scan [--bus N]
        edge-agent sensor read [--driver NAME] [options]
 
 scan  probes the I2C bus for known temperature chips (${probedAddresses()}) and lists
@@ -41,15 +42,18 @@ options:
 ${Object.entries(DRIVERS)
   .map(([name, summary]) => `                      ${name.padEnd(8)} ${summary}`)
   .join('\n')}
-  --bus N           I2C bus, /dev/i2c-N (default 1)
+  --bus N           I2C bus, /dev/i2c-N (default ${sensor.bus})
   --address A       I2C address, 0x76 or 118 (default: the chip's default; with auto, every known one)
-  --device ID       ds18b20: the 28-... device id
+  --device ID       ds18b20: the 28-... device id (default: the first found)
   --file CSV        replay: the CSV file
-  --column NAME     replay: the temperature column (default Temperature)
-  --speed X         replay: data time runs X times faster than wall time (default 600)
+  --column NAME     replay: the temperature column (default ${sensor.column})
+  --speed X         replay: data time runs X times faster than wall time (default ${sensor.speed})
   --count N         readings to take (default 1)
-  --interval S      seconds between readings (default 1); for replay, in data time
-  --verbose         log what the drivers do (stderr)`;
+  --interval S      seconds between readings (default ${sensor.interval_s}); for replay, in data time
+  --verbose         log what the drivers do (stderr)
+
+Defaults are the configuration schema's (sensor.*), except --driver: auto, to find the hardware (the
+daemon's default is sim, the simulated room).`;
 
 const OPTIONS = {
   driver: { type: 'string' },
@@ -61,87 +65,76 @@ const OPTIONS = {
   speed: { type: 'string' },
   count: { type: 'string' },
   interval: { type: 'string' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+type Values = OptionValues<typeof OPTIONS>;
+type Context = CommandContext<typeof OPTIONS>;
 
 /** The machine's hardware, replaced by fakes in tests. */
-export interface SensorCommandDeps {
-  openBus?: OpenI2CBus;
-  w1Root?: string;
-  thermalRoot?: string;
-  clock?: Clock;
-  sleep?: Sleep;
-  logger?: Logger;
-  /** Receives each output line (without the newline). */
-  print?: (line: string) => void;
-  /** Receives each warning line. */
-  warn?: (line: string) => void;
+export interface SensorHardware {
+  openBus: OpenI2CBus;
+  w1Root: string;
+  thermalRoot: string;
+  clock: Clock;
+  sleep: Sleep;
 }
 
-type Resolved = Required<SensorCommandDeps>;
+const REAL_HARDWARE: Readonly<SensorHardware> = {
+  openBus: openI2CBus,
+  w1Root: DEFAULT_W1_ROOT,
+  thermalRoot: DEFAULT_THERMAL_ROOT,
+  clock: systemClock,
+  sleep: realSleep,
+};
 
-export async function main(argv: string[], deps: SensorCommandDeps = {}): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, OPTIONS);
-  const [action, extra] = positionals;
-  if (values.help || action === 'help') {
-    (deps.print ?? printLine)(USAGE);
-    return ExitCode.OK;
-  }
-  if (extra !== undefined) throw new UsageError(`sensor: unexpected argument ${JSON.stringify(extra)}`);
-  const resolved: Resolved = {
-    openBus: deps.openBus ?? openI2CBus,
-    w1Root: deps.w1Root ?? DEFAULT_W1_ROOT,
-    thermalRoot: deps.thermalRoot ?? DEFAULT_THERMAL_ROOT,
-    clock: deps.clock ?? systemClock,
-    sleep: deps.sleep ?? realSleep,
-    // Logs go to stderr: stdout is the JSON lines.
-    logger: deps.logger ?? createLogger(values.verbose ? 'debug' : 'warn', pino.destination({ dest: 2, sync: true })),
-    print: deps.print ?? printLine,
-    warn: deps.warn ?? ((line) => process.stderr.write(line + '\n')),
-  };
-  if (action === 'scan') return scan(values, resolved);
-  if (action === 'read') return read(values, resolved);
-  throw new UsageError(action === undefined ? `sensor: scan or read?\n${USAGE}` : `sensor: unknown action ${JSON.stringify(action)} (scan or read)`);
+/** The command on the given hardware (tests pass fakes). */
+export function sensorCommand(hardware: Partial<SensorHardware> = {}) {
+  const machine = { ...REAL_HARDWARE, ...hardware };
+  return defineCommand({
+    usage,
+    options: OPTIONS,
+    actions: { scan: [], read: [] },
+    run: (context) => (context.action === 'scan' ? scan(context, machine) : read(context, machine)),
+  });
 }
 
-function printLine(line: string): void {
-  process.stdout.write(line + '\n');
+export const command = sensorCommand();
+
+function print(context: Context, line: object): void {
+  context.io.stdout.write(JSON.stringify(line) + '\n');
 }
 
-async function scan(values: Values, deps: Resolved): Promise<number> {
+async function scan(context: Context, machine: SensorHardware): Promise<number> {
+  const { values } = context;
   for (const name of ['driver', 'address', 'device', 'file', 'column', 'speed', 'count', 'interval'] as const) {
-    if (values[name] !== undefined) throw new UsageError(`sensor scan: --${name} only applies to sensor read`);
+    if (values[name] !== undefined) throw new UsageError(`--${name} only applies to sensor read`);
   }
-  const bus = busOption(values);
-  const i2c = await scanI2CBus(bus, { openBus: deps.openBus, sleep: deps.sleep, listUnknown: true });
-  if (i2c.error) deps.warn(`edge-agent sensor: ${i2c.error}`);
-  for (const hit of i2c.hits) deps.print(JSON.stringify({ driver: hit.chip, bus, address: hex(hit.address) }));
-  for (const address of i2c.unknown) deps.print(JSON.stringify({ driver: null, bus, address: hex(address) }));
-  const ds18b20 = await listDs18b20(deps.w1Root);
-  for (const device of ds18b20) deps.print(JSON.stringify({ driver: 'ds18b20', device }));
-  const zone = await findCpuThermalZone(deps.thermalRoot);
-  if (zone) deps.print(JSON.stringify({ driver: 'cpu', zone: zone.zone, type: zone.type }));
+  const bus = busOption(values, defaultConfig().sensor);
+  const i2c = await scanI2CBus(bus, { openBus: machine.openBus, sleep: machine.sleep, listUnknown: true });
+  if (i2c.error) context.warn(i2c.error);
+  for (const hit of i2c.hits) print(context, { driver: hit.chip, bus, address: hex(hit.address) });
+  for (const address of i2c.unknown) print(context, { driver: null, bus, address: hex(address) });
+  const ds18b20 = await listDs18b20(machine.w1Root);
+  for (const device of ds18b20) print(context, { driver: 'ds18b20', device });
+  const zone = await findCpuThermalZone(machine.thermalRoot);
+  if (zone) print(context, { driver: 'cpu', zone: zone.zone, type: zone.type });
   if (i2c.hits.length + ds18b20.length > 0) return ExitCode.OK;
-  throw new CliError(`no temperature sensor found on /dev/i2c-${bus} or under ${deps.w1Root}`, ExitCode.UNAVAILABLE);
+  throw new CliError(`no temperature sensor found on /dev/i2c-${bus} or under ${machine.w1Root}`, ExitCode.UNAVAILABLE);
 }
 
-async function read(values: Values, deps: Resolved): Promise<number> {
+async function read(context: Context, machine: SensorHardware): Promise<number> {
+  const { values } = context;
   const config = readConfig(values);
   const count = numberOption('count', values.count, (n) => Number.isInteger(n) && n >= 1) ?? 1;
-  const sensor = await createTemperatureSensor(config, deps).catch((err: unknown) => {
-    throw toCliError(err);
-  });
+  const sensor = await createTemperatureSensor(config, { ...machine, logger: context.logger });
   let invalid = 0;
   try {
     for (let i = 0; i < count; i++) {
       // A replay paces itself by the file's timestamps; hardware is read every --interval.
-      if (i > 0 && !sensor.paced) await deps.sleep(config.interval_s * 1000);
+      if (i > 0 && !sensor.paced) await machine.sleep(config.interval_s * 1000);
       const reading = await sensor.read();
       if (!reading.valid) invalid++;
-      deps.print(JSON.stringify(formatReading(reading)));
+      print(context, formatReading(reading));
     }
   } finally {
     await sensor.close();
@@ -149,24 +142,27 @@ async function read(values: Values, deps: Resolved): Promise<number> {
   return invalid === 0 ? ExitCode.OK : ExitCode.FAILURE;
 }
 
+/** The sensor as the daemon would configure it: the schema's defaults, the options on top. */
 function readConfig(values: Values): SensorConfig {
+  const defaults = defaultConfig().sensor;
   const driver = values.driver ?? 'auto';
   if (!Object.hasOwn(DRIVERS, driver)) throw new UsageError(`--driver: ${JSON.stringify(driver)} is not one of ${Object.keys(DRIVERS).join(', ')}`);
   return {
     driver: driver as SensorDriver,
-    bus: busOption(values),
-    address: addressOption(values.address),
-    device: values.device ?? null,
-    file: values.file ?? null,
-    column: values.column ?? 'Temperature',
-    speed: numberOption('speed', values.speed, (n) => Number.isFinite(n) && n > 0) ?? 600,
+    bus: busOption(values, defaults),
+    address: addressOption(values.address) ?? defaults.address,
+    device: values.device ?? defaults.device,
+    file: values.file ?? defaults.file,
+    column: values.column ?? defaults.column,
+    speed: numberOption('speed', values.speed, (n) => Number.isFinite(n) && n > 0) ?? defaults.speed,
+    // --count readings, not the daemon's endless loop over the file.
     loop: false,
-    interval_s: numberOption('interval', values.interval, (n) => Number.isFinite(n) && n > 0) ?? 1,
+    interval_s: numberOption('interval', values.interval, (n) => Number.isFinite(n) && n > 0) ?? defaults.interval_s,
   };
 }
 
-function busOption(values: Values): number {
-  return numberOption('bus', values.bus, (n) => Number.isInteger(n) && n >= 0) ?? 1;
+function busOption(values: Values, defaults: SensorConfig): number {
+  return numberOption('bus', values.bus, (n) => Number.isInteger(n) && n >= 0) ?? defaults.bus;
 }
 
 /** `0x76` or `118`. */
@@ -180,11 +176,4 @@ function addressOption(raw: string | undefined): number | null {
 function formatReading(reading: Reading): Record<string, unknown> {
   const base = { ts: new Date(reading.ts).toISOString(), sensor: reading.sensor, valid: reading.valid };
   return reading.valid ? { ...base, celsius: reading.celsius } : { ...base, error: reading.error };
-}
-
-/** Sensor errors as exit statuses: bad options (2), a missing file (66), nothing found (69). */
-function toCliError(err: unknown): unknown {
-  if (err instanceof SensorConfigError) return err.code === 'ENOENT' ? new CliError(err.message, ExitCode.NO_INPUT) : new UsageError(err.message);
-  if (err instanceof SensorNotFoundError) return new CliError(err.message, ExitCode.UNAVAILABLE);
-  return err;
 }

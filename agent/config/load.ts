@@ -2,7 +2,7 @@
  * Loads the configuration: schema defaults (the embedded demo), then the file (YAML, or JSON), then
  * `EDGE_AGENT_*` environment variables, then the caller's overrides (command-line flags). Secrets come
  * from files (`<key>_file`). Everything wrong is reported at once, each problem with its key path,
- * its reason and where the value came from; a ConfigError makes `edge-agent` exit with status 78.
+ * its reason and where the value came from, in one ConfigError (`edge-agent` exits 78 for it).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -11,10 +11,11 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import { checkConfig } from './checks.js';
 import { closest, readEnvOverrides, schemaLeaves, type ConfigProblem } from './env.js';
 import { configSchema, isSection, type AnySchema, type SectionSchema } from './schema.js';
+import { ConfigError } from './errors.js';
 import type { AgentConfig } from './types.js';
-import { CliError, ExitCode } from '../lib/exit-codes.js';
 
 export type { ConfigProblem } from './env.js';
+export { ConfigError } from './errors.js';
 export { configSchema } from './schema.js';
 
 export interface LoadConfigOptions {
@@ -26,18 +27,6 @@ export interface LoadConfigOptions {
   overrides?: object;
   /** Relative paths not from the file are resolved against this (default: the working directory). */
   cwd?: string;
-}
-
-export class ConfigError extends CliError {
-  constructor(
-    readonly problems: ConfigProblem[],
-    file?: string,
-  ) {
-    const where = file ? ` in ${file}` : '';
-    const lines = problems.map((p) => `  - ${p.path ? `${p.path}: ` : ''}${p.message}${p.source ? ` [${p.source}]` : ''}`);
-    super(`invalid configuration${where} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`, ExitCode.CONFIG);
-    this.name = 'ConfigError';
-  }
 }
 
 type Obj = Record<string, unknown>;

@@ -13,7 +13,11 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** An error that the CLI reports as one line on stderr and turns into an exit status. */
+/**
+ * A command's own verdict, with the status it means: the CLI prints the message as one line on stderr
+ * and exits with `exitCode`. Errors of the layers below (configuration, drivers, models, updates) are
+ * not wrapped in it: agent/commands/exit-status.ts maps their classes.
+ */
 export class CliError extends Error {
   constructor(
     message: string,

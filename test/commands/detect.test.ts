@@ -1,30 +1,18 @@
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../agent/lib/paths.js';
 import { hashFile, ModelRegistry } from '../../agent/ota/registry.js';
+import { edgeAgent } from '../helpers/cli.js';
 import { fixture } from '../helpers/fixtures.js';
 import { decompressionBombPng } from '../models/intruder-images.js';
 import { ModelCopies } from '../models/intruder-model-copies.js';
 
-const run = promisify(execFile);
-const cli = join(packageRoot, 'dist', 'agent', 'cli.js');
 const MODEL = fixture('models/yolov8n-int8.onnx');
 const BUS = fixture('images/bus.jpg');
 const CAT = fixture('images/cat.png');
 
-async function detect(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, 'detect', '--threads', '1', ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const detect = (...args: string[]) => edgeAgent(['detect', '--threads', '1', ...args]);
 
 const jsonLines = (stdout: string) =>
   stdout

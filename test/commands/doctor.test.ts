@@ -1,25 +1,13 @@
 /** `edge-agent doctor` as a user runs it: the compiled CLI on this machine, with real models and a real broker. */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../agent/lib/paths.js';
+import { edgeAgent } from '../helpers/cli.js';
 import { fixture } from '../helpers/fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 
-const cli = join(packageRoot, 'dist', 'agent', 'cli.js');
-
-async function doctor(...args: string[]) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, 'doctor', ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const doctor = (...args: string[]) => edgeAgent(['doctor', ...args], { timeoutMs: 60_000 });
 
 let dir: string;
 let broker: Mosquitto;

@@ -1,33 +1,12 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../agent/lib/paths.js';
 import { loadForecaster } from '../../models/forecast.js';
 import type { Forecaster } from '../../models/types.js';
+import { edgeAgent } from '../helpers/cli.js';
 import { fixture } from '../helpers/fixtures.js';
 import { testWindows } from '../models/forecast-windows.js';
 
-const cli = join(packageRoot, 'dist', 'agent', 'cli.js');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs `edge-agent forecast ...` from dist/ (as installed), feeding `stdin` if given. */
-function forecast(args: string[], stdin = ''): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'forecast', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+const forecast = (args: string[], stdin = '') => edgeAgent(['forecast', ...args], { stdin });
 
 const lines = (text: string) => text.trimEnd().split('\n');
 

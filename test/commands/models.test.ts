@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelServer } from '../ota/model-server.js';
 import { TestPki } from '../helpers/pki.js';
-import { edgeAgent, signModel } from '../ota/cli.js';
+import { edgeAgent, runScript } from '../helpers/cli.js';
 import { intruderModel, intruderModelPath, sha256 } from '../ota/harness.js';
 
 const sha = sha256(intruderModel);
+const models = (...args: string[]) => edgeAgent(['models', ...args]);
+const signModel = (...args: string[]) => runScript('scripts/sign-model.js', args);
 let pki: TestPki;
 let server: ModelServer;
 let dir: string;
@@ -29,7 +31,7 @@ afterAll(async () => {
 
 describe('edge-agent models', () => {
   it('installs a local file, lists it, activates it, installs over https and rolls back', async () => {
-    const installed = await edgeAgent('models', 'install', 'intruder', intruderModelPath, '--sha256', sha.toUpperCase(), '--config', config);
+    const installed = await models('install', 'intruder', intruderModelPath, '--sha256', sha.toUpperCase(), '--config', config);
     expect(installed.stderr).toBe('downloading...\nverifying...\ninstalling...\nvalidating...\n');
     expect(installed, installed.stderr).toMatchObject({ code: 0 });
     const version = sha.slice(0, 12);
@@ -37,45 +39,46 @@ describe('edge-agent models', () => {
       `installed intruder yolov8n-int8 ${version} (3.3 MB); activate it with: edge-agent models activate intruder ${version}\n`,
     );
 
-    const activated = await edgeAgent('models', 'activate', 'intruder', version, '--config', config);
+    const activated = await models('activate', 'intruder', version, '--config', config);
     expect(activated, activated.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`active intruder model: yolov8n-int8 ${version}`) });
 
     const url = server.route('/releases/garage-v2.onnx', { kind: 'file', body: intruderModel });
-    const fromHttps = await edgeAgent('models', 'install', 'intruder', url, '--sha256', sha, '--version', '2.0.0', '--activate', '--config', config);
+    const fromHttps = await models('install', 'intruder', url, '--sha256', sha, '--version', '2.0.0', '--activate', '--config', config);
     expect(fromHttps.stderr).toContain('activating...');
     expect(fromHttps, fromHttps.stderr).toMatchObject({ code: 0, stdout: 'active intruder model: garage-v2 2.0.0 (restart the agent, or update over MQTT, to serve it)\n' });
 
-    const table = await edgeAgent('models', 'list', '--config', config);
+    const table = await models('list', '--config', config);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^\s+ROLE\s+VERSION\s+NAME\s+SIZE\s+INSTALLED\s+SOURCE$/);
     expect(lines[1]).toMatch(/^\*\s+intruder\s+2\.0\.0\s+garage-v2\s+3\.3 MB\s+\S+Z\s+https:\/\/127\.0\.0\.1:\d+\/releases\/garage-v2\.onnx$/);
     expect(lines[2]).toMatch(new RegExp(`^\\s+intruder\\s+${version}\\s+yolov8n-int8\\s+3\\.3 MB\\s+\\S+Z\\s+file://`));
 
-    const rolledBack = await edgeAgent('models', 'rollback', 'intruder', '--config', config);
+    const rolledBack = await models('rollback', 'intruder', '--config', config);
     expect(rolledBack, rolledBack.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`active intruder model: yolov8n-int8 ${version}`) });
-    const json = JSON.parse((await edgeAgent('models', 'list', '--json', '--config', config)).stdout) as { version: string; active: boolean; sha256: string }[];
+    const json = JSON.parse((await models('list', '--json', '--config', config)).stdout) as { version: string; active: boolean; sha256: string }[];
     expect(json.map((m) => [m.version, m.active, m.sha256])).toEqual([['2.0.0', false, sha], [version, true, sha]]);
   });
 
   it.each([
-    { why: 'no --sha256', args: ['install', 'intruder', 'file:///m.onnx'], code: 2, message: 'models install: --sha256 is required (the sha256 of the model file)' },
-    { why: 'a malformed sha256', args: ['install', 'intruder', 'file:///m.onnx', '--sha256', 'xyz'], code: 2, message: 'sha256 must be 64 hexadecimal characters, got "xyz"' },
-    { why: 'an unknown role', args: ['install', 'camera', 'file:///m.onnx', '--sha256', 'a'.repeat(64)], code: 2, message: 'unknown model role "camera" (expected intruder or forecast)' },
-    { why: 'a missing file', args: ['install', 'intruder', '/nonexistent/m.onnx', '--sha256', 'a'.repeat(64)], code: 66, message: 'cannot read /nonexistent/m.onnx: no such file' },
-    { why: 'a wrong checksum', args: ['install', 'intruder', intruderModelPath, '--sha256', 'a'.repeat(64)], code: 65, message: `sha256 mismatch: expected ${'a'.repeat(64)}, the downloaded file has ${sha}` },
-    { why: 'an unknown command', args: ['frob'], code: 2, message: "models: unknown command 'frob' (expected list, install, activate or rollback)" },
-    { why: 'an unknown version', args: ['activate', 'forecast', '9'], code: 2, message: 'forecast version 9 is not installed' },
-    { why: 'nothing to roll back to', args: ['rollback', 'forecast'], code: 2, message: 'no previous forecast version to roll back to' },
-  ])('refuses $why with one line and exit status $code', async ({ args, code, message }) => {
-    const result = await edgeAgent('models', ...args, '--config', config);
+    { why: 'no --sha256', args: ['install', 'intruder', 'file:///m.onnx'], code: 2, line: 'edge-agent models install: --sha256 is required (the sha256 of the model file)' },
+    { why: 'a malformed sha256', args: ['install', 'intruder', 'file:///m.onnx', '--sha256', 'xyz'], code: 2, line: 'edge-agent models install: sha256 must be 64 hexadecimal characters, got "xyz"' },
+    { why: 'an unknown role', args: ['install', 'camera', 'file:///m.onnx', '--sha256', 'a'.repeat(64)], code: 2, line: 'edge-agent models install: unknown model role "camera" (expected intruder or forecast)' },
+    { why: 'a missing file', args: ['install', 'intruder', '/nonexistent/m.onnx', '--sha256', 'a'.repeat(64)], code: 66, line: 'edge-agent models install: cannot read /nonexistent/m.onnx: no such file' },
+    { why: 'a wrong checksum', args: ['install', 'intruder', intruderModelPath, '--sha256', 'a'.repeat(64)], code: 65, line: `edge-agent models install: sha256 mismatch: expected ${'a'.repeat(64)}, the downloaded file has ${sha}` },
+    { why: 'an unknown command', args: ['frob'], code: 2, line: "edge-agent models: unknown command 'frob' (expected list, install, activate or rollback)" },
+    { why: 'a missing argument', args: ['activate', 'forecast'], code: 2, line: 'edge-agent models activate: no version given (see edge-agent models --help)' },
+    { why: 'an unknown version', args: ['activate', 'forecast', '9'], code: 2, line: 'edge-agent models activate: forecast version 9 is not installed' },
+    { why: 'nothing to roll back to', args: ['rollback', 'forecast'], code: 2, line: 'edge-agent models rollback: no previous forecast version to roll back to' },
+  ])('refuses $why with one line naming the command once, and exit status $code', async ({ args, code, line }) => {
+    const result = await models(...args, '--config', config);
     expect(result.code, result.stderr).toBe(code);
-    expect(result.stderr.trimEnd().split('\n').at(-1)).toBe(`edge-agent models: ${message}`);
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toBe(line);
   });
 
   it('reports an HTTP error as the server being unavailable (69)', async () => {
-    const result = await edgeAgent('models', 'install', 'intruder', server.url('/missing.onnx'), '--sha256', sha, '--version', '9', '--config', config);
+    const result = await models('install', 'intruder', server.url('/missing.onnx'), '--sha256', sha, '--version', '9', '--config', config);
     expect(result.code, result.stderr).toBe(69);
-    expect(result.stderr).toMatch(/edge-agent models: HTTP 404 Not Found from https:\/\/127\.0\.0\.1:\d+\/missing\.onnx\n$/);
+    expect(result.stderr).toMatch(/edge-agent models install: HTTP 404 Not Found from https:\/\/127\.0\.0\.1:\d+\/missing\.onnx\n$/);
   });
 
   it('requires a signature made with sign-model when ota.public_key is set', async () => {
@@ -84,16 +87,16 @@ describe('edge-agent models', () => {
     const signedConfig = join(dir, 'signed.yaml');
     writeFileSync(signedConfig, `data_dir: ${join(dir, 'signed-data')}\nintruder:\n  threads: 1\nota:\n  public_key: ${join(keys, 'ota-signing.pub')}\n`);
 
-    const unsigned = await edgeAgent('models', 'install', 'intruder', intruderModelPath, '--sha256', sha, '--version', '3', '--config', signedConfig);
+    const unsigned = await models('install', 'intruder', intruderModelPath, '--sha256', sha, '--version', '3', '--config', signedConfig);
     expect(unsigned.code, unsigned.stderr).toBe(65);
     expect(unsigned.stderr).toContain('update is not signed, and ota.public_key requires a signature');
 
     const signature = (await signModel('sign', '--key', join(keys, 'ota-signing.key'), '--role', 'intruder', '--version', '3', '--file', intruderModelPath)).stdout.trim();
-    const forged = await edgeAgent('models', 'install', 'intruder', intruderModelPath, '--sha256', sha, '--version', '4', '--signature', signature, '--config', signedConfig);
+    const forged = await models('install', 'intruder', intruderModelPath, '--sha256', sha, '--version', '4', '--signature', signature, '--config', signedConfig);
     expect(forged.code, forged.stderr).toBe(65);
     expect(forged.stderr).toContain('signature does not match {"role":"intruder","sha256":');
 
-    const signed = await edgeAgent('models', 'install', 'intruder', intruderModelPath, '--sha256', sha, '--version', '3', '--signature', signature, '--activate', '--config', signedConfig);
+    const signed = await models('install', 'intruder', intruderModelPath, '--sha256', sha, '--version', '3', '--signature', signature, '--activate', '--config', signedConfig);
     expect(signed, signed.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining('active intruder model: yolov8n-int8 3') });
     expect((await signModel('keygen', '--out', keys)).stderr).toContain('exists; refusing to overwrite it');
   });

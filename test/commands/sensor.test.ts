@@ -1,17 +1,14 @@
-import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main, type SensorCommandDeps } from '../../agent/commands/sensor.js';
-import { CliError, ExitCode } from '../../agent/lib/exit-codes.js';
-import { silentLogger } from '../../agent/lib/log.js';
-import { packageRoot } from '../../agent/lib/paths.js';
+import { sensorCommand, type SensorHardware } from '../../agent/commands/sensor.js';
+import { defaultConfig } from '../../agent/config/load.js';
+import { ExitCode } from '../../agent/lib/exit-codes.js';
 import { FakeBme280 } from '../fakes/i2c/bme280.js';
 import { FakeI2CHardware, VirtualClock, type FakeChip } from '../fakes/i2c/fake-bus.js';
 import { FakeMcp9808 } from '../fakes/i2c/mcp9808.js';
 import { FakeSht3x } from '../fakes/i2c/sensirion.js';
 import { createThermalTree, FakeW1Tree } from '../fakes/sysfs-sensors.js';
+import { edgeAgent, runInProcess } from '../helpers/cli.js';
 import { fixture } from '../helpers/fixtures.js';
 
 /** A chip nobody knows: answers every read with 0xFF (an LCD backpack at 0x27, say). */
@@ -23,14 +20,12 @@ afterEach(async () => {
 });
 
 /** Runs `edge-agent sensor ...` in-process against fake hardware; collects output lines and waits. */
-async function sensor(argv: string[], hardware = new FakeI2CHardware(1), extra: Partial<SensorCommandDeps> = {}) {
+async function sensor(argv: string[], hardware = new FakeI2CHardware(1), extra: Partial<SensorHardware> = {}) {
   const w1 = await FakeW1Tree.create();
   cleanups.push(() => w1.dispose());
   const clock = new VirtualClock();
-  const out: string[] = [];
-  const warnings: string[] = [];
   const sleeps: number[] = [];
-  const deps: SensorCommandDeps = {
+  const machine: SensorHardware = {
     openBus: hardware.open,
     w1Root: w1.root,
     thermalRoot: '/nonexistent/thermal',
@@ -39,13 +34,11 @@ async function sensor(argv: string[], hardware = new FakeI2CHardware(1), extra: 
       sleeps.push(ms);
       return clock.sleep(ms);
     },
-    logger: silentLogger(),
-    print: (line) => out.push(line),
-    warn: (line) => warnings.push(line),
     ...extra,
   };
-  const code = await main(argv, deps).catch((err: unknown) => err);
-  return { code, out, json: () => out.map((l) => JSON.parse(l) as Record<string, unknown>), warnings, sleeps, w1 };
+  const { code, stdout, stderr } = await runInProcess('sensor', sensorCommand(machine), argv);
+  const out = stdout.split('\n').filter((line) => line !== '');
+  return { code, out, stderr, json: () => out.map((l) => JSON.parse(l) as Record<string, unknown>), sleeps, w1 };
 }
 
 describe('edge-agent sensor scan', () => {
@@ -70,9 +63,11 @@ describe('edge-agent sensor scan', () => {
 
   it('exits 69 when it finds no sensor, after saying why the bus could not be used', async () => {
     const result = await sensor(['scan', '--bus', '4']);
-    expect(result.code).toBeInstanceOf(CliError);
-    expect(result.code).toMatchObject({ exitCode: ExitCode.UNAVAILABLE, message: expect.stringMatching(/^no temperature sensor found on \/dev\/i2c-4 or under /) });
-    expect(result.warnings).toEqual(["edge-agent sensor: ENOENT, No such file or directory (open '/dev/i2c-4')"]);
+    expect(result.code).toBe(ExitCode.UNAVAILABLE);
+    const [warning, error, ...rest] = result.stderr.split('\n');
+    expect(warning).toBe("edge-agent sensor scan: ENOENT, No such file or directory (open '/dev/i2c-4')");
+    expect(error).toMatch(/^edge-agent sensor scan: no temperature sensor found on \/dev\/i2c-4 or under /);
+    expect(rest).toEqual(['']);
   });
 });
 
@@ -84,6 +79,12 @@ describe('edge-agent sensor read', () => {
     expect(result.code).toBe(ExitCode.OK);
     expect(result.json()).toEqual([0, 2500, 5000].map((offset) => ({ ts: new Date(new VirtualClock().now + offset).toISOString(), sensor: 'mcp9808@0x18', valid: true, celsius: 23.5625 })));
     expect(result.sleeps).toEqual([2500, 2500]);
+  });
+
+  it("reads the configuration's sensor.interval_s apart when no --interval is given", async () => {
+    const result = await sensor(['read', '--driver', 'mcp9808', '--count', '2'], new FakeI2CHardware(1).attach(0x18, new FakeMcp9808()));
+    expect(result.code).toBe(ExitCode.OK);
+    expect(result.sleeps).toEqual([defaultConfig().sensor.interval_s * 1000]);
   });
 
   it('auto-detects by default, at the given address', async () => {
@@ -109,8 +110,8 @@ describe('edge-agent sensor read', () => {
   });
 
   it.each<[string, string[], number, RegExp]>([
-    ['no action', [], ExitCode.USAGE, /^sensor: scan or read\?/],
-    ['an unknown action', ['frob'], ExitCode.USAGE, /unknown action "frob"/],
+    ['no action', [], ExitCode.USAGE, /^no command given \(expected scan or read; see edge-agent sensor --help\)$/],
+    ['an unknown action', ['frob'], ExitCode.USAGE, /^unknown command 'frob' \(expected scan or read\)$/],
     ['an unknown driver', ['read', '--driver', 'lm75'], ExitCode.USAGE, /--driver: "lm75" is not one of auto, bme280/],
     ['an address out of range', ['read', '--address', '0x80'], ExitCode.USAGE, /--address: "0x80" is not an I2C address/],
     ['a count of 0', ['read', '--count', '0'], ExitCode.USAGE, /--count: invalid value "0"/],
@@ -119,44 +120,44 @@ describe('edge-agent sensor read', () => {
     ['a missing replay file', ['read', '--driver', 'replay', '--file', '/nonexistent.csv'], ExitCode.NO_INPUT, /replay file \/nonexistent.csv: no such file/],
     ['nothing to auto-detect', ['read'], ExitCode.UNAVAILABLE, /^no temperature sensor found/],
   ])('rejects %s', async (_what, argv, exitCode, message) => {
-    const { code } = await sensor(argv);
-    expect(code).toBeInstanceOf(CliError);
-    expect(code).toMatchObject({ exitCode, message: expect.stringMatching(message) });
+    const { code, out, stderr } = await sensor(argv);
+    expect(code).toBe(exitCode);
+    expect(out).toEqual([]);
+    // One line naming the command (and its action, once known).
+    const [line, ...rest] = stderr.split('\n');
+    expect(rest).toEqual(['']);
+    const prefix = argv[0] === 'scan' || argv[0] === 'read' ? `edge-agent sensor ${argv[0]}: ` : 'edge-agent sensor: ';
+    expect(line!.startsWith(prefix), line).toBe(true);
+    expect(line!.slice(prefix.length)).toMatch(message);
   });
 
   it('lists every driver in --help', async () => {
     const result = await sensor(['--help']);
     expect(result.code).toBe(ExitCode.OK);
     for (const driver of ['auto', 'bme280', 'bmp280', 'sht3x', 'sht4x', 'mcp9808', 'tmp117', 'tmp102', 'aht20', 'ds18b20', 'cpu', 'replay', 'sim']) {
-      expect(result.out[0]).toMatch(new RegExp(`^ +${driver} `, 'm'));
+      expect(result.out.join('\n')).toMatch(new RegExp(`^ +${driver} `, 'm'));
     }
   });
 });
 
 describe('edge-agent sensor (compiled CLI)', () => {
-  const run = promisify(execFile);
-  const cli = join(packageRoot, 'dist', 'agent', 'cli.js');
-  const edgeAgent = (...args: string[]) =>
-    run(process.execPath, [cli, 'sensor', ...args]).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
-    );
+  const sensorCli = (...args: string[]) => edgeAgent(['sensor', ...args]);
 
   it('replays readings from a file', async () => {
-    const result = await edgeAgent('read', '--driver', 'replay', '--file', fixture('data/occupancy/datatest.txt'), '--count', '3', '--speed', '6000');
+    const result = await sensorCli('read', '--driver', 'replay', '--file', fixture('data/occupancy/datatest.txt'), '--count', '3', '--speed', '6000');
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout.trim().split('\n').map((l) => JSON.parse(l).celsius)).toEqual([23.7, 23.718, 23.73]);
   });
 
   it('reports a missing I2C bus in one line', async () => {
-    const result = await edgeAgent('scan', '--bus', '99');
-    expect(result.stderr.split('\n')[0]).toMatch(/^edge-agent sensor: cannot open \/dev\/i2c-99: ENOENT/);
+    const result = await sensorCli('scan', '--bus', '99');
+    expect(result.stderr.split('\n')[0]).toMatch(/^edge-agent sensor scan: cannot open \/dev\/i2c-99: ENOENT/);
   });
 
   it('exits 2 with one line for a bad option', async () => {
-    const result = await edgeAgent('read', '--driver', 'none');
+    const result = await sensorCli('read', '--driver', 'none');
     expect(result).toMatchObject({ code: 2, stdout: '' });
-    expect(result.stderr).toMatch(/^edge-agent sensor: --driver: "none" is not one of auto, /);
+    expect(result.stderr).toMatch(/^edge-agent sensor read: --driver: "none" is not one of auto, /);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { envVarName, schemaLeaves } from '../../agent/config/env.js';
 import { ConfigError, defaultConfig, loadConfig, type ConfigProblem } from '../../agent/config/load.js';
+import { exitStatusOf } from '../../agent/commands/exit-status.js';
 import { ExitCode } from '../../agent/lib/exit-codes.js';
 
 let dir: string;
@@ -25,7 +26,7 @@ function problemsOf(load: () => unknown): ConfigProblem[] {
     load();
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).exitCode).toBe(ExitCode.CONFIG);
+    expect(exitStatusOf(err)).toBe(ExitCode.CONFIG);
     return (err as ConfigError).problems;
   }
   throw new Error('expected a ConfigError');

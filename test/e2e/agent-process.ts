@@ -2,14 +2,13 @@
  * Runs the compiled daemon (`node dist/agent/cli.js run --config FILE`) as a child process, the way
  * systemd does, and reads its pino JSON log lines from stdout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
 import { packageRoot } from '../../agent/lib/paths.js';
-
-export const CLI = join(packageRoot, 'dist', 'agent', 'cli.js');
+import { startEdgeAgent } from '../helpers/cli.js';
 
 export interface LogLine {
   level: number;
@@ -34,8 +33,7 @@ export class AgentProcess {
   }
 
   static start(args: string[], env: NodeJS.ProcessEnv = {}): AgentProcess {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: packageRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    return new AgentProcess(child);
+    return new AgentProcess(startEdgeAgent(args, { cwd: packageRoot, env, timeoutMs: Infinity }).child);
   }
 
   get pid(): number {

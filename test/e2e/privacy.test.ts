@@ -14,7 +14,7 @@ import { packageRoot } from '../../agent/lib/paths.js';
 import { fixture } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { MqttSubscriber } from '../helpers/mqtt-subscriber.js';
-import { CLI } from './agent-process.js';
+import { CLI_PATH as CLI } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 const scratch: string[] = [];

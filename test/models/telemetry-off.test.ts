@@ -3,27 +3,23 @@
  * an empty HOME and TMPDIR and without ORT_DISABLE_TELEMETRY in their environment, as a new user's shell
  * would, and leave nothing behind (no `.cache/Microsoft/DeveloperTools/.onnxruntime`, no `mat-debug-*.log`).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/mosquitto.js';
 import { fixture } from '../helpers/fixtures.js';
-import { AgentProcess, AgentSandbox, CLI } from '../e2e/agent-process.js';
+import { AgentProcess, AgentSandbox } from '../e2e/agent-process.js';
+import { edgeAgent } from '../helpers/cli.js';
 
-const run = promisify(execFile);
 const scratch: string[] = [];
 
-/** An empty HOME and TMPDIR, and this environment without the variable that would hide the bug. */
+/** An empty HOME and TMPDIR, and no ORT_DISABLE_TELEMETRY (the variable that would hide the bug; undefined unsets it). */
 function cleanEnvironment(): { home: string; tmp: string; env: NodeJS.ProcessEnv } {
   const home = mkdtempSync(join(tmpdir(), 'edge-home-'));
   const tmp = mkdtempSync(join(tmpdir(), 'edge-tmp-'));
   scratch.push(home, tmp);
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, TMPDIR: tmp };
-  delete env['ORT_DISABLE_TELEMETRY'];
-  return { home, tmp, env };
+  return { home, tmp, env: { HOME: home, TMPDIR: tmp, ORT_DISABLE_TELEMETRY: undefined } };
 }
 
 /** Every file below `dir`, as paths relative to it. */
@@ -40,9 +36,9 @@ afterEach(() => {
 describe('onnxruntime telemetry', () => {
   it('`edge-agent detect` and `forecast` leave nothing in HOME or TMPDIR', async () => {
     const { home, tmp, env } = cleanEnvironment();
-    const detect = await run(process.execPath, [CLI, 'detect', '--model', fixture('models/yolov8n-int8.onnx'), '--threads', '1', fixture('images/bus.jpg')], { env });
+    const detect = await edgeAgent(['detect', '--model', fixture('models/yolov8n-int8.onnx'), '--threads', '1', fixture('images/bus.jpg')], { env });
     expect(JSON.parse(detect.stdout)).toMatchObject({ intruder: true });
-    await run(process.execPath, [CLI, 'forecast', '--values', Array(60).fill('21.5').join(',')], { env });
+    expect((await edgeAgent(['forecast', '--values', Array(60).fill('21.5').join(',')], { env })).code).toBe(0);
     expect(filesUnder(home)).toEqual([]);
     expect(filesUnder(tmp)).toEqual([]);
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashFile } from '../../agent/ota/registry.js';
-import { cliPath, NodeRun } from './cli.js';
+import { startEdgeAgent, type CliProcess } from '../helpers/cli.js';
 import { dogImage, intruderModel, intruderModelPath, OtaHarness, sha256, testLoaders } from './harness.js';
 
 /**
@@ -23,8 +23,8 @@ beforeAll(async () => {
 
 afterAll(() => h.close());
 
-function install(version: string, url: string): NodeRun {
-  return new NodeRun(cliPath, ['models', 'install', 'intruder', url, '--sha256', sha, '--version', version, '--activate', '--config', config]);
+function install(version: string, url: string): CliProcess {
+  return startEdgeAgent(['models', 'install', 'intruder', url, '--sha256', sha, '--version', version, '--activate', '--config', config]);
 }
 
 /** What the daemon does at start: the registry's active model, loaded and run. */
