@@ -8,7 +8,8 @@ import { numberOption, parseCommandArgs } from './args.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { hex, openI2CBus, type OpenI2CBus } from '../../drivers/i2c/index.js';
-import { type Clock, createTemperatureSensor, DEFAULT_THERMAL_ROOT, DEFAULT_W1_ROOT, findCpuThermalZone, listDs18b20, probedAddresses, type Reading, realSleep, scanI2CBus, SensorConfigError, type SensorDriver, SensorNotFoundError, type Sleep, systemClock } from '../../drivers/sensors/index.js';
+import { createTemperatureSensor, DEFAULT_THERMAL_ROOT, DEFAULT_W1_ROOT, findCpuThermalZone, listDs18b20, probedAddresses, type Reading, scanI2CBus, SensorConfigError, type SensorDriver, SensorNotFoundError } from '../../drivers/sensors/index.js';
+import { abortableSleep, systemClock, type Clock, type Sleep } from '../lib/timing.js';
 
 /** Every driver, with the line `--help` shows for it (a Record, so a new driver cannot be forgotten). */
 const DRIVERS: Record<Exclude<SensorDriver, 'none'>, string> = {
@@ -96,7 +97,7 @@ export async function main(argv: string[], deps: SensorCommandDeps = {}): Promis
     w1Root: deps.w1Root ?? DEFAULT_W1_ROOT,
     thermalRoot: deps.thermalRoot ?? DEFAULT_THERMAL_ROOT,
     clock: deps.clock ?? systemClock,
-    sleep: deps.sleep ?? realSleep,
+    sleep: deps.sleep ?? abortableSleep,
     // Logs go to stderr: stdout is the JSON lines.
     logger: deps.logger ?? createLogger(values.verbose ? 'debug' : 'warn', pino.destination({ dest: 2, sync: true })),
     print: deps.print ?? printLine,

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import type { Logger } from 'pino';
 import type { CameraOptions } from './types.js';
 import { BaseCamera } from './base-camera.js';
-import type { CameraClock } from './clock.js';
+import type { Clock } from '../../agent/lib/timing.js';
 import { CameraConfigError, CameraInputError } from './errors.js';
 import { isCompleteJpeg } from './jpeg-splitter.js';
 
@@ -18,7 +18,7 @@ const PNG_FILE = /\.png$/i;
 
 export interface DirCameraDeps {
   logger: Logger;
-  clock?: CameraClock;
+  clock?: Clock;
 }
 
 export class DirCamera extends BaseCamera {
