@@ -11,9 +11,10 @@ import { numberOption, parseCommandArgs } from './args.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../lib/log.js';
-import { CameraConfigError, CameraInputError, CameraUnavailableError, createCamera, type Camera, type CameraDriver } from '../../drivers/camera/index.js';
+import { CAMERA_DRIVERS, CameraConfigError, CameraInputError, CameraUnavailableError, createCamera, type Camera } from '../../drivers/camera/index.js';
 
-const DRIVERS: CameraDriver[] = ['rpicam', 'still', 'ffmpeg', 'dir'];
+/** The drivers that capture (`none` is no camera). */
+const DRIVERS = CAMERA_DRIVERS.filter((driver) => driver !== 'none');
 
 const USAGE = `usage: edge-agent capture [--config FILE] [--camera DRIVER] [driver options] --frames N --out DIR
 
@@ -91,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
 
 function captureRequest(values: Values): CaptureRequest {
   const driver = values.camera;
-  if (driver !== undefined && !DRIVERS.includes(driver as CameraDriver)) {
+  if (driver !== undefined && !(DRIVERS as readonly string[]).includes(driver)) {
     throw new UsageError(`--camera: ${JSON.stringify(driver)} is not one of ${DRIVERS.join(', ')}`);
   }
   const frames = numberOption('frames', values.frames, (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000);
