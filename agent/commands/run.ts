@@ -211,7 +211,7 @@ async function loadModel<T extends { info: { name: string; version: string } }>(
 async function extraServices(context: AgentContext): Promise<Service[]> {
   const { config, logger, store, relay } = context;
   const { HomeAssistantDiscovery } = await import('../mqtt/homeassistant.js');
-  const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   return [
     ...(config.http.enabled ? await httpServices(context) : []),
     createOtaService(context),

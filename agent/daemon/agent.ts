@@ -23,7 +23,7 @@ import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import { IntrusionTracker } from '../vision/intrusion-tracker.js';
 import type { Logger } from '../lib/log.js';
-import { MessageBuilder } from '../mqtt/messages.js';
+import { MessageBuilder, MessageIds } from '../mqtt/messages.js';
 import { ModelSlot } from '../runtime/model-slot.js';
 import { MotionGate } from '../vision/motion-gate.js';
 import { maxPayloadBytes, mqttBaseTopic } from '../mqtt/client-options.js';
@@ -86,6 +86,8 @@ const HEADER_ROOM_BYTES = 1024;
 export class Agent {
   readonly intruder = new ModelSlot<IntruderDetector>();
   readonly forecaster = new ModelSlot<Forecaster>();
+  /** The one source of message and record ids: they sort in creation order across the whole process. */
+  private readonly ids = new MessageIds();
   private hardware: AgentHardware | null = null;
   private store: SqliteStore | null = null;
   /** Started services, in start order. */
@@ -111,7 +113,7 @@ export class Agent {
 
     const store = this.deps.openStore();
     this.store = store;
-    const messages = new MessageBuilder(mqttBaseTopic(config.mqtt, config.device_id), config.device_id);
+    const messages = new MessageBuilder(mqttBaseTopic(config.mqtt, config.device_id), config.device_id, this.ids);
     await this.startService(new StoreMaintenance({ store, logger }));
     if (config.mqtt.embedded_broker.enabled) {
       // Imported only when enabled: production configs use a real broker and need not carry aedes in memory.

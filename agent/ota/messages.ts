@@ -3,7 +3,7 @@
  * zigbee2mqtt's bridge responses (`status`, `error`, echoed `transaction`) and always naming the role and
  * version they are about, and the retained `<base>/models/<role>` info of the active model.
  */
-import { isoTs, newMessageId } from '../mqtt/messages.js';
+import { isoTs, type MessageIds } from '../mqtt/messages.js';
 import { modelInfoSchema } from '../mqtt/contract/model-info-schema.js';
 import type { ModelInfoPayload } from '../mqtt/contract/topics.js';
 import type { ActiveModel, ModelRole } from './registry.js';
@@ -67,9 +67,9 @@ export const modelCommandResponseSchema = {
   additionalProperties: false,
 } as const;
 
-export function commandResponse(command: ModelCommand, fields: ResponseFields, nowMs: number = Date.now()): ModelCommandResponsePayload {
+export function commandResponse(ids: MessageIds, command: ModelCommand, fields: ResponseFields, nowMs: number = Date.now()): ModelCommandResponsePayload {
   const { transaction, ...rest } = fields;
-  return { id: newMessageId(nowMs), ts: isoTs(nowMs), command, ...rest, ...(transaction !== undefined ? { transaction } : {}) };
+  return { id: ids.next(nowMs), ts: isoTs(nowMs), command, ...rest, ...(transaction !== undefined ? { transaction } : {}) };
 }
 
 export function modelInfoPayload(active: ActiveModel): ModelInfoPayload {

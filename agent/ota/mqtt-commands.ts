@@ -6,6 +6,7 @@
  */
 import type { OutboxMessage } from '../store/types.js';
 import type { Logger } from '../lib/log.js';
+import type { MessageIds } from '../mqtt/messages.js';
 import { Topic } from '../mqtt/contract/topics.js';
 import { isModelRole, type ActiveModel, type ModelRegistry } from './registry.js';
 import { toOtaError } from './errors.js';
@@ -30,6 +31,7 @@ export interface ModelCommandsDeps {
   registry: ModelRegistry;
   mqtt: OtaMqtt;
   outbox: OtaOutbox;
+  ids: MessageIds;
   logger: Logger;
   /** Called after every activation, to publish the retained model info. */
   onActivated: (active: ActiveModel) => void;
@@ -101,13 +103,13 @@ export class ModelCommands {
   private progress(command: ModelCommand, fields: ResponseFields): void {
     const topic = `${this.deps.mqtt.baseTopic}/${Topic.commandResponse(command)}`;
     this.deps.mqtt
-      .publishDirect(topic, JSON.stringify(commandResponse(command, fields)), { qos: 0 })
+      .publishDirect(topic, JSON.stringify(commandResponse(this.deps.ids, command, fields)), { qos: 0 })
       .catch((err: unknown) => this.deps.logger.debug({ err }, 'progress message not sent'));
   }
 
   private reply(command: ModelCommand, fields: ResponseFields): void {
     const topic = `${this.deps.mqtt.baseTopic}/${Topic.commandResponse(command)}`;
-    if (!this.deps.outbox.enqueue([{ topic, payload: JSON.stringify(commandResponse(command, fields)) }])) {
+    if (!this.deps.outbox.enqueue([{ topic, payload: JSON.stringify(commandResponse(this.deps.ids, command, fields)) }])) {
       this.deps.logger.error({ command }, 'could not queue the command reply');
     }
   }

@@ -7,6 +7,7 @@ import type { AgentConfig } from '../config/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
+import type { MessageIds } from '../mqtt/messages.js';
 import { Topic, type ModelInfoPayload } from '../mqtt/contract/topics.js';
 import { MODEL_ROLES, type ActiveModel, type ModelRegistry, type ModelRole } from './registry.js';
 import type { ModelInfo } from '../../models/types.js';
@@ -27,6 +28,7 @@ export interface OtaServiceDeps {
   updater: ModelUpdater;
   mqtt: OtaMqtt;
   outbox: OtaOutbox;
+  ids: MessageIds;
   bus: EventBus;
   logger: Logger;
   slots: { [R in ModelRole]?: OtaSlot<RoleModels[R]> };
@@ -42,11 +44,11 @@ export class OtaService implements Service {
   constructor(private readonly deps: OtaServiceDeps) {}
 
   async start(): Promise<void> {
-    const { registry, updater, mqtt, outbox, bus, logger, config } = this.deps;
+    const { registry, updater, mqtt, outbox, ids, bus, logger, config } = this.deps;
     await registry.cleanup();
     await this.publishServingModels();
     const onActivated = (active: ActiveModel) => this.announce(active);
-    this.commands = new ModelCommands({ updater, registry, mqtt, outbox, logger: logger.child({ module: 'ota' }), onActivated });
+    this.commands = new ModelCommands({ updater, registry, mqtt, outbox, ids, logger: logger.child({ module: 'ota' }), onActivated });
     this.commands.start();
     const thingName = config.mqtt.aws_iot.thing_name;
     if (thingName !== null) {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { AgentConfig } from '../config/types.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
+import type { MessageBuilder } from '../mqtt/messages.js';
 import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
 import { ModelRegistry } from './registry.js';
@@ -71,6 +72,8 @@ export interface OtaContext {
   bus: EventBus;
   store: OtaOutbox;
   relay: OtaMqtt;
+  /** Whose ids the command replies take. */
+  messages: Pick<MessageBuilder, 'ids'>;
   intruder: OtaSlot<RoleModels['intruder']>;
   forecaster: OtaSlot<RoleModels['forecast']>;
 }
@@ -83,5 +86,5 @@ export function createOtaService(context: OtaContext): OtaService {
   const { config, logger, bus } = context;
   const slots = { intruder: context.intruder, forecast: context.forecaster };
   const { registry, updater } = createUpdater(config, { logger, bus, slots });
-  return new OtaService({ config, registry, updater, mqtt: context.relay, outbox: context.store, bus, logger, slots });
+  return new OtaService({ config, registry, updater, mqtt: context.relay, outbox: context.store, ids: context.messages.ids, bus, logger, slots });
 }

@@ -10,7 +10,7 @@ import { packageRoot } from '../../agent/lib/paths.js';
 import { fixture } from '../helpers/fixtures.js';
 import { fakePath, processGone, replayFolder, type FakePath } from '../drivers/camera/helpers.js';
 
-const cli = join(packageRoot, 'dist', 'agent', 'cli.js');
+const cli = join(packageRoot(), 'dist', 'agent', 'cli.js');
 const bus = readFileSync(fixture('images/bus.jpg'));
 const dog = readFileSync(fixture('images/dog.jpg'));
 let root: string;

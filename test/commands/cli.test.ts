@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../agent/lib/paths.js';
 
 const run = promisify(execFile);
-const cli = join(packageRoot, 'dist', 'agent', 'cli.js');
+const cli = join(packageRoot(), 'dist', 'agent', 'cli.js');
 
 async function edgeAgent(...args: string[]) {
   try {

@@ -11,7 +11,7 @@ import { decompressionBombPng } from '../models/intruder-images.js';
 import { ModelCopies } from '../models/intruder-model-copies.js';
 
 const run = promisify(execFile);
-const cli = join(packageRoot, 'dist', 'agent', 'cli.js');
+const cli = join(packageRoot(), 'dist', 'agent', 'cli.js');
 const MODEL = fixture('models/yolov8n-int8.onnx');
 const BUS = fixture('images/bus.jpg');
 const CAT = fixture('images/cat.png');

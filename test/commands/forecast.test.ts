@@ -7,7 +7,7 @@ import type { Forecaster } from '../../models/types.js';
 import { fixture } from '../helpers/fixtures.js';
 import { testWindows } from '../models/forecast-windows.js';
 
-const cli = join(packageRoot, 'dist', 'agent', 'cli.js');
+const cli = join(packageRoot(), 'dist', 'agent', 'cli.js');
 
 interface Result {
   code: number | null;

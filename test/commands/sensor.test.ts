@@ -135,7 +135,7 @@ describe('edge-agent sensor read', () => {
 
 describe('edge-agent sensor (compiled CLI)', () => {
   const run = promisify(execFile);
-  const cli = join(packageRoot, 'dist', 'agent', 'cli.js');
+  const cli = join(packageRoot(), 'dist', 'agent', 'cli.js');
   const edgeAgent = (...args: string[]) =>
     run(process.execPath, [cli, 'sensor', ...args]).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),

@@ -9,7 +9,7 @@ import { packageRoot } from '../../agent/lib/paths.js';
 import { fixture } from '../helpers/fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 
-const cli = join(packageRoot, 'dist', 'agent', 'cli.js');
+const cli = join(packageRoot(), 'dist', 'agent', 'cli.js');
 
 async function doctor(...args: string[]) {
   try {

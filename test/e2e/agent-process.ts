@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { stringify } from 'yaml';
 import { packageRoot } from '../../agent/lib/paths.js';
 
-export const CLI = join(packageRoot, 'dist', 'agent', 'cli.js');
+export const CLI = join(packageRoot(), 'dist', 'agent', 'cli.js');
 
 export interface LogLine {
   level: number;
@@ -34,7 +34,7 @@ export class AgentProcess {
   }
 
   static start(args: string[], env: NodeJS.ProcessEnv = {}): AgentProcess {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: packageRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: packageRoot(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     return new AgentProcess(child);
   }
 

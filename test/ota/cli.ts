@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../agent/lib/paths.js';
 
-export const cliPath = join(packageRoot, 'dist', 'agent', 'cli.js');
-export const signModelPath = join(packageRoot, 'dist', 'scripts', 'sign-model.js');
+export const cliPath = join(packageRoot(), 'dist', 'agent', 'cli.js');
+export const signModelPath = join(packageRoot(), 'dist', 'scripts', 'sign-model.js');
 
 export interface RunResult {
   code: number | null;

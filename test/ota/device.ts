@@ -5,6 +5,7 @@ import { silentLogger } from '../../agent/lib/log.js';
 import type { OtaService } from '../../agent/ota/service.js';
 import { createOtaService } from '../../agent/ota/setup.js';
 import { MqttRelay } from '../../agent/mqtt/relay.js';
+import { MessageIds } from '../../agent/mqtt/messages.js';
 import { SqliteStore } from '../../agent/store/store.js';
 import type { OtaHarness } from './harness.js';
 
@@ -42,7 +43,7 @@ export class TestDevice {
     const bus = new EventBus(logger);
     const store = SqliteStore.open(':memory:', { logger, bus, config: config.store });
     const relay = new MqttRelay({ store, config: config.mqtt, deviceId: DEVICE_ID, logger, bus, flushTimeoutMs: 500 });
-    const service = createOtaService({ config, logger, bus, store, relay, intruder: harness.intruderSlot, forecaster: harness.forecastSlot });
+    const service = createOtaService({ config, logger, bus, store, relay, messages: { ids: new MessageIds() }, intruder: harness.intruderSlot, forecaster: harness.forecastSlot });
     await relay.start();
     await service.start();
     const device = new TestDevice(config, store, relay, service);
