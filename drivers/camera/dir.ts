@@ -5,7 +5,6 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { Logger } from 'pino';
 import type { CameraOptions } from './types.js';
 import { BaseCamera } from './base-camera.js';
@@ -90,7 +89,12 @@ export class DirCamera extends BaseCamera {
   private async load(file: string): Promise<Buffer | null> {
     try {
       const data = await readFile(file);
-      if (PNG_FILE.test(file)) return await sharp(data).jpeg({ quality: 90 }).toBuffer();
+      if (PNG_FILE.test(file)) {
+        // Imported here, not at the top: the configuration imports this driver's index for its limits,
+        // and every command that reads a configuration would otherwise load sharp's native library.
+        const { default: sharp } = await import('sharp');
+        return await sharp(data).jpeg({ quality: 90 }).toBuffer();
+      }
       if (!isCompleteJpeg(data)) throw new Error('not a complete JPEG image');
       return data;
     } catch (err) {
