@@ -15,7 +15,8 @@ import { letterboxPixels, DEFAULT_MAX_PIXELS, type LetterboxedPixels } from './i
 import { boxToImage, writePlanarTensor } from './letterbox.js';
 import { nonMaxSuppression } from './nms.js';
 import { readOnnxMetadata } from './onnx-proto.js';
-import { Pool, SerialRunner } from './serial.js';
+import { SerialQueue } from '../agent/lib/serial-queue.js';
+import { Pool } from './pool.js';
 import type { DetectedObject, DetectionResult, IntruderDetector, ModelInfo, RawRgbImage } from './types.js';
 import { decodeCandidates } from './yolo-decode.js';
 import { checkTask, inspectYoloSession, resolveClassNames, type YoloModelSpec } from './yolo-model.js';
@@ -74,7 +75,7 @@ const INPUT_BUFFERS = 2;
 
 class YoloIntruderDetector implements LoadedIntruderDetector {
   private readonly inputs: Pool<ort.TypedTensor<'float32'>>;
-  private readonly runner = new SerialRunner();
+  private readonly runner = new SerialQueue();
   private readonly pending = new Set<Promise<DetectionResult>>();
   private closed = false;
 

@@ -9,9 +9,10 @@ import type { AgentConfig, CameraConfig } from '../config/types.js';
 import { defineCommand, numberOption, type CommandIO, type OptionValues } from './command.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
 import { loadConfig } from '../config/load.js';
-import { createCamera, type Camera, type CameraDriver } from '../../drivers/camera/index.js';
+import { CAMERA_DRIVERS, createCamera, type Camera } from '../../drivers/camera/index.js';
 
-const DRIVERS: CameraDriver[] = ['rpicam', 'still', 'ffmpeg', 'dir'];
+/** The drivers that capture (`none` is no camera). */
+const DRIVERS = CAMERA_DRIVERS.filter((driver) => driver !== 'none');
 
 const usage = ({ camera }: AgentConfig) => `usage: edge-agent capture [--config FILE] [--camera DRIVER] [driver options] --frames N --out DIR
 
@@ -83,7 +84,7 @@ export const command = defineCommand({
 
 function captureRequest(values: Values): CaptureRequest {
   const driver = values.camera;
-  if (driver !== undefined && !DRIVERS.includes(driver as CameraDriver)) {
+  if (driver !== undefined && !(DRIVERS as readonly string[]).includes(driver)) {
     throw new UsageError(`--camera: ${JSON.stringify(driver)} is not one of ${DRIVERS.join(', ')}`);
   }
   const frames = numberOption('frames', values.frames, (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000);

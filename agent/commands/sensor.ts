@@ -9,7 +9,8 @@ import { defaultConfig } from '../config/load.js';
 import type { AgentConfig, SensorConfig } from '../config/types.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
 import { hex, openI2CBus, type OpenI2CBus } from '../../drivers/i2c/index.js';
-import { type Clock, createTemperatureSensor, DEFAULT_THERMAL_ROOT, DEFAULT_W1_ROOT, findCpuThermalZone, listDs18b20, probedAddresses, type Reading, realSleep, scanI2CBus, type SensorDriver, type Sleep, systemClock } from '../../drivers/sensors/index.js';
+import { createTemperatureSensor, DEFAULT_THERMAL_ROOT, DEFAULT_W1_ROOT, findCpuThermalZone, listDs18b20, probedAddresses, type Reading, scanI2CBus, type SensorDriver } from '../../drivers/sensors/index.js';
+import { abortableSleep, systemClock, type Clock, type Sleep } from '../lib/timing.js';
 
 /** Every driver, with the line `--help` shows for it (a Record, so a new driver cannot be forgotten). */
 const DRIVERS: Record<Exclude<SensorDriver, 'none'>, string> = {
@@ -84,7 +85,7 @@ const REAL_HARDWARE: Readonly<SensorHardware> = {
   w1Root: DEFAULT_W1_ROOT,
   thermalRoot: DEFAULT_THERMAL_ROOT,
   clock: systemClock,
-  sleep: realSleep,
+  sleep: abortableSleep,
 };
 
 /** The command on the given hardware (tests pass fakes). */

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { checkConfig } from './checks.js';
 import { closest, readEnvOverrides, schemaLeaves, type ConfigProblem } from './env.js';
@@ -31,50 +31,69 @@ export interface LoadConfigOptions {
 
 type Obj = Record<string, unknown>;
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
-ajv.addKeyword({ keyword: 'x-path', schemaType: 'boolean' });
-ajv.addKeyword({ keyword: 'x-doc-default', schemaType: 'string' });
-// The root object has no default (strict mode rejects one there); every section below it has `{}`.
-const { default: _rootDefault, ...rootSchema } = configSchema;
-const validate = ajv.compile(rootSchema);
-
 const PATH_KEYS = schemaLeaves()
   .filter((leaf) => leaf.schema['x-path'])
   .map((leaf) => leaf.path);
 
-/** The embedded demo configuration: every default of the schema. */
+/** Loads configurations against the schema, compiled (with ajv, defaults filled in) once per loader. */
+export class ConfigLoader {
+  private readonly validate: ValidateFunction;
+
+  constructor() {
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
+    ajv.addKeyword({ keyword: 'x-path', schemaType: 'boolean' });
+    ajv.addKeyword({ keyword: 'x-doc-default', schemaType: 'string' });
+    // The root object has no default (strict mode rejects one there); every section below it has `{}`.
+    const { default: _rootDefault, ...rootSchema } = configSchema;
+    this.validate = ajv.compile(rootSchema);
+  }
+
+  load(opts: LoadConfigOptions = {}): AgentConfig {
+    const problems: ConfigProblem[] = [];
+    const cwd = opts.cwd ?? process.cwd();
+    const file = opts.file === undefined ? null : readConfigFile(opts.file, problems);
+    const env = readEnvOverrides(opts.env ?? process.env, problems);
+    const overrides = (opts.overrides ?? {}) as Obj;
+    const merged = deepMerge(deepMerge(file?.data ?? {}, env.values), overrides);
+    const locate = (path: string[]): string | undefined => {
+      const dotted = path.join('.');
+      if (env.origins.has(dotted)) return env.origins.get(dotted);
+      if (hasIn(overrides, path)) return 'command line';
+      return file?.locate(path);
+    };
+    resolveSecretFiles(merged, configSchema, [], problems, locate);
+    if (hasIn(merged, ['mqtt', 'aws_iot', 'thing_name']) && !hasIn(merged, ['mqtt', 'prefix'])) {
+      // AWS IoT policies are usually written for `things/<thing>/...`.
+      (merged.mqtt as Obj).prefix = 'things';
+    }
+    if (!this.validate(merged)) {
+      for (const err of this.validate.errors ?? []) problems.push(describeAjvError(err, merged, locate));
+    }
+    // After validation, which fills in defaults (`./data`); paths from the file were resolved already.
+    resolvePaths(merged, cwd);
+    problems.push(...checkConfig(merged, locate));
+    if (problems.length > 0) throw new ConfigError(inFileOrder(dedupe(problems)), opts.file);
+    return merged as unknown as AgentConfig;
+  }
+}
+
+/**
+ * The embedded demo configuration: every default of the schema, read from it without compiling a
+ * validator (the defaults are valid; tests check that loading an empty file gives the same).
+ */
 export function defaultConfig(): AgentConfig {
   const config: Obj = {};
-  validate(config);
+  for (const { path, schema } of schemaLeaves()) {
+    let node = config;
+    for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Obj;
+    node[path[path.length - 1]!] = structuredClone(schema.default);
+  }
   return config as unknown as AgentConfig;
 }
 
+/** Loads one configuration (a loader of its own; keep a ConfigLoader to load several). */
 export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
-  const problems: ConfigProblem[] = [];
-  const cwd = opts.cwd ?? process.cwd();
-  const file = opts.file === undefined ? null : readConfigFile(opts.file, problems);
-  const env = readEnvOverrides(opts.env ?? process.env, problems);
-  const overrides = (opts.overrides ?? {}) as Obj;
-  const merged = deepMerge(deepMerge(file?.data ?? {}, env.values), overrides);
-  const locate = (path: string[]): string | undefined => {
-    const dotted = path.join('.');
-    if (env.origins.has(dotted)) return env.origins.get(dotted);
-    if (hasIn(overrides, path)) return 'command line';
-    return file?.locate(path);
-  };
-  resolveSecretFiles(merged, configSchema, [], problems, locate);
-  if (hasIn(merged, ['mqtt', 'aws_iot', 'thing_name']) && !hasIn(merged, ['mqtt', 'prefix'])) {
-    // AWS IoT policies are usually written for `things/<thing>/...`.
-    (merged.mqtt as Obj).prefix = 'things';
-  }
-  if (!validate(merged)) {
-    for (const err of validate.errors ?? []) problems.push(describeAjvError(err, merged, locate));
-  }
-  // After validation, which fills in defaults (`./data`); paths from the file were resolved already.
-  resolvePaths(merged, cwd);
-  problems.push(...checkConfig(merged, locate));
-  if (problems.length > 0) throw new ConfigError(inFileOrder(dedupe(problems)), opts.file);
-  return merged as unknown as AgentConfig;
+  return new ConfigLoader().load(opts);
 }
 
 interface ParsedFile {

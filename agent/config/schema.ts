@@ -1,12 +1,19 @@
 /**
  * The JSON Schema of the configuration file: every key of AgentConfig (agent/config/types.ts) with a
  * description, its default and its range. The loader (agent/config/load.ts) validates against it, the
- * environment overrides are derived from it, and docs/configuration.md is generated from it. The
- * `Section<T>` type makes a key missing from the schema a compile error.
+ * environment overrides are derived from it, and docs/configuration.md is generated from it.
+ *
+ * The schema is typed against AgentConfig: a key missing or extra, or a leaf whose type disagrees with
+ * the type's (a number for a string, nullable or not, other enum values) is a compile error. Each leaf
+ * builder returns a `TypedLeaf<T>` for exactly the T it validates, and `Properties<T>` asks for exactly
+ * `TypedLeaf<T[K]>` (invariant: `number` is not accepted for `number | null`, nor the other way).
  */
 import { hostname } from 'node:os';
+import { CAMERA_DRIVERS, CAMERA_LIMITS, type NumberRange } from '../../drivers/camera/index.js';
+import { SENSOR_DRIVERS } from '../../drivers/sensors/index.js';
 import type { AgentConfig } from './types.js';
 
+/** A leaf as the loader, the environment overrides and the docs read it. */
 export interface LeafSchema {
   type: string | string[];
   description: string;
@@ -27,15 +34,26 @@ export interface LeafSchema {
   'x-doc-default'?: string;
 }
 
-type Properties<T> = { [K in keyof T]-?: T[K] extends readonly unknown[] ? LeafSchema : T[K] extends Record<string, unknown> ? SectionSchema<T[K]> : LeafSchema };
+/** The compile-time mark of the value type a leaf validates; it exists only in the type system. */
+declare const VALUE: unique symbol;
 
-export interface SectionSchema<T = Record<string, unknown>> {
+/** A leaf that validates values of type T (and no other): only the builders below make one. */
+export type TypedLeaf<T> = LeafSchema & { default: T; readonly [VALUE]: (value: T) => T };
+
+export interface SectionSchema {
   type: 'object';
   description: string;
   default: Record<string, never>;
   additionalProperties: false;
-  properties: Properties<T>;
+  properties: Record<string, AnySchema>;
 }
+
+/** Sections are objects (not arrays); everything else is a leaf of exactly the key's type. */
+type Properties<T> = {
+  [K in keyof T]-?: T[K] extends readonly unknown[] ? TypedLeaf<T[K]> : T[K] extends object ? TypedSection<T[K]> : TypedLeaf<T[K]>;
+};
+
+export type TypedSection<T> = Omit<SectionSchema, 'properties'> & { properties: Properties<T> };
 
 export type AnySchema = LeafSchema | SectionSchema;
 
@@ -43,47 +61,64 @@ export function isSection(schema: AnySchema): schema is SectionSchema {
   return schema.type === 'object';
 }
 
-function section<T>(description: string, properties: Properties<T>): SectionSchema<T> {
+function section<T>(description: string, properties: Properties<T>): TypedSection<T> {
   return { type: 'object', description, default: {}, additionalProperties: false, properties };
 }
 
-const int = (description: string, def: number | null, minimum: number, maximum?: number): LeafSchema => ({
-  type: def === null ? ['integer', 'null'] : 'integer',
-  description,
-  default: def,
-  minimum,
-  ...(maximum === undefined ? {} : { maximum }),
-});
+/** The one place a plain leaf gets its value type: the builders below call it with the type they validate. */
+function typed<T>(schema: LeafSchema & { default: T }): TypedLeaf<T> {
+  return schema as TypedLeaf<T>;
+}
 
-const num = (description: string, def: number | null, range: { min?: number; above?: number; max?: number }): LeafSchema => ({
-  type: def === null ? ['number', 'null'] : 'number',
-  description,
-  default: def,
-  ...(range.min === undefined ? {} : { minimum: range.min }),
-  ...(range.above === undefined ? {} : { exclusiveMinimum: range.above }),
-  ...(range.max === undefined ? {} : { maximum: range.max }),
-});
+/** `type`, made nullable when the default is null (null then means "not set"). */
+function nullableIf(type: string, def: unknown): string | string[] {
+  return def === null ? [type, 'null'] : type;
+}
 
-const bool = (description: string, def: boolean): LeafSchema => ({ type: 'boolean', description, default: def });
+function int(description: string, def: number, minimum: number, maximum?: number): TypedLeaf<number>;
+function int(description: string, def: null, minimum: number, maximum?: number): TypedLeaf<number | null>;
+function int(description: string, def: number | null, minimum: number, maximum?: number): LeafSchema {
+  return { type: nullableIf('integer', def), description, default: def, minimum, ...(maximum === undefined ? {} : { maximum }) };
+}
 
-const str = (description: string, def: string, extra: Partial<LeafSchema> = {}): LeafSchema => ({ type: 'string', description, default: def, minLength: 1, ...extra });
+type Range = { min?: number; above?: number; max?: number };
 
-const optStr = (description: string, extra: Partial<LeafSchema> = {}): LeafSchema => ({
-  type: ['string', 'null'],
-  description,
-  default: null,
-  minLength: 1,
-  ...extra,
-});
+function num(description: string, def: number, range: Range): TypedLeaf<number>;
+function num(description: string, def: null, range: Range): TypedLeaf<number | null>;
+function num(description: string, def: number | null, range: Range): LeafSchema {
+  return {
+    type: nullableIf('number', def),
+    description,
+    default: def,
+    ...(range.min === undefined ? {} : { minimum: range.min }),
+    ...(range.above === undefined ? {} : { exclusiveMinimum: range.above }),
+    ...(range.max === undefined ? {} : { maximum: range.max }),
+  };
+}
 
-const optPath = (description: string): LeafSchema => optStr(description, { 'x-path': true });
+/** A number whose range a driver owns (and checks again itself). */
+function limited(description: string, def: number, range: NumberRange): TypedLeaf<number> {
+  return range.integer ? int(description, def, range.min, range.max) : num(description, def, { min: range.min, max: range.max });
+}
 
-const oneOf = <V extends string | number>(description: string, values: readonly V[], def: V): LeafSchema => ({
-  type: typeof def === 'number' ? 'integer' : 'string',
-  description,
-  default: def,
-  enum: values,
-});
+const bool = (description: string, def: boolean): TypedLeaf<boolean> => typed({ type: 'boolean', description, default: def });
+
+type StringExtras = Pick<LeafSchema, 'pattern' | 'maxLength' | 'x-path' | 'x-doc-default'>;
+
+const str = (description: string, def: string, extra: StringExtras = {}): TypedLeaf<string> =>
+  typed({ type: 'string', description, default: def, minLength: 1, ...extra });
+
+const optStr = (description: string, extra: StringExtras = {}): TypedLeaf<string | null> =>
+  typed<string | null>({ type: ['string', 'null'], description, default: null, minLength: 1, ...extra });
+
+const optPath = (description: string): TypedLeaf<string | null> => optStr(description, { 'x-path': true });
+
+/** A list of distinct non-empty strings (each at least `minLength` long). */
+const strings = (description: string, def: string[], minItems: number, minLength = 1): TypedLeaf<string[]> =>
+  typed({ type: 'array', description, default: def, items: { type: 'string', minLength }, minItems, uniqueItems: true });
+
+const oneOf = <V extends string | number>(description: string, values: readonly V[], def: NoInfer<V>): TypedLeaf<V> =>
+  typed({ type: typeof def === 'number' ? 'integer' : 'string', description, default: def, enum: values });
 
 /** A valid MQTT topic level: no separators or wildcards. */
 const TOPIC_LEVEL = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
@@ -94,11 +129,9 @@ export function defaultDeviceId(): string {
   return name.slice(0, 128) || 'edge-agent';
 }
 
-export const SENSOR_DRIVERS = ['auto', 'bme280', 'bmp280', 'sht3x', 'sht4x', 'mcp9808', 'tmp117', 'tmp102', 'aht20', 'ds18b20', 'cpu', 'replay', 'sim', 'none'] as const;
-export const CAMERA_DRIVERS = ['rpicam', 'still', 'ffmpeg', 'dir', 'none'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export const configSchema: SectionSchema<AgentConfig> = section<AgentConfig>('edge-agent configuration', {
+export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edge-agent configuration', {
   device_id: str('Identifies this device in topics (`<prefix>/<device_id>/...`) and payloads. Letters, digits, `_ . : -`.', defaultDeviceId(), {
     pattern: TOPIC_LEVEL,
     'x-doc-default': 'the host name',
@@ -107,18 +140,18 @@ export const configSchema: SectionSchema<AgentConfig> = section<AgentConfig>('ed
   log_level: oneOf('Least severe log level written (pino JSON on stdout).', LOG_LEVELS, 'info'),
   camera: section('Where frames come from.', {
     driver: oneOf('`rpicam` (rpicam-vid MJPEG stream), `still` (node-libcamera stills), `ffmpeg` (USB camera or RTSP/HTTP stream), `dir` (replay a folder of images), `none` (vision off).', CAMERA_DRIVERS, 'none'),
-    width: int('Frame width in pixels.', 1280, 64, 4608),
-    height: int('Frame height in pixels.', 720, 64, 3456),
-    fps: num('Frames per second requested from the camera.', 5, { above: 0, max: 60 }),
+    width: limited('Frame width in pixels.', 1280, CAMERA_LIMITS.width),
+    height: limited('Frame height in pixels.', 720, CAMERA_LIMITS.height),
+    fps: limited('Frames per second requested from the camera.', 5, CAMERA_LIMITS.fps),
     rotation: oneOf('Rotate frames by this many degrees (what rpicam-apps support).', [0, 180], 0),
     hflip: bool('Mirror frames horizontally.', false),
     vflip: bool('Flip frames vertically.', false),
-    index: int('rpicam: which camera (`--camera N`).', 0, 0, 15),
+    index: limited('rpicam: which camera (`--camera N`).', 0, CAMERA_LIMITS.index),
     dir: optPath('dir: folder of JPEG/PNG images to replay, in name order (required with `driver: dir`).'),
     loop: bool('dir: start again at the first image after the last.', true),
     input: optStr('ffmpeg: `/dev/videoN` or an `rtsp://` / `http(s)://` URL (required with `driver: ffmpeg`).'),
-    stall_timeout_s: num('Restart the capture process when no frame came for this many seconds.', 10, { min: 1 }),
-    still_interval_s: num('still: seconds between two stills.', 2, { above: 0 }),
+    stall_timeout_s: limited('Restart the capture process when no frame came for this many seconds.', 10, CAMERA_LIMITS.stall_timeout_s),
+    still_interval_s: limited('still: seconds between two stills.', 2, CAMERA_LIMITS.still_interval_s),
   }),
   motion: section('Motion gate in front of the detector: frames without motion skip inference.', {
     enabled: bool('Run the detector only on frames that differ from the previous one.', true),
@@ -130,14 +163,7 @@ export const configSchema: SectionSchema<AgentConfig> = section<AgentConfig>('ed
     model: optPath('ONNX model file; null = the active `intruder` model installed with `edge-agent models`.'),
     threshold: num('Minimum confidence of a detection.', 0.5, { above: 0, max: 1 }),
     iou: num('Non-maximum suppression IoU threshold.', 0.7, { above: 0, max: 1 }),
-    classes: {
-      type: 'array',
-      description: 'Classes that count as intruders (COCO names).',
-      default: ['person', 'dog', 'cat', 'bear'],
-      items: { type: 'string', minLength: 1 },
-      minItems: 1,
-      uniqueItems: true,
-    },
+    classes: strings('Classes that count as intruders (COCO names).', ['person', 'dog', 'cat', 'bear'], 1),
     clear_after_s: num('An intrusion event ends after this many seconds without an intruder.', 30, { above: 0 }),
     cooldown_s: num('After an event ends, a new one within this many seconds continues it instead of alerting again.', 30, { min: 0 }),
     threads: int('onnxruntime intra-op threads; null = all cores.', null, 1, 64),
@@ -205,14 +231,7 @@ export const configSchema: SectionSchema<AgentConfig> = section<AgentConfig>('ed
     enabled: bool('Serve the HTTP API.', true),
     host: str('Address it listens on (0.0.0.0 to reach it from the network).', '127.0.0.1'),
     port: int('Port it listens on.', 8080, 0, 65535),
-    api_keys: {
-      type: 'array',
-      description: 'Keys accepted in the `x-api-key` header of inference requests; empty = no key needed. Better set with `api_keys_file` (one key a line).',
-      default: [],
-      items: { type: 'string', minLength: 8 },
-      minItems: 0,
-      uniqueItems: true,
-    },
+    api_keys: strings('Keys accepted in the `x-api-key` header of inference requests; empty = no key needed. Better set with `api_keys_file` (one key a line).', [], 0, 8),
     rate_limit: section('Inference requests per client.', {
       enabled: bool('Limit the request rate (429 beyond it).', true),
       per_second: num('Sustained requests per second.', 10, { above: 0 }),

@@ -1,17 +1,16 @@
 /**
  * The agent's configuration as the rest of the code sees it: every key present, defaults applied,
- * validated. agent/config/load.ts owns the JSON Schema (descriptions, defaults, ranges) that produces it from
- * YAML/JSON/env; keep the two in step.
+ * validated. agent/config/schema.ts holds the JSON Schema (descriptions, defaults, ranges) that produces
+ * it from YAML/JSON/env, typed against these interfaces: a schema leaf that disagrees with its type here
+ * does not compile. Enumerations are defined once, as lists, and their types derived from them.
  */
 
 import type { CameraOptions } from '../../drivers/camera/index.js';
 import type { AlarmOutputOptions } from '../../drivers/gpio/index.js';
 import type { SensorOptions } from '../../drivers/sensors/index.js';
+import type { LOG_LEVELS } from './schema.js';
 
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-
-
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Each driver owns its options; the configuration composes them. */
 export type CameraConfig = CameraOptions;
@@ -50,7 +49,6 @@ export interface IntruderConfig {
   snapshot: SnapshotConfig;
 }
 
-
 export interface ForecastConfig {
   enabled: boolean;
   /** Path of an ONNX model; null = the registry's active `forecast` model, else the shipped one. */
@@ -86,7 +84,6 @@ export interface MqttConfig {
   /** Outbox rows published and not yet acknowledged, at most. */
   max_inflight: number;
 }
-
 
 export interface StoreConfig {
   max_outbox_rows: number;

@@ -19,7 +19,7 @@ import type { Forecaster, IntruderDetector } from '../../models/types.js';
 import type { AgentConfig } from '../config/types.js';
 import type { Logger } from '../lib/log.js';
 import { mqttBaseTopic } from '../mqtt/client-options.js';
-import { MessageBuilder } from '../mqtt/messages.js';
+import { MessageBuilder, MessageIds } from '../mqtt/messages.js';
 import { MqttRelay } from '../mqtt/relay.js';
 import { RemoteCommands } from '../mqtt/remote-commands.js';
 import type { EventBus } from '../runtime/event-bus.js';
@@ -64,6 +64,8 @@ export class Agent {
   /** Started services, in start order. */
   private services: Service[] = [];
   private modelsLoading: Promise<unknown> = Promise.resolve();
+  /** The one source of message and record ids: they sort in creation order across the whole process. */
+  private readonly ids = new MessageIds();
 
   constructor(private readonly deps: AgentDeps) {}
 
@@ -81,7 +83,7 @@ export class Agent {
 
     const store = this.deps.openStore();
     this.store = store;
-    const messages = new MessageBuilder(mqttBaseTopic(config.mqtt, config.device_id), config.device_id);
+    const messages = new MessageBuilder(mqttBaseTopic(config.mqtt, config.device_id), config.device_id, this.ids);
     const relay = new MqttRelay({ store, config: config.mqtt, deviceId: config.device_id, logger, bus });
     const commands = new RemoteCommands({ transport: relay, outbox: store, messages, logger: logger.child({ module: 'remote-commands' }) });
     commands.start();

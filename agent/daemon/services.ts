@@ -168,7 +168,7 @@ async function httpServices(parts: AgentParts): Promise<Service[]> {
 async function homeAssistant(parts: AgentParts): Promise<Service> {
   const { config, logger, store, relay } = parts;
   const { HomeAssistantDiscovery } = await import('../mqtt/homeassistant.js');
-  const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   return new HomeAssistantDiscovery({
     config,
     baseTopic: relay.baseTopic,

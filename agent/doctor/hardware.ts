@@ -7,18 +7,13 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { createCamera, findExecutable, type Frame, RPICAM_VID_PROGRAMS } from '../../drivers/camera/index.js';
+import { CAMERA_PROGRAMS, createCamera, findFirstExecutable, type Frame } from '../../drivers/camera/index.js';
 import { findHeaderController, listGpioChips, type GpioChip } from '../../drivers/gpio/index.js';
 import { hex } from '../../drivers/i2c/index.js';
-import { CHIP_DRIVERS, createTemperatureSensor, isI2CChipName, probedAddresses, realSleep, scanI2CBus } from '../../drivers/sensors/index.js';
+import { CHIP_DRIVERS, createTemperatureSensor, isI2CChipName, probedAddresses, scanI2CBus } from '../../drivers/sensors/index.js';
+import { abortableSleep, valueWithin } from '../lib/timing.js';
 import type { CameraConfig } from '../config/types.js';
 import { fail, pass, warn, type Check, type CheckResult, type DoctorContext } from './types.js';
-
-const CAMERA_PROGRAMS: Partial<Record<CameraConfig['driver'], readonly string[]>> = {
-  rpicam: RPICAM_VID_PROGRAMS,
-  still: ['rpicam-still', 'libcamera-still'],
-  ffmpeg: ['ffmpeg'],
-};
 
 const INSTALL_HINT: Partial<Record<CameraConfig['driver'], string>> = {
   rpicam: 'sudo apt install rpicam-apps',
@@ -27,15 +22,9 @@ const INSTALL_HINT: Partial<Record<CameraConfig['driver'], string>> = {
 };
 
 /** The first frame of a started camera, or null after `timeoutMs`. */
-async function firstFrame(frames: AsyncIterable<Frame>, timeoutMs: number): Promise<Frame | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
-  const iterator = frames[Symbol.asyncIterator]();
-  try {
-    return await Promise.race([iterator.next().then((r) => (r.done ? null : r.value)), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function firstFrame(frames: AsyncIterable<Frame>, timeoutMs: number): Promise<Frame | null> {
+  const first = frames[Symbol.asyncIterator]().next().then((r) => (r.done ? null : r.value));
+  return valueWithin(first, timeoutMs, null);
 }
 
 export const cameraCheck: Check = {
@@ -48,9 +37,9 @@ export const cameraCheck: Check = {
     const programs = CAMERA_PROGRAMS[camera.driver];
     let program = '';
     if (programs) {
-      const found = programs.map((name) => findExecutable(name, env)).find((path) => path !== null);
+      const found = findFirstExecutable(programs, env);
       if (!found) return fail(`${programs.join(' or ')} not found on PATH`, INSTALL_HINT[camera.driver] ?? 'install the capture program');
-      program = `${found}: `;
+      program = `${found.path}: `;
     }
     let device;
     try {
@@ -79,7 +68,7 @@ export const cameraCheck: Check = {
 
 async function i2cPresence(context: DoctorContext): Promise<CheckResult | string> {
   const { sensor } = context.config;
-  const scan = await scanI2CBus(sensor.bus, { openBus: context.openBus, sleep: realSleep, only: sensor.address });
+  const scan = await scanI2CBus(sensor.bus, { openBus: context.openBus, sleep: abortableSleep, only: sensor.address });
   if (scan.error) return fail(scan.error, 'enable I2C (sudo raspi-config nonint do_i2c 0), reboot, and add the user to the i2c group');
   const wanted = sensor.driver;
   const hit = wanted === 'auto' ? scan.hits[0] : scan.hits.find((h) => isI2CChipName(wanted) && CHIP_DRIVERS[h.chip] === CHIP_DRIVERS[wanted]);

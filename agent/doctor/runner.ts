@@ -1,4 +1,5 @@
 /** Runs the checks one after another (they share hardware) and prints the report. */
+import { TimeoutError, withTimeout } from '../lib/timing.js';
 import type { Check, CheckResult, CheckStatus, DoctorContext } from './types.js';
 
 export interface CheckOutcome extends CheckResult {
@@ -13,19 +14,13 @@ const GRACE_MS = 5_000;
 
 async function runOne(check: Check, context: DoctorContext): Promise<CheckResult> {
   const limitMs = context.timeoutMs + GRACE_MS;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<CheckResult>((resolve) => {
-    timer = setTimeout(
-      () => resolve({ status: 'fail', message: `did not finish within ${Math.round(limitMs / 1000)} s`, hint: 'run it again with --verbose to see where it hangs' }),
-      limitMs,
-    );
-  });
   try {
-    return await Promise.race([check.run(context), timeout]);
+    return await withTimeout(check.run(context), limitMs);
   } catch (err) {
+    if (err instanceof TimeoutError) {
+      return { status: 'fail', message: `did not finish within ${Math.round(limitMs / 1000)} s`, hint: 'run it again with --verbose to see where it hangs' };
+    }
     return { status: 'fail', message: `the check itself failed: ${(err as Error).message}`, hint: 'report this with the output of --verbose' };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

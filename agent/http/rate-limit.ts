@@ -3,6 +3,8 @@
  * burst 10). Buckets that have refilled completely are forgotten, so the map stays as small as the set
  * of clients active in the last `burst / perSecond` seconds.
  */
+import { TokenBucket } from '../lib/token-bucket.js';
+
 export interface RateLimitDecision {
   allowed: boolean;
   limit: number;
@@ -12,44 +14,38 @@ export interface RateLimitDecision {
   retryAfterS: number;
 }
 
-interface Bucket {
-  tokens: number;
-  updatedMs: number;
-}
-
 /** Sweep for full buckets at most this often, so a flood of distinct clients cannot grow the map forever. */
 const SWEEP_INTERVAL_MS = 10_000;
 
 export class TokenBucketLimiter {
-  private readonly buckets = new Map<string, Bucket>();
-  private lastSweepMs = 0;
+  private readonly buckets = new Map<string, TokenBucket>();
+  private lastSweepMs: number;
 
   constructor(
     private readonly perSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  take(client: string): RateLimitDecision {
-    const nowMs = this.now();
-    this.sweep(nowMs);
-    const bucket = this.buckets.get(client) ?? { tokens: this.burst, updatedMs: nowMs };
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((nowMs - bucket.updatedMs) / 1000) * this.perSecond);
-    bucket.updatedMs = nowMs;
-    this.buckets.set(client, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { allowed: true, limit: this.perSecond, remaining: Math.floor(bucket.tokens), retryAfterS: 0 };
-    }
-    const retryAfterS = Math.max(1, Math.ceil((1 - bucket.tokens) / this.perSecond));
-    return { allowed: false, limit: this.perSecond, remaining: 0, retryAfterS };
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.lastSweepMs = now();
   }
 
-  private sweep(nowMs: number): void {
+  take(client: string): RateLimitDecision {
+    this.sweep();
+    let bucket = this.buckets.get(client);
+    if (!bucket) {
+      bucket = new TokenBucket(this.perSecond, this.burst, this.now);
+      this.buckets.set(client, bucket);
+    }
+    if (bucket.take() === 1) return { allowed: true, limit: this.perSecond, remaining: bucket.available(), retryAfterS: 0 };
+    return { allowed: false, limit: this.perSecond, remaining: 0, retryAfterS: Math.max(1, Math.ceil(bucket.msUntilNext() / 1000)) };
+  }
+
+  private sweep(): void {
+    const nowMs = this.now();
     if (nowMs - this.lastSweepMs < SWEEP_INTERVAL_MS) return;
     this.lastSweepMs = nowMs;
     for (const [client, bucket] of this.buckets) {
-      if (bucket.tokens + ((nowMs - bucket.updatedMs) / 1000) * this.perSecond >= this.burst) this.buckets.delete(client);
+      if (bucket.isFull()) this.buckets.delete(client);
     }
   }
 }

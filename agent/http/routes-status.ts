@@ -14,7 +14,7 @@ import { latestSnapshot, RECENT_DETECTIONS, statusPayload } from './status-data.
 import type { StatusDataSource } from './types.js';
 
 /** Shipped beside the code (package.json `files`), served from memory after the first request. */
-const PAGE_DIR = join(packageRoot, 'agent', 'http', 'status-page');
+const PAGE_DIR = join(packageRoot(), 'agent', 'http', 'status-page');
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },

@@ -9,7 +9,7 @@ export interface BackoffTiming {
   maxMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffTiming = { baseMs: 1000, maxMs: 60_000 };
+export const DEFAULT_BACKOFF: BackoffTiming = { baseMs: 1_000, maxMs: 60_000 };
 
 export class Backoff {
   private failures = 0;

@@ -32,18 +32,6 @@ export function maxPayloadBytes(config: MqttConfig): number | null {
   return isAwsIot(config) ? AWS_IOT_MAX_PAYLOAD_BYTES : null;
 }
 
-/** `mqtts://user:secret@host:8883` -> `mqtts://host:8883`, for logs and /health. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '(invalid url)';
-  }
-}
-
 type ReadFile = (path: string) => Buffer;
 
 /**

@@ -7,12 +7,13 @@
  * discovery is turned off. A small state file remembers what was published, so turning it off removes
  * exactly that, and brokers that never saw discovery never get messages under the discovery prefix.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AgentConfig } from '../config/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { OutboxMessage } from '../store/types.js';
 import type { Logger } from '../lib/log.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
 import { Topic } from './contract/topics.js';
 
 export interface HomeAssistantDeps {
@@ -186,11 +187,10 @@ export class HomeAssistantDiscovery implements Service {
     }
   }
 
-  /** Written to a temporary file and renamed, so a power cut leaves the old list or the new one. */
+  /** Written atomically and durably (agent/lib/atomic-file.ts): a power cut leaves the old list or the new one. */
   private async savePublishedTopics(topics: string[]): Promise<void> {
     const file = this.deps.stateFile;
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(`${file}.tmp`, JSON.stringify({ topics }, null, 2) + '\n');
-    await rename(`${file}.tmp`, file);
+    await writeFileAtomic(file, JSON.stringify({ topics }, null, 2) + '\n');
   }
 }

@@ -16,34 +16,37 @@ import {
   type TemperatureTelemetryPayload,
 } from './contract/topics.js';
 
-let lastMs = -1;
-let counter = 0;
-
 /**
- * A UUIDv7 (RFC 9562): 48-bit Unix ms, then a 12-bit counter (method 1 of section 6.2) so ids made in
- * the same millisecond still sort in creation order, then 62 random bits. Ids never go backwards in
- * one process even if the wall clock does (NTP step at boot on a Pi without an RTC), because the
- * timestamp is clamped to the last one used.
+ * The message id provider (like MQTT.js's `messageIdProvider`): UUIDv7s (RFC 9562), 48-bit Unix ms, then
+ * a 12-bit counter (method 1 of section 6.2) so ids made in the same millisecond still sort in creation
+ * order, then 62 random bits. The ids of one instance never go backwards even if the wall clock does (NTP
+ * step at boot on a Pi without an RTC), because the timestamp is clamped to the last one used: the
+ * daemon makes one instance and hands it to everything that makes ids; tests make their own.
  */
-export function newMessageId(nowMs: number = Date.now()): string {
-  let ms = Math.max(Math.floor(nowMs), lastMs);
-  if (ms === lastMs) {
-    counter += 1;
-    if (counter > 0xfff) {
-      ms += 1;
-      counter = randomBytes(1)[0]!; // a fresh, small random start leaves room to count up
+export class MessageIds {
+  private lastMs = -1;
+  private counter = 0;
+
+  next(nowMs: number = Date.now()): string {
+    let ms = Math.max(Math.floor(nowMs), this.lastMs);
+    if (ms === this.lastMs) {
+      this.counter += 1;
+      if (this.counter > 0xfff) {
+        ms += 1;
+        this.counter = randomBytes(1)[0]!; // a fresh, small random start leaves room to count up
+      }
+    } else {
+      this.counter = randomBytes(1)[0]!;
     }
-  } else {
-    counter = randomBytes(1)[0]!;
+    this.lastMs = ms;
+    const bytes = randomBytes(16);
+    bytes.writeUIntBE(ms, 0, 6);
+    bytes[6] = 0x70 | (this.counter >> 8);
+    bytes[7] = this.counter & 0xff;
+    bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+    const hex = bytes.toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
-  lastMs = ms;
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(ms, 0, 6);
-  bytes[6] = 0x70 | (counter >> 8);
-  bytes[7] = counter & 0xff;
-  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** ms since the epoch -> ISO-8601 UTC with milliseconds (`2025-01-31T12:00:00.000Z`). */
@@ -56,12 +59,14 @@ export type TemperatureAlert = Omit<TemperatureAlertPayload, 'id' | 'ts' | 'devi
 
 /**
  * Builds the outbox messages of one device. `base` is the base topic (see `mqttBaseTopic` in
- * agent/mqtt/client-options.ts), `device` the device id written into payloads that name it.
+ * agent/mqtt/client-options.ts), `device` the device id written into payloads that name it, `ids` the
+ * provider of message ids (the pipelines take the ids of their records from it too).
  */
 export class MessageBuilder {
   constructor(
     readonly base: string,
     readonly device: string,
+    readonly ids: MessageIds = new MessageIds(),
   ) {}
 
   topic(suffix: string): string {
@@ -69,7 +74,7 @@ export class MessageBuilder {
   }
 
   /** `<base>/telemetry/temperature`; an invalid reading has `celsius: null` and its `error`. */
-  telemetry(reading: Reading, id: string = newMessageId()): OutboxMessage {
+  telemetry(reading: Reading, id: string = this.ids.next()): OutboxMessage {
     const payload: TemperatureTelemetryPayload = reading.valid
       ? { id, ts: isoTs(reading.ts), celsius: reading.celsius, sensor: reading.sensor, valid: true }
       : { id, ts: isoTs(reading.ts), celsius: null, sensor: reading.sensor, valid: false, error: reading.error };
@@ -113,7 +118,7 @@ export class MessageBuilder {
 
   /** `<base>/alerts/temperature`: a forecast crossed `high_c`/`low_c`, or came back inside. */
   temperatureAlert(alert: TemperatureAlert): OutboxMessage {
-    const { ts, id = newMessageId(), ...rest } = alert;
+    const { ts, id = this.ids.next(), ...rest } = alert;
     const payload: TemperatureAlertPayload = { id, ts: isoTs(ts), device: this.device, ...rest };
     return this.json(Topic.temperatureAlert, payload);
   }
@@ -130,13 +135,13 @@ export class MessageBuilder {
 
   /** `<base>/cmd/<name>/response`: the reply envelope of a remote command. */
   commandResponse(command: string, response: Omit<CommandResponsePayload, 'id' | 'ts' | 'command'>, ts: number = Date.now()): OutboxMessage {
-    const payload: CommandResponsePayload = { id: newMessageId(ts), ts: isoTs(ts), command, ...response };
+    const payload: CommandResponsePayload = { id: this.ids.next(ts), ts: isoTs(ts), command, ...response };
     return this.json(Topic.commandResponse(command), payload);
   }
 
   /** `<base>/cmd/<name>/progress`: progress of a long command. */
   commandProgress(command: string, progress: Omit<CommandProgressPayload, 'id' | 'ts' | 'command'>, ts: number = Date.now()): OutboxMessage {
-    const payload: CommandProgressPayload = { id: newMessageId(ts), ts: isoTs(ts), command, ...progress };
+    const payload: CommandProgressPayload = { id: this.ids.next(ts), ts: isoTs(ts), command, ...progress };
     return this.json(Topic.commandProgress(command), payload);
   }
 

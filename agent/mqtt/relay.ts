@@ -13,11 +13,13 @@ import type { MqttConfig } from '../config/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
-import { buildClientOptions, isAwsIot, maxPayloadBytes, mqttBaseTopic, redactUrl } from './client-options.js';
+import { buildClientOptions, isAwsIot, maxPayloadBytes, mqttBaseTopic } from './client-options.js';
+import { redactUrl } from '../lib/redact-url.js';
 import { Backoff, type BackoffTiming } from '../lib/backoff.js';
 import { OutboxCursor } from '../store/outbox-cursor.js';
 import { describeConnectError } from './connect-errors.js';
-import { PublishRate } from './publish-rate.js';
+import { TokenBucket } from '../lib/token-bucket.js';
+import { withTimeout } from '../lib/timing.js';
 import { Subscriptions, type MessageHandler } from './subscriptions.js';
 import type { OutboxRow } from '../store/types.js';
 import { Topic } from './contract/topics.js';
@@ -89,7 +91,7 @@ export class MqttRelay implements Service {
   private pumpScheduled = false;
   private pumpTimer: NodeJS.Timeout | null = null;
   private ackWatchdog: NodeJS.Timeout | null = null;
-  private readonly rate: PublishRate | null;
+  private readonly rate: TokenBucket | null;
   private retryTimer: NodeJS.Timeout | null = null;
   private lastError: unknown = null;
   private lastReason: string | null = null;
@@ -104,7 +106,7 @@ export class MqttRelay implements Service {
     this.backoff = new Backoff(deps.backoff ?? RECONNECT_BACKOFF);
     this.cursor = new OutboxCursor(deps.store, READ_AHEAD_ROWS);
     const perSecond = deps.publishRate === undefined ? (isAwsIot(deps.config) ? AWS_IOT_PUBLISHES_PER_SECOND : null) : deps.publishRate;
-    this.rate = perSecond === null ? null : new PublishRate(perSecond, () => this.now());
+    this.rate = perSecond === null ? null : new TokenBucket(perSecond, perSecond, () => this.now());
   }
 
   get connected(): boolean {
@@ -308,7 +310,7 @@ export class MqttRelay implements Service {
         const granted = this.rate ? this.rate.take(rows.length) : rows.length;
         for (let i = 0; i < granted; i++) this.send(client, rows[i]!);
         this.cursor.take(granted);
-        if (granted < rows.length) return this.pumpAfter(this.rate!.waitMs());
+        if (granted < rows.length) return this.pumpAfter(Math.max(1, this.rate!.msUntilNext()));
       }
     } catch (err) {
       // A failed read (I/O error) must not stop delivery for good: try again shortly.
@@ -371,10 +373,3 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> 
   while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

@@ -11,6 +11,8 @@ import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { redactUrl } from '../lib/redact-url.js';
+import { isUntrustedServerCertCode } from '../lib/tls-errors.js';
 import { OtaError } from './errors.js';
 
 export interface FetchProgress {
@@ -37,25 +39,6 @@ export interface FetchResult {
 }
 
 const MAX_REDIRECTS = 5;
-const TLS_ERROR_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** A URL as it may be logged or published: no credentials, no query string (pre-signed URLs carry secrets there). */
-export function redactUrl(source: string): string {
-  try {
-    const url = new URL(source);
-    return url.protocol === 'file:' ? url.href.split('?')[0] ?? url.href : `${url.protocol}//${url.host}${url.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
-}
 
 /** Downloads `source` into `dest` (created, must not exist). On any failure `dest` is removed. */
 export async function fetchToFile(source: string, dest: string, options: FetchOptions): Promise<FetchResult> {
@@ -148,7 +131,7 @@ function describeNetworkError(err: Error, host: string): OtaError {
   if (err instanceof OtaError) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (err.name === 'AbortError') return new OtaError('cancelled', 'download cancelled');
-  if (TLS_ERROR_CODES.has(code)) {
+  if (isUntrustedServerCertCode(code)) {
     return new OtaError('tls_error', `TLS verification of ${host} failed: ${err.message} (set ota.ca to trust a private CA)`);
   }
   return new OtaError('network_error', `cannot download from ${host}: ${err.message}`);

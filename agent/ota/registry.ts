@@ -12,8 +12,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncPath, writeFileAtomic, writeFileDurably } from '../lib/atomic-file.js';
 import type { Logger } from '../lib/log.js';
 
 export const MODEL_ROLES = ['intruder', 'forecast'] as const;
@@ -188,7 +189,7 @@ export class ModelRegistry {
       const full: ModelManifest = { ...manifest, installed_at: this.now().toISOString() };
       await rename(tempFile, join(staging, MODEL_FILE));
       await fsyncPath(join(staging, MODEL_FILE));
-      await writeDurably(join(staging, MANIFEST_FILE), JSON.stringify(full, null, 2) + '\n');
+      await writeFileDurably(join(staging, MANIFEST_FILE), JSON.stringify(full, null, 2) + '\n');
       await fsyncPath(staging);
       await rename(staging, join(roleDir, manifest.version));
       await fsyncPath(roleDir);
@@ -297,10 +298,9 @@ export class ModelRegistry {
       previous: previous.slice(0, Math.max(this.options.keepVersions, 0)),
     };
     const roleDir = this.roleDir(role);
+    // Named after this process, so that cleanup() leaves the temp files of a live process alone.
     const temp = join(roleDir, `${POINTER_TEMP_PREFIX}${process.pid}-${randomUUID()}`);
-    await writeDurably(temp, JSON.stringify(pointer) + '\n');
-    await rename(temp, join(roleDir, POINTER_FILE));
-    await fsyncPath(roleDir);
+    await writeFileAtomic(join(roleDir, POINTER_FILE), JSON.stringify(pointer) + '\n', temp);
     return { ...installed, active: true, activated_at: pointer.activated_at, previous: pointer.previous };
   }
 
@@ -349,26 +349,6 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
     size += (chunk as Buffer).length;
   }
   return { sha256: hash.digest('hex'), size };
-}
-
-async function writeDurably(path: string, content: string): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsync a file or a folder (a folder's fsync makes the renames inside it durable). */
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 async function listDir(dir: string): Promise<string[]> {

@@ -12,6 +12,7 @@ import { rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
+import { SerialQueue } from '../lib/serial-queue.js';
 import {
   checkRole,
   checkVersion,
@@ -21,7 +22,8 @@ import {
   type ModelRole,
 } from './registry.js';
 import { OtaError, toOtaError } from './errors.js';
-import { fetchToFile, redactUrl, type FetchOptions, type FetchProgress } from './fetch.js';
+import { fetchToFile, type FetchOptions, type FetchProgress } from './fetch.js';
+import { redactUrl } from '../lib/redact-url.js';
 import { validateModel, type ModelLoaders, type RoleModels } from './validate.js';
 import { checkSha256, checkSignature, normalizeSha256 } from './verify.js';
 
@@ -65,7 +67,7 @@ export interface UpdaterDeps {
 }
 
 export class ModelUpdater {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly aborter = new AbortController();
   private readonly log: Logger;
 
@@ -121,7 +123,7 @@ export class ModelUpdater {
    */
   async stop(): Promise<void> {
     this.aborter.abort();
-    await this.queue;
+    await this.queue.drain();
   }
 
   private async installAndValidate(request: UpdateRequest, onProgress?: ProgressListener) {
@@ -211,11 +213,10 @@ export class ModelUpdater {
   }
 
   private serially<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => {
+    const run = this.queue.run(() => {
       if (this.aborter.signal.aborted) throw new OtaError('cancelled', 'the agent is stopping');
       return task();
     });
-    this.queue = run.catch(() => undefined);
     return run.catch((err: unknown) => {
       throw toOtaError(err, 'install_failed');
     });

@@ -4,7 +4,8 @@
  * and the loop starts again after an exponential backoff. A crash never reaches the other pipeline or
  * the process. A loop that ran for a while before failing starts again from the shortest delay.
  */
-import { Backoff } from '../lib/backoff.js';
+import { Backoff, DEFAULT_BACKOFF, type BackoffTiming } from '../lib/backoff.js';
+import { abortableSleep } from '../lib/timing.js';
 import type { ComponentHealth } from './service.js';
 import type { EventBus } from './event-bus.js';
 import type { Logger } from '../lib/log.js';
@@ -12,14 +13,12 @@ import type { Logger } from '../lib/log.js';
 /** One pipeline's loop: runs until `signal` aborts (then it must return promptly) or throws. */
 export type PipelineLoop = (signal: AbortSignal) => Promise<void>;
 
-export interface BackoffPolicy {
-  initialMs: number;
-  maxMs: number;
-  /** A run that lasted this long resets the delay to `initialMs`. */
+export interface BackoffPolicy extends BackoffTiming {
+  /** A run that lasted this long resets the delay to `baseMs`. */
   resetAfterMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 60_000, resetAfterMs: 60_000 };
+const DEFAULT_POLICY: BackoffPolicy = { ...DEFAULT_BACKOFF, resetAfterMs: 60_000 };
 
 export class Supervisor {
   private controller: AbortController | null = null;
@@ -32,7 +31,7 @@ export class Supervisor {
     readonly pipeline: string,
     private readonly loop: PipelineLoop,
     private readonly deps: { bus: EventBus; logger: Logger },
-    private readonly backoff: BackoffPolicy = DEFAULT_BACKOFF,
+    private readonly backoff: BackoffPolicy = DEFAULT_POLICY,
   ) {}
 
   /** Starts the loop in the background; returns at once. */
@@ -60,7 +59,7 @@ export class Supervisor {
   }
 
   private async supervise(signal: AbortSignal): Promise<void> {
-    const delays = new Backoff({ baseMs: this.backoff.initialMs, maxMs: this.backoff.maxMs });
+    const delays = new Backoff(this.backoff);
     while (!signal.aborted) {
       const startedAt = performance.now();
       this.state = 'running';
@@ -83,18 +82,4 @@ export class Supervisor {
     }
     this.state = 'stopped';
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (never rejects). */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -16,9 +16,11 @@ import type { AgentStore, ForecastRecord } from '../store/types.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import { buildWindow, windowSpanMs } from './forecast-window.js';
 import type { Logger } from '../lib/log.js';
-import { newMessageId, type MessageBuilder } from '../mqtt/messages.js';
+import type { MessageBuilder } from '../mqtt/messages.js';
 import type { ModelSlot } from '../runtime/model-slot.js';
-import { Supervisor, abortableSleep } from '../runtime/supervisor.js';
+import { Supervisor } from '../runtime/supervisor.js';
+import { abortableSleep } from '../lib/timing.js';
+import { SerialQueue } from '../lib/serial-queue.js';
 import type { TemperatureAlerts } from './temperature-alerts.js';
 
 /** The store key of the temperature alerts' state (agent.ts reads it back at start). */
@@ -58,7 +60,7 @@ export class TelemetryPipeline implements Service {
   private skipLoggedAt: number | null = null;
   private counts = { readings: 0, invalid: 0, forecasts: 0, skipped: 0 };
   /** Forecasts (scheduled or commanded) run one after another, so alerts see them in order. */
-  private forecasting: Promise<unknown> = Promise.resolve();
+  private readonly forecasting = new SerialQueue();
 
   constructor(private readonly deps: TelemetryDeps) {
     this.supervisor = new Supervisor('telemetry', (signal) => this.loop(signal), deps);
@@ -72,7 +74,7 @@ export class TelemetryPipeline implements Service {
   /** Ends the loop (a read in flight is abandoned: a replay may be waiting for its next row) and the forecast in flight. */
   async stop(): Promise<void> {
     await this.supervisor.stop();
-    await this.forecasting;
+    await this.forecasting.drain();
   }
 
   health(): ComponentHealth {
@@ -145,9 +147,7 @@ export class TelemetryPipeline implements Service {
   }
 
   private forecast(endTs: number): Promise<ForecastOutcome> {
-    const run = this.forecasting.then(() => this.forecastWindow(endTs));
-    this.forecasting = run.catch(() => undefined);
-    return run;
+    return this.forecasting.run(() => this.forecastWindow(endTs));
   }
 
   private async forecastWindow(endTs: number): Promise<ForecastOutcome> {
@@ -169,7 +169,7 @@ export class TelemetryPipeline implements Service {
       return this.skipped(endTs, `the model failed: ${(err as Error).message}`);
     }
     const record: ForecastRecord = {
-      id: newMessageId(),
+      id: this.deps.messages.ids.next(),
       ts: endTs,
       predicted_celsius: predicted,
       horizon_s: info.horizon_s,

@@ -14,11 +14,12 @@ import type { AgentStore, DetectionRecord, OutboxMessage } from '../store/types.
 import type { EventBus } from '../runtime/event-bus.js';
 import type { IntrusionEvent, IntrusionTracker } from './intrusion-tracker.js';
 import type { Logger } from '../lib/log.js';
-import { newMessageId, type MessageBuilder } from '../mqtt/messages.js';
+import type { MessageBuilder } from '../mqtt/messages.js';
 import type { ModelSlot } from '../runtime/model-slot.js';
 import type { MotionGate } from './motion-gate.js';
 import { drawDetections, fitJpeg, type SnapshotFolder } from './snapshot.js';
 import { Supervisor } from '../runtime/supervisor.js';
+import { SerialQueue } from '../lib/serial-queue.js';
 
 export interface VisionDeps {
   /** Cameras are single-use: a new one is made for every (re)start of the loop. */
@@ -44,7 +45,7 @@ export class VisionPipeline implements Service {
   private readonly supervisor: Supervisor;
   private ticker: NodeJS.Timeout | null = null;
   /** Event handling runs one at a time (frames and the ticker both produce events). */
-  private eventChain: Promise<void> = Promise.resolve();
+  private readonly events = new SerialQueue();
   private camera: Camera | null = null;
   private lastFrame: Frame | null = null;
   private stats = { frames: 0, inferences: 0, skipped: 0, bad_frames: 0, events: 0, last_inference_ms: null as number | null };
@@ -76,7 +77,7 @@ export class VisionPipeline implements Service {
     await this.camera?.stop();
     await this.supervisor.stop();
     this.handle(this.deps.tracker.finish());
-    await this.eventChain;
+    await this.events.drain();
   }
 
   health(): ComponentHealth {
@@ -164,7 +165,7 @@ export class VisionPipeline implements Service {
     for (const event of events) {
       // The alarm goes on at once; the snapshot and the store follow.
       if (event.event === 'start') this.deps.alarm.trigger(`intrusion ${event.event_id}`);
-      this.eventChain = this.eventChain.then(() => this.record(event, frame)).catch((err) => this.deps.logger.error({ err }, 'intrusion event not recorded'));
+      this.events.run(() => this.record(event, frame)).catch((err: unknown) => this.deps.logger.error({ err }, 'intrusion event not recorded'));
     }
   }
 
@@ -175,7 +176,7 @@ export class VisionPipeline implements Service {
     const ts = event.event === 'end' || !frame ? this.now : frame.ts;
     const snapshot = event.event !== 'end' && frame ? await this.snapshot(frame, event, ts) : null;
     const record: DetectionRecord = {
-      id: newMessageId(),
+      id: messages.ids.next(),
       event_id: event.event_id,
       event: event.event,
       ts,

@@ -2,12 +2,12 @@
  * Intrusion snapshots: the frame with each intruder's box and label drawn, re-encoded to fit a payload
  * limit (AWS IoT Core refuses messages over 128 KB), kept on disk in a folder capped by count.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { DetectedObject } from '../../models/types.js';
 import { drawText, fillRect, strokeRect, textHeight, textWidth, type Rgb, type RgbFrame } from './raster.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
 
 const COLORS: Record<string, Rgb> = { person: [255, 59, 48], dog: [255, 149, 0], cat: [255, 204, 0], bear: [175, 82, 222] };
 const OTHER_COLOR: Rgb = [52, 199, 89];
@@ -80,9 +80,8 @@ export class SnapshotFolder {
     // ISO time first so that name order is age order; ':' is avoided for FAT-formatted cards.
     const name = `${new Date(ts).toISOString().replace(/[:.]/g, '-')}_${eventId.replace(/[^A-Za-z0-9-]/g, '')}.jpg`;
     const path = join(this.dir, name);
-    const temp = join(this.dir, `.${randomUUID()}.tmp`);
-    await writeFile(temp, jpeg);
-    await rename(temp, path);
+    // Durable as well as atomic: the detection row that names this file is fsynced before the alert goes.
+    await writeFileAtomic(path, jpeg);
     await this.prune();
     return path;
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { CameraStatsTracker } from './camera-stats.js';
-import { systemClock, type CameraClock } from './clock.js';
+import { systemClock, type Clock } from '../../agent/lib/timing.js';
 import { LatestFrameMailbox } from './latest-frame.js';
 import type { Camera, CameraStats, Frame } from './types.js';
 
@@ -13,7 +13,7 @@ import type { Camera, CameraStats, Frame } from './types.js';
  * A camera is single-use: once stopped it cannot start again (the daemon makes a new one to retry).
  */
 export abstract class BaseCamera implements Camera {
-  protected readonly clock: CameraClock;
+  protected readonly clock: Clock;
   protected readonly tracker: CameraStatsTracker;
   private readonly mailbox = new LatestFrameMailbox<Frame>();
   private seq = 0;
@@ -23,7 +23,7 @@ export abstract class BaseCamera implements Camera {
   constructor(
     readonly name: string,
     protected readonly logger: Logger,
-    clock: CameraClock = systemClock,
+    clock: Clock = systemClock,
   ) {
     this.clock = clock;
     this.tracker = new CameraStatsTracker(clock);

@@ -1,4 +1,4 @@
-import type { CameraClock } from './clock.js';
+import type { Clock } from '../../agent/lib/timing.js';
 import type { CameraStats } from './types.js';
 
 /**
@@ -14,7 +14,7 @@ export class CameraStatsTracker {
   private readonly recent: number[] = [];
 
   constructor(
-    private readonly clock: CameraClock,
+    private readonly clock: Clock,
     private readonly windowMs = 5000,
   ) {}
 

@@ -21,6 +21,15 @@ export function findExecutable(name: string, env: NodeJS.ProcessEnv): string | n
   return null;
 }
 
+/** The first of `names` found by findExecutable, in the order given (the preferred program first). */
+export function findFirstExecutable<N extends string>(names: readonly N[], env: NodeJS.ProcessEnv): { name: N; path: string } | null {
+  for (const name of names) {
+    const path = findExecutable(name, env);
+    if (path) return { name, path };
+  }
+  return null;
+}
+
 /**
  * Ends a child: SIGTERM, then SIGKILL if it is still there after `killTimeoutMs`. Resolves once it has
  * exited, when Node has reaped it, so no zombie is left behind.

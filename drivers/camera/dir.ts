@@ -5,11 +5,10 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { Logger } from 'pino';
 import type { CameraOptions } from './types.js';
 import { BaseCamera } from './base-camera.js';
-import type { CameraClock } from './clock.js';
+import type { Clock } from '../../agent/lib/timing.js';
 import { CameraConfigError, CameraInputError } from './errors.js';
 import { isCompleteJpeg } from './jpeg-splitter.js';
 
@@ -18,7 +17,7 @@ const PNG_FILE = /\.png$/i;
 
 export interface DirCameraDeps {
   logger: Logger;
-  clock?: CameraClock;
+  clock?: Clock;
 }
 
 export class DirCamera extends BaseCamera {
@@ -90,7 +89,12 @@ export class DirCamera extends BaseCamera {
   private async load(file: string): Promise<Buffer | null> {
     try {
       const data = await readFile(file);
-      if (PNG_FILE.test(file)) return await sharp(data).jpeg({ quality: 90 }).toBuffer();
+      if (PNG_FILE.test(file)) {
+        // Imported here, not at the top: the configuration imports this driver's index for its limits,
+        // and every command that reads a configuration would otherwise load sharp's native library.
+        const { default: sharp } = await import('sharp');
+        return await sharp(data).jpeg({ quality: 90 }).toBuffer();
+      }
       if (!isCompleteJpeg(data)) throw new Error('not a complete JPEG image');
       return data;
     } catch (err) {

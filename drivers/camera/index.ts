@@ -3,26 +3,34 @@
  * a camera from `camera:` config.
  */
 import type { Logger } from 'pino';
-import type { CameraClock } from './clock.js';
+import type { Clock } from '../../agent/lib/timing.js';
 import { checkCameraConfig } from './config-check.js';
 import { DirCamera } from './dir.js';
 import { CameraConfigError } from './errors.js';
 import { classifyFfmpegInput, ffmpegSpec } from './ffmpeg.js';
 import { supervisorTiming, type SupervisorTiming } from './process-supervisor.js';
-import { rpicamVidSpec } from './rpicam.js';
+import { RPICAM_VID_PROGRAMS, rpicamVidSpec } from './rpicam.js';
 import { StillCamera } from './still.js';
+import { STILL_PROGRAMS } from './still-capture.js';
 import { StreamCamera } from './stream-camera.js';
-import type { Camera, CameraOptions } from './types.js';
+import { CAMERA_DRIVERS, type Camera, type CameraDriver, type CameraOptions } from './types.js';
 
 export type { Camera, CameraDriver, CameraOptions, CameraStats, Frame } from './types.js';
-export type { CameraClock } from './clock.js';
+export { CAMERA_DRIVERS } from './types.js';
+export { CAMERA_LIMITS, type NumberRange } from './config-check.js';
 export { CameraConfigError, CameraInputError, CameraUnavailableError } from './errors.js';
-export { findExecutable } from './child-process.js';
-export { RPICAM_VID_PROGRAMS } from './rpicam.js';
+export { findExecutable, findFirstExecutable } from './child-process.js';
+
+/** The programs a driver runs, in the order it looks for them on PATH (doctor looks for the same). */
+export const CAMERA_PROGRAMS: Partial<Record<CameraDriver, readonly string[]>> = {
+  rpicam: RPICAM_VID_PROGRAMS,
+  still: STILL_PROGRAMS,
+  ffmpeg: ['ffmpeg'],
+};
 
 export interface CameraDeps {
   logger: Logger;
-  clock?: CameraClock;
+  clock?: Clock;
   /** Environment of rpicam-vid / ffmpeg (PATH finds them); default: this process's. */
   env?: NodeJS.ProcessEnv;
   /**
@@ -54,6 +62,6 @@ export function createCamera(config: CameraOptions, deps: CameraDeps): Camera {
     case 'none':
       throw new CameraConfigError('camera.driver is "none": there is no camera to create (vision is off)');
     default:
-      throw new CameraConfigError(`camera.driver ${JSON.stringify(config.driver)} is not one of rpicam, still, ffmpeg, dir, none`);
+      throw new CameraConfigError(`camera.driver ${JSON.stringify(config.driver)} is not one of ${CAMERA_DRIVERS.join(', ')}`);
   }
 }

@@ -4,7 +4,7 @@
  * old name, while older images only have it: take whichever is on PATH, the new name first.
  */
 import type { CameraOptions } from './types.js';
-import { findExecutable } from './child-process.js';
+import { findFirstExecutable } from './child-process.js';
 import { CameraUnavailableError } from './errors.js';
 import type { ProcessSpec } from './process-supervisor.js';
 
@@ -23,10 +23,8 @@ export function rpicamVidArgs(config: CameraOptions): string[] {
 }
 
 export function rpicamVidSpec(config: CameraOptions, env: NodeJS.ProcessEnv): ProcessSpec {
-  for (const program of RPICAM_VID_PROGRAMS) {
-    const command = findExecutable(program, env);
-    if (command) return { command, args: rpicamVidArgs(config) };
-  }
+  const found = findFirstExecutable(RPICAM_VID_PROGRAMS, env);
+  if (found) return { command: found.path, args: rpicamVidArgs(config) };
   throw new CameraUnavailableError(
     'neither rpicam-vid nor libcamera-vid was found on PATH: install rpicam-apps (sudo apt install rpicam-apps) or choose another camera driver',
   );

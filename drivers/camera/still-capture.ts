@@ -1,6 +1,7 @@
 /**
- * Taking one still image into a file, with libcamera-still through node-libcamera or, on images that no
- * longer ship the old name, rpicam-still run directly.
+ * Taking one still image into a file: rpicam-still run directly where it exists (Raspberry Pi OS
+ * Bookworm and later, where `libcamera-still` is only a compatibility link to it), else libcamera-still
+ * through node-libcamera (Bullseye and older images, which have only the old name).
  *
  * node-libcamera joins `--key value` pairs into one string and runs it with `child_process.exec`, that
  * is through /bin/sh, buffering stdout as text. So the options built here hold only validated numbers,
@@ -11,8 +12,12 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import type { CameraOptions } from './types.js';
-import { describeExit, findExecutable, StderrLines, terminateChild } from './child-process.js';
+import { AbortedError, valueWithin, withTimeout } from '../../agent/lib/timing.js';
+import { describeExit, findFirstExecutable, StderrLines, terminateChild } from './child-process.js';
 import { CameraConfigError, CameraUnavailableError } from './errors.js';
+
+/** The still programs in the order they are looked for on PATH: the current name first. */
+export const STILL_PROGRAMS = ['rpicam-still', 'libcamera-still'] as const;
 
 /** Options of libcamera-still / rpicam-still, by their long names. */
 export type StillOptions = Record<string, string | number | true>;
@@ -51,22 +56,25 @@ export interface StillCapturer {
 }
 
 /**
- * libcamera-still through node-libcamera when that name is installed (the package the product names),
- * else rpicam-still without a shell. node-libcamera's shell inherits this process's environment, so the
+ * The first of STILL_PROGRAMS on PATH: rpicam-still runs without a shell (and can be killed);
+ * libcamera-still runs through node-libcamera, whose shell inherits this process's environment, so the
  * lookup uses `process.env` too. `workDir` is where the stills go: it must be safe to put in a shell
  * command when node-libcamera is used.
  */
 export function chooseStillCapturer(workDir: string, killTimeoutMs: number): StillCapturer {
-  if (findExecutable('libcamera-still', process.env)) {
-    assertShellSafe(workDir);
-    return new NodeLibcameraStill();
+  const found = findFirstExecutable(STILL_PROGRAMS, process.env);
+  if (!found) {
+    throw new CameraUnavailableError(
+      `neither ${STILL_PROGRAMS.join(' nor ')} was found on PATH: install rpicam-apps (sudo apt install rpicam-apps) or choose another camera driver`,
+    );
   }
-  const rpicamStill = findExecutable('rpicam-still', process.env);
-  if (rpicamStill) return new DirectStill(rpicamStill, killTimeoutMs);
-  throw new CameraUnavailableError(
-    'neither libcamera-still nor rpicam-still was found on PATH: install rpicam-apps (sudo apt install rpicam-apps) or choose another camera driver',
-  );
+  if (found.name === 'rpicam-still') return new DirectStill(found.path, killTimeoutMs);
+  assertShellSafe(workDir);
+  return new NodeLibcameraStill();
 }
+
+/** How a capture ends when the camera is stopped. */
+const STOPPED = 'capture stopped';
 
 // Only characters no shell treats specially; mkdtemp's random suffix is [A-Za-z0-9].
 const SHELL_SAFE_PATH = /^[A-Za-z0-9_./-]+$/;
@@ -87,18 +95,16 @@ class NodeLibcameraStill implements StillCapturer {
   async capture(options: StillOptions, timeoutMs: number, signal: AbortSignal): Promise<void> {
     assertShellSafe(String(options.output));
     // Never two processes at the camera: a run that timed out must finish before the next starts.
-    await withTimeout(this.previous, timeoutMs, signal, `the previous libcamera-still is still running after ${timeoutMs / 1000} s`);
+    await withTimeout(this.previous, timeoutMs, { signal, abortMessage: STOPPED, message: `the previous libcamera-still is still running after ${timeoutMs / 1000} s` });
     // The CommonJS build, whatever a bundler's "module" field says: its ESM build only prints the
     // command when NODE_ENV is 'test'.
     const run = (createRequire(import.meta.url)('node-libcamera') as NodeLibcamera).still(options);
     this.previous = run.catch(() => undefined);
-    await withTimeout(run, timeoutMs, signal, `libcamera-still gave no image within ${timeoutMs / 1000} s`);
+    await withTimeout(run, timeoutMs, { signal, abortMessage: STOPPED, message: `libcamera-still gave no image within ${timeoutMs / 1000} s` });
   }
 
   async drain(graceMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.previous, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-    clearTimeout(timer);
+    await valueWithin(this.previous, graceMs, undefined);
   }
 }
 
@@ -118,7 +124,7 @@ class DirectStill implements StillCapturer {
   }
 
   capture(options: StillOptions, timeoutMs: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.reject(new Error('capture stopped'));
+    if (signal.aborted) return Promise.reject(new AbortedError(STOPPED));
     return new Promise((resolve, reject) => {
       const child = spawn(this.command, stillArgs(options), { stdio: ['ignore', 'ignore', 'pipe'] });
       const stderr = new StderrLines(() => undefined, 5);
@@ -148,34 +154,4 @@ class DirectStill implements StillCapturer {
       });
     });
   }
-}
-
-/** `work`, or a rejection after `timeoutMs` or on abort (the work itself goes on: it cannot be cancelled). */
-function withTimeout<T>(work: Promise<T>, timeoutMs: number, signal: AbortSignal, message: string): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error('capture stopped'));
-  return new Promise((resolve, reject) => {
-    const finish = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const timer = setTimeout(() => {
-      finish();
-      reject(new Error(message));
-    }, timeoutMs);
-    const onAbort = () => {
-      finish();
-      reject(new Error('capture stopped'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        finish();
-        resolve(value);
-      },
-      (err: unknown) => {
-        finish();
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
 }

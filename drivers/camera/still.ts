@@ -10,13 +10,13 @@ import type { Logger } from 'pino';
 import type { CameraOptions } from './types.js';
 import { Backoff, type BackoffTiming } from '../../agent/lib/backoff.js';
 import { BaseCamera } from './base-camera.js';
-import type { CameraClock } from './clock.js';
+import { abortableSleep, type Clock } from '../../agent/lib/timing.js';
 import { isCompleteJpeg } from './jpeg-splitter.js';
 import { chooseStillCapturer, stillOptions, type StillCapturer } from './still-capture.js';
 
 export interface StillCameraDeps {
   logger: Logger;
-  clock?: CameraClock;
+  clock?: Clock;
   backoff: BackoffTiming;
   killTimeoutMs: number;
 }
@@ -27,7 +27,6 @@ export class StillCamera extends BaseCamera {
   private capturer: StillCapturer | null = null;
   private loop: Promise<void> | null = null;
   private readonly aborter = new AbortController();
-  private wake: (() => void) | null = null;
   private readonly backoff: Backoff;
 
   constructor(
@@ -49,7 +48,6 @@ export class StillCamera extends BaseCamera {
 
   protected async close(): Promise<void> {
     this.aborter.abort();
-    this.wake?.();
     await this.loop;
     // A libcamera-still started through node-libcamera cannot be killed: let it finish, as long as a
     // capture may take, so the camera is free and no process outlives stop().
@@ -77,7 +75,7 @@ export class StillCamera extends BaseCamera {
         this.tracker.recordError(reason);
         this.logger.warn({ camera: this.name, reason, retry_in_ms: waitMs }, `still capture failed: ${reason}`);
       }
-      await this.sleep(waitMs);
+      await abortableSleep(waitMs, this.aborter.signal);
     }
   }
 
@@ -91,16 +89,5 @@ export class StillCamera extends BaseCamera {
     } finally {
       await rm(output, { force: true });
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (ms <= 0 || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import { BaseCamera } from './base-camera.js';
-import type { CameraClock } from './clock.js';
+import type { Clock } from '../../agent/lib/timing.js';
 import { JpegStreamSplitter } from './jpeg-splitter.js';
 import { ProcessSupervisor, type ProcessSpec, type SupervisorTiming } from './process-supervisor.js';
 
 export interface StreamCameraDeps {
   logger: Logger;
-  clock?: CameraClock;
+  clock?: Clock;
   /** Environment of the capture process (its PATH finds the program). */
   env: NodeJS.ProcessEnv;
   timing: SupervisorTiming;

@@ -1,6 +1,9 @@
 /** The camera seam: every camera driver (rpicam, still, ffmpeg, directory replay) implements it. */
 
-export type CameraDriver = 'rpicam' | 'still' | 'ffmpeg' | 'dir' | 'none';
+/** Every `camera.driver` value; `none` is no camera at all (vision off). */
+export const CAMERA_DRIVERS = ['rpicam', 'still', 'ffmpeg', 'dir', 'none'] as const;
+
+export type CameraDriver = (typeof CAMERA_DRIVERS)[number];
 
 /** The `camera:` section of the configuration: what every camera driver is built from. */
 export interface CameraOptions {

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkedReading, invalidReading, type PlausibleRange } from './reading.js';
-import type { Clock } from './timing.js';
+import type { Clock } from '../../agent/lib/timing.js';
 import type { Reading, TemperatureSensor } from './types.js';
 
 /** The SoC temperature from the kernel's thermal framework: a health signal, not a room temperature. */
@@ -38,16 +38,16 @@ export class CpuThermalSensor implements TemperatureSensor {
 
   async read(): Promise<Reading> {
     const { clock, thermalRoot } = this.options;
-    if (this.closed) return invalidReading(this.name, clock(), 'sensor closed');
+    if (this.closed) return invalidReading(this.name, clock.now(), 'sensor closed');
     this.zone ??= await findCpuThermalZone(thermalRoot);
-    if (!this.zone) return invalidReading(this.name, clock(), `no thermal zone under ${thermalRoot}`);
+    if (!this.zone) return invalidReading(this.name, clock.now(), `no thermal zone under ${thermalRoot}`);
     const path = join(thermalRoot, this.zone.zone, 'temp');
     try {
       const text = (await readFile(path, 'utf8')).trim();
-      if (!/^-?\d+$/.test(text)) return invalidReading(this.name, clock(), `${path} holds ${JSON.stringify(text)}, not millidegrees`);
-      return checkedReading(this.name, clock(), Number(text) / 1000, RANGE);
+      if (!/^-?\d+$/.test(text)) return invalidReading(this.name, clock.now(), `${path} holds ${JSON.stringify(text)}, not millidegrees`);
+      return checkedReading(this.name, clock.now(), Number(text) / 1000, RANGE);
     } catch (err) {
-      return invalidReading(this.name, clock(), `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      return invalidReading(this.name, clock.now(), `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
 

@@ -1,7 +1,7 @@
 import { hex, type I2CBus, type OpenI2CBus } from '../i2c/types.js';
 import { PROBE_ORDER } from './chips/index.js';
 import { probeTemperatureChips, type ProbeHit } from './probe.js';
-import type { Sleep } from './timing.js';
+import type { Sleep } from '../../agent/lib/timing.js';
 
 /** What one I2C bus holds: the known chips, and the other addresses that answer a read. */
 export interface I2CScan {

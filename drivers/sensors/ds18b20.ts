@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SensorConfigError } from './errors.js';
 import { checkedReading, invalidReading, type PlausibleRange } from './reading.js';
-import type { Clock } from './timing.js';
+import type { Clock } from '../../agent/lib/timing.js';
 import type { Reading, TemperatureSensor } from './types.js';
 
 /** Maxim DS18B20 on 1-Wire through the kernel's w1_therm driver (dtoverlay=w1-gpio). */
@@ -70,19 +70,19 @@ export class Ds18b20Sensor implements TemperatureSensor {
 
   async read(): Promise<Reading> {
     const { clock, w1Root } = this.options;
-    if (this.closed) return invalidReading(this.name, clock(), 'sensor closed');
+    if (this.closed) return invalidReading(this.name, clock.now(), 'sensor closed');
     this.device ??= (await listDs18b20(w1Root))[0] ?? null;
-    if (this.device === null) return invalidReading(this.name, clock(), `no DS18B20 (28-*) under ${w1Root}: is dtoverlay=w1-gpio on?`);
+    if (this.device === null) return invalidReading(this.name, clock.now(), `no DS18B20 (28-*) under ${w1Root}: is dtoverlay=w1-gpio on?`);
     let text: string;
     try {
       text = await readFile(join(w1Root, this.device, 'w1_slave'), 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const reason = code === 'ENOENT' ? 'is gone from the 1-Wire bus' : `cannot be read (${code ?? (err as Error).message})`;
-      return invalidReading(this.name, clock(), `DS18B20 ${this.device} ${reason}`);
+      return invalidReading(this.name, clock.now(), `DS18B20 ${this.device} ${reason}`);
     }
     const parsed = parseW1Slave(text);
-    return 'error' in parsed ? invalidReading(this.name, clock(), parsed.error) : checkedReading(this.name, clock(), parsed.celsius, RANGE);
+    return 'error' in parsed ? invalidReading(this.name, clock.now(), parsed.error) : checkedReading(this.name, clock.now(), parsed.celsius, RANGE);
   }
 
   close(): Promise<void> {

@@ -4,8 +4,8 @@ import type { ChipDriver, Measure } from './chips/chip.js';
 import { I2CDevice } from './chips/i2c-device.js';
 import { SensorDataError } from './errors.js';
 import { checkedReading, invalidReading } from './reading.js';
-import { SerialQueue } from './serial.js';
-import type { Clock, Sleep } from './timing.js';
+import { SerialQueue } from '../../agent/lib/serial-queue.js';
+import type { Clock, Sleep } from '../../agent/lib/timing.js';
 import type { Reading, TemperatureSensor } from './types.js';
 
 /** How a failing transfer is retried. */
@@ -66,17 +66,17 @@ export class I2CTemperatureSensor implements TemperatureSensor {
   private async readWithRetries(): Promise<Reading> {
     const { clock, sleep, chip } = this.options;
     for (let attempt = 1; ; attempt++) {
-      if (this.closed) return invalidReading(this.name, clock(), 'sensor closed');
+      if (this.closed) return invalidReading(this.name, clock.now(), 'sensor closed');
       try {
         const celsius = await (await this.ready())();
         this.failuresInARow = 0;
-        return checkedReading(this.name, clock(), celsius, chip.range);
+        return checkedReading(this.name, clock.now(), celsius, chip.range);
       } catch (err) {
-        if (err instanceof SensorDataError) return invalidReading(this.name, clock(), err.message);
+        if (err instanceof SensorDataError) return invalidReading(this.name, clock.now(), err.message);
         await this.noteFailure(err);
         if (!isTransientI2CError(err) || attempt >= this.retry.attempts) {
           const tries = attempt > 1 ? ` (after ${attempt} attempts)` : '';
-          return invalidReading(this.name, clock(), `${(err as Error).message}${tries}`);
+          return invalidReading(this.name, clock.now(), `${(err as Error).message}${tries}`);
         }
         this.options.logger.debug({ err, attempt }, 'I2C transfer failed, retrying');
         await sleep(this.retry.backoffMs[Math.min(attempt, this.retry.backoffMs.length) - 1] ?? 0);

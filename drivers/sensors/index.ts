@@ -10,17 +10,16 @@ import { SensorConfigError, SensorNotFoundError } from './errors.js';
 import { I2CTemperatureSensor, type RetryPolicy } from './i2c-sensor.js';
 import { openReplaySensor } from './replay.js';
 import { SimulatedSensor } from './simulated.js';
-import { realSleep, systemClock, type Clock, type Sleep } from './timing.js';
+import { abortableSleep, systemClock, type Clock, type Sleep } from '../../agent/lib/timing.js';
 
 export type { Reading, SensorDriver, SensorOptions, TemperatureSensor } from './types.js';
+export { I2C_CHIP_NAMES, SENSOR_DRIVERS } from './types.js';
 export { SensorConfigError, SensorNotFoundError } from './errors.js';
 export { ReplaySensor } from './replay.js';
 export { CHIP_DRIVERS, isI2CChipName } from './chips/index.js';
 export { DEFAULT_THERMAL_ROOT, findCpuThermalZone } from './cpu-thermal.js';
 export { probedAddresses, scanI2CBus } from './discovery.js';
 export { DEFAULT_W1_ROOT, listDs18b20 } from './ds18b20.js';
-export { realSleep, systemClock } from './timing.js';
-export type { Clock, Sleep } from './timing.js';
 
 export interface SensorDeps {
   logger: Logger;
@@ -30,7 +29,7 @@ export interface SensorDeps {
   w1Root?: string;
   /** Default /sys/class/thermal. */
   thermalRoot?: string;
-  /** Wall clock for readings' `ts` (default Date.now). */
+  /** Time of readings' `ts` and of replay pacing (default the system clock). */
   clock?: Clock;
   /** Conversion waits, retry backoff and replay pacing (default real timers). */
   sleep?: Sleep;
@@ -55,7 +54,7 @@ export async function createTemperatureSensor(config: SensorOptions, deps: Senso
     w1Root: deps.w1Root ?? DEFAULT_W1_ROOT,
     thermalRoot: deps.thermalRoot ?? DEFAULT_THERMAL_ROOT,
     clock: deps.clock ?? systemClock,
-    sleep: deps.sleep ?? realSleep,
+    sleep: deps.sleep ?? abortableSleep,
     seed: deps.seed ?? 1,
     retry: deps.retry,
   };

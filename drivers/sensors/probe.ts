@@ -1,7 +1,7 @@
 import type { I2CBus } from '../i2c/types.js';
 import { PROBE_ORDER, type ChipDriver, type I2CChipName } from './chips/index.js';
 import { I2CDevice } from './chips/i2c-device.js';
-import type { Sleep } from './timing.js';
+import type { Sleep } from '../../agent/lib/timing.js';
 
 export interface ProbeHit {
   chip: I2CChipName;

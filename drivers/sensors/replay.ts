@@ -3,8 +3,8 @@ import { basename } from 'node:path';
 import { SensorConfigError } from './errors.js';
 import { AMBIENT_RANGE, checkedReading, invalidReading } from './reading.js';
 import { parseReplayCsv, thinToInterval, type ReplayRow } from './replay-csv.js';
-import { SerialQueue } from './serial.js';
-import type { Clock, Sleep } from './timing.js';
+import { SerialQueue } from '../../agent/lib/serial-queue.js';
+import type { Clock, Sleep } from '../../agent/lib/timing.js';
 import type { Reading, TemperatureSensor } from './types.js';
 
 export interface ReplayOptions {
@@ -54,9 +54,9 @@ export class ReplaySensor implements TemperatureSensor {
     return this.queue.run(async () => {
       const { clock, sleep, speed } = this.options;
       if (this.closing.signal.aborted) return this.closedReading();
-      this.wallStart ??= clock();
+      this.wallStart ??= clock.now();
       const due = this.wallStart + (this.dataTime(this.position) - this.firstTs) / speed;
-      const wait = due - clock();
+      const wait = due - clock.now();
       if (wait > 0) await sleep(wait, this.closing.signal);
       return this.closing.signal.aborted ? this.closedReading() : this.next();
     });
@@ -96,7 +96,7 @@ export class ReplaySensor implements TemperatureSensor {
   }
 
   private closedReading(): Reading {
-    return invalidReading(this.name, this.options.clock(), 'sensor closed');
+    return invalidReading(this.name, this.options.clock.now(), 'sensor closed');
   }
 }
 

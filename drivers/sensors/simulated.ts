@@ -1,5 +1,5 @@
 import { AMBIENT_RANGE, checkedReading, invalidReading } from './reading.js';
-import type { Clock } from './timing.js';
+import type { Clock } from '../../agent/lib/timing.js';
 import type { Reading, TemperatureSensor } from './types.js';
 
 /**
@@ -62,7 +62,7 @@ export class SimulatedSensor implements TemperatureSensor {
   }
 
   read(): Promise<Reading> {
-    const ts = this.clock();
+    const ts = this.clock.now();
     if (this.closed) return Promise.resolve(invalidReading(this.name, ts, 'sensor closed'));
     // Reported at 0.01 °C, the resolution of a BME280.
     return Promise.resolve(checkedReading(this.name, ts, Math.round(this.curve(ts) * 100) / 100, AMBIENT_RANGE));

@@ -1,20 +1,12 @@
 /** The temperature sensor seam: I2C chips, DS18B20, CPU thermal zone, replay, simulation. */
 
-export type SensorDriver =
-  | 'auto'
-  | 'bme280'
-  | 'bmp280'
-  | 'sht3x'
-  | 'sht4x'
-  | 'mcp9808'
-  | 'tmp117'
-  | 'tmp102'
-  | 'aht20'
-  | 'ds18b20'
-  | 'cpu'
-  | 'replay'
-  | 'sim'
-  | 'none';
+/** The `sensor.driver` values that name an I2C chip. */
+export const I2C_CHIP_NAMES = ['bme280', 'bmp280', 'sht3x', 'sht4x', 'mcp9808', 'tmp117', 'tmp102', 'aht20'] as const;
+
+/** Every `sensor.driver` value: `auto` probes for a sensor, `none` is no sensor at all. */
+export const SENSOR_DRIVERS = ['auto', ...I2C_CHIP_NAMES, 'ds18b20', 'cpu', 'replay', 'sim', 'none'] as const;
+
+export type SensorDriver = (typeof SENSOR_DRIVERS)[number];
 
 /** The `sensor:` section of the configuration: what every sensor driver is built from. */
 export interface SensorOptions {

@@ -45,7 +45,7 @@ function parseOptions(): Options {
     options: {
       cli: { type: 'string' },
       work: { type: 'string' },
-      fixtures: { type: 'string', default: join(packageRoot, '..', 'shared', 'fixtures') },
+      fixtures: { type: 'string', default: join(packageRoot(), '..', 'shared', 'fixtures') },
       seconds: { type: 'string', default: '60' },
       timeout: { type: 'string', default: '900' },
     },

@@ -35,12 +35,12 @@ const { values } = parseArgs({
     production: { type: 'boolean', default: false },
   },
 });
-const fixtures = values.fixtures ?? process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot, '..', 'shared', 'fixtures');
-const cli = values.cli ?? join(packageRoot, 'dist', 'agent', 'cli.js');
+const fixtures = values.fixtures ?? process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot(), '..', 'shared', 'fixtures');
+const cli = values.cli ?? join(packageRoot(), 'dist', 'agent', 'cli.js');
 
 /** The unit's `Environment=NAME=VALUE` lines (one assignment per line, optionally double-quoted). */
 function unitEnvironment(): Record<string, string> {
-  const unit = readFileSync(join(packageRoot, 'systemd', 'edge-agent.service'), 'utf8');
+  const unit = readFileSync(join(packageRoot(), 'systemd', 'edge-agent.service'), 'utf8');
   const env: Record<string, string> = {};
   for (const line of unit.split('\n')) {
     const match = /^Environment=(?:"([^"]*)"|(.*))$/.exec(line.trim());
@@ -54,7 +54,7 @@ function unitEnvironment(): Record<string, string> {
 }
 /** The node options before the script in the unit's `ExecStart=` (such as --optimize-for-size). */
 function unitNodeFlags(): string[] {
-  const unit = readFileSync(join(packageRoot, 'systemd', 'edge-agent.service'), 'utf8');
+  const unit = readFileSync(join(packageRoot(), 'systemd', 'edge-agent.service'), 'utf8');
   const execStart = /^ExecStart=(.*)$/m.exec(unit)?.[1];
   if (!execStart) throw new Error('systemd/edge-agent.service: no ExecStart= line');
   const words = execStart.trim().split(/\s+/);

@@ -22,7 +22,7 @@ import { JpegStreamSplitter } from '../../drivers/camera/jpeg-splitter.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } });
 const seconds = Number(values.seconds);
-const fixtures = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot, '..', 'shared', 'fixtures'));
+const fixtures = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot(), '..', 'shared', 'fixtures'));
 const images = ['bus.jpg', 'dog.jpg', 'person.jpg'].map((name) => join(fixtures, 'images', name));
 for (const image of images) {
   if (!existsSync(image)) throw new Error(`missing fixture ${image}: clone the project beside shared/ or set EDGE_AGENT_FIXTURES`);
@@ -49,7 +49,7 @@ async function benchStream(fps: number): Promise<Record<string, number>> {
   const bin = await mkdtemp(join(tmpdir(), 'edge-agent-bench-camera-'));
   try {
     await symlink(process.execPath, join(bin, 'node'));
-    await symlink(join(packageRoot, 'test', 'fakes', 'bin', 'rpicam-vid'), join(bin, 'rpicam-vid'));
+    await symlink(join(packageRoot(), 'test', 'fakes', 'bin', 'rpicam-vid'), join(bin, 'rpicam-vid'));
     const camera = createCamera(
       { driver: 'rpicam', width: 640, height: 480, fps, rotation: 0, hflip: false, vflip: false, index: 0, dir: null, loop: false, input: null, stall_timeout_s: 10, still_interval_s: 1 },
       { logger: silentLogger(), env: { PATH: bin, FAKE_CAMERA_FRAMES: images.join(':'), FAKE_CAMERA_CHUNK_MAX: '65536' } },

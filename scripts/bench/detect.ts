@@ -25,7 +25,7 @@ const WARMUP = 5;
 const THROUGHPUT_FRAMES = 30;
 const THROUGHPUT_REPEATS = 3;
 
-const fixtures = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot, '..', 'shared', 'fixtures'));
+const fixtures = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot(), '..', 'shared', 'fixtures'));
 const { values } = parseArgs({
   options: {
     threads: { type: 'string', default: String(availableParallelism()) },

@@ -59,7 +59,7 @@ async function batchThroughput(forecaster: Forecaster, windows: number[][]): Pro
 function timeCli(input: string, expectedLines: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, [join(packageRoot, 'dist', 'agent', 'cli.js'), 'forecast', '--batch'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(packageRoot(), 'dist', 'agent', 'cli.js'), 'forecast', '--batch'], { stdio: ['pipe', 'pipe', 'inherit'] });
     let answered = 0;
     child.stdout.on('data', (chunk: Buffer) => {
       for (const byte of chunk) if (byte === 10) answered++;

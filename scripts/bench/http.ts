@@ -43,7 +43,7 @@ type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const KEY = 'bench-key-0123456789';
-const fixtures = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot, '..', 'shared', 'fixtures'));
+const fixtures = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot(), '..', 'shared', 'fixtures'));
 const MODEL = join(fixtures, 'models', 'yolov8n-int8.onnx');
 const IMAGE = join(fixtures, 'images', 'bus.jpg');
 const BASELINE_FRAMES = 30;

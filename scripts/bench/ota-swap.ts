@@ -21,7 +21,7 @@ import { loadIntruderDetector } from '../../models/intruder.js';
 import { ModelRegistry } from '../../agent/ota/registry.js';
 import type { IntruderDetector } from '../../models/types.js';
 
-const fixtures = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot, '..', 'shared', 'fixtures'));
+const fixtures = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot(), '..', 'shared', 'fixtures'));
 const { values } = parseArgs({
   options: {
     swaps: { type: 'string', default: '20' },

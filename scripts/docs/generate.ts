@@ -9,17 +9,16 @@ import { packageRoot } from '../../agent/lib/paths.js';
 import { GENERATED_DOCS, replaceGenerated } from './render.js';
 
 const check = process.argv.includes('--check');
-let stale = 0;
-for (const doc of GENERATED_DOCS) {
-  const path = join(packageRoot, doc.file);
+const stale = GENERATED_DOCS.filter((doc) => {
+  const path = join(packageRoot(), doc.file);
   const current = readFileSync(path, 'utf8');
   const next = replaceGenerated(current, doc.block, doc.render());
-  if (next === current) continue;
-  stale++;
+  if (next === current) return false;
   if (check) process.stderr.write(`${doc.file} is out of date: run npm run docs\n`);
   else {
     writeFileSync(path, next);
     process.stdout.write(`updated ${doc.file}\n`);
   }
-}
-process.exitCode = check && stale > 0 ? 1 : 0;
+  return true;
+});
+process.exitCode = check && stale.length > 0 ? 1 : 0;

@@ -23,7 +23,7 @@ const ONNX_TOLERANCE_CELSIUS = 1e-4;
 const REQUIRED_GAIN_OVER_PERSISTENCE = 0.2;
 
 function defaultDataDir(): string {
-  const fixtures = process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot, '..', 'shared', 'fixtures');
+  const fixtures = process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot(), '..', 'shared', 'fixtures');
   return join(fixtures, 'data', 'occupancy');
 }
 

@@ -18,6 +18,7 @@ import type { I2CBus } from '../../drivers/i2c/types.js';
 import { hashFile, ModelRegistry } from '../../agent/ota/registry.js';
 import { fixture } from '../helpers/fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
+import { fakePath } from '../drivers/camera/helpers.js';
 
 let dir: string;
 beforeAll(() => {
@@ -207,6 +208,18 @@ describe('camera check', () => {
     expect(broken.message).toMatch(/no frame within 1\.5 s/);
   });
 
+  it('looks for the still programs in the still driver\'s order: rpicam-still before libcamera-still', async () => {
+    const fakes = await fakePath(['libcamera-still', 'rpicam-still']);
+    try {
+      const result = await cameraCheck.run(context({ camera: { driver: 'still' } }, { env: { PATH: fakes.dir } }));
+      expect(result.message.startsWith(`${join(fakes.dir, 'rpicam-still')}: `)).toBe(true);
+      const missing = await cameraCheck.run(context({ camera: { driver: 'still' } }));
+      expect(missing).toMatchObject({ status: 'fail', message: 'rpicam-still or libcamera-still not found on PATH' });
+    } finally {
+      await fakes.cleanup();
+    }
+  });
+
   it('replays a folder, and passes with the camera off', async () => {
     const images = fresh('images');
     copyFileSync(fixture('images/dog.jpg'), join(images, 'dog.jpg'));
@@ -279,7 +292,8 @@ describe('broker check', () => {
     expect(await brokerCheck.run(context({ mqtt }))).toEqual({ status: 'pass', message: `${tls.url}: connected over TLS, certificate verified` });
     const untrusted = await brokerCheck.run(context({ mqtt: { ...mqtt, ca: null } }));
     expect(untrusted.status).toBe('fail');
-    expect(untrusted.hint).toBe("the broker's certificate is not trusted: set mqtt.ca to the CA that signed it");
+    expect(untrusted.message).toMatch(new RegExp(`^${tls.url}: the broker's certificate is not trusted \\(\\w+\\)$`));
+    expect(untrusted.hint).toBe('set mqtt.ca to the CA that signed it');
   });
 
   it('fails (optionally) when nothing listens, and only warns about a stopped embedded broker', async () => {
@@ -287,7 +301,8 @@ describe('broker check', () => {
     await plain.stop();
     const refused = await brokerCheck.run(context({ mqtt: { url: `mqtt://127.0.0.1:${port}`, embedded_broker: { enabled: false, host: '127.0.0.1', port } } }));
     expect(refused.status).toBe('fail');
-    expect(refused.hint).toBe('nothing listens there: start the broker, or fix mqtt.url');
+    expect(refused.message).toBe(`mqtt://127.0.0.1:${port}: connection refused: no broker is listening there`);
+    expect(refused.hint).toBe('start the broker, or fix mqtt.url');
     expect(brokerCheck.required).toBe(false);
     const embedded = await brokerCheck.run(context({ mqtt: { url: `mqtt://127.0.0.1:${port}`, embedded_broker: { enabled: true, host: '127.0.0.1', port } } }));
     expect(embedded.status).toBe('warn');

@@ -33,7 +33,7 @@ export class AgentProcess {
   }
 
   static start(args: string[], env: NodeJS.ProcessEnv = {}): AgentProcess {
-    return new AgentProcess(startEdgeAgent(args, { cwd: packageRoot, env, timeoutMs: Infinity }).child);
+    return new AgentProcess(startEdgeAgent(args, { cwd: packageRoot(), env, timeoutMs: Infinity }).child);
   }
 
   get pid(): number {

@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { validatePayload } from '../../agent/mqtt/contract/schemas.js';
+import { PayloadValidator } from '../../agent/mqtt/contract/schemas.js';
 import { fixture } from '../helpers/fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber, type ReceivedMessage } from '../helpers/mqtt-subscriber.js';
@@ -99,8 +99,9 @@ describe('edge-agent run, end to end', () => {
     const statuses = messages.filter((m) => m.topic === `${base}/status`).map((m) => m.payload.toString());
     expect(statuses[0]).toBe('online');
     expect(statuses.at(-1)).toBe('offline');
+    const contract = new PayloadValidator();
     for (const m of messages) {
-      expect(validatePayload(m.topic.slice(base.length + 1), m.payload), `${m.topic}: ${m.payload.toString('utf8', 0, 200)}`).toEqual([]);
+      expect(contract.problems(m.topic.slice(base.length + 1), m.payload), `${m.topic}: ${m.payload.toString('utf8', 0, 200)}`).toEqual([]);
     }
     const first = messages.find((m) => m.topic === `${base}/alerts/intruder`)!;
     const alert = JSON.parse(first.payload.toString()) as { event: string; objects: { class: string }[]; model: { name: string } };

@@ -66,7 +66,7 @@ describe('what leaves the device', () => {
       EDGE_AGENT_MQTT_EMBEDDED_BROKER_PORT: String(brokerPort),
       EDGE_AGENT_HTTP_PORT: String(httpPort),
     };
-    const child = spawn('strace', straced(trace, [process.execPath, CLI, 'run']), { cwd: packageRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('strace', straced(trace, [process.execPath, CLI, 'run']), { cwd: packageRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

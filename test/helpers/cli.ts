@@ -9,7 +9,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { runCommand, type Command, type OptionSpecs } from '../../agent/commands/command.js';
 import { packageRoot } from '../../agent/lib/paths.js';
 
-export const CLI_PATH = join(packageRoot, 'dist', 'agent', 'cli.js');
+export const CLI_PATH = join(packageRoot(), 'dist', 'agent', 'cli.js');
 
 export interface CliResult {
   /** The exit status; null when a signal ended the process. */
@@ -114,7 +114,7 @@ export function edgeAgent(args: string[], options?: CliOptions): Promise<CliResu
 
 /** Another compiled script of the package (`scripts/sign-model.ts` is `dist/scripts/sign-model.js`). */
 export function runScript(distPath: string, args: string[], options?: CliOptions): Promise<CliResult> {
-  return new CliProcess(join(packageRoot, 'dist', distPath), args, options).done;
+  return new CliProcess(join(packageRoot(), 'dist', distPath), args, options).done;
 }
 
 /** Text written to a stream, collected. */

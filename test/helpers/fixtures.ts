@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { packageRoot } from '../../agent/lib/paths.js';
 
 /** ../shared/fixtures beside the checkout (override with EDGE_AGENT_FIXTURES). */
-export const fixturesDir = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot, '..', 'shared', 'fixtures'));
+export const fixturesDir = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot(), '..', 'shared', 'fixtures'));
 
 /**
  * Path of a file under ../shared/fixtures. A missing fixture is a test failure with a message naming

@@ -12,7 +12,7 @@ import { buildHttpApp } from '../../agent/http/server.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
 import { emptyStatus, httpConfig } from './harness.js';
 
-const monitoring = join(packageRoot, 'systemd', 'monitoring');
+const monitoring = join(packageRoot(), 'systemd', 'monitoring');
 
 /** Every metric family the agent (with its HTTP server) exposes, from the # TYPE lines. */
 async function exportedFamilies(): Promise<Set<string>> {

@@ -10,7 +10,7 @@ describe('ExitCode', () => {
   });
 
   it('is the list the README gives users, no more and no less', () => {
-    const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');
+    const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
     const sentence = /Exit statuses follow sysexits: ([^.]+)\./.exec(readme.replace(/\s+/g, ' '))?.[1];
     expect(sentence, 'README.md has no "Exit statuses follow sysexits: ..." sentence').toBeDefined();
     const documented = [...sentence!.matchAll(/(?:^|, )(\d+) /g)].map((m) => Number(m[1]));

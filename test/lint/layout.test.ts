@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../agent/lib/paths.js';
 import { layerViolation } from '../../scripts/lint/layers.js';
 
-const root = packageRoot;
+const root = packageRoot();
 const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).trim().split('\n');
 
 describe('the layer rule', () => {

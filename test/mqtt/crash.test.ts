@@ -11,12 +11,12 @@ import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber } from '../helpers/mqtt-subscriber.js';
 import { firstArrivals, readingSeqs } from './rig.js';
 
-const child = join(packageRoot, 'test', 'mqtt', 'producer-child.mjs');
+const child = join(packageRoot(), 'test', 'mqtt', 'producer-child.mjs');
 let broker: Mosquitto;
 let dir: string;
 
 beforeAll(async () => {
-  if (!existsSync(join(packageRoot, 'dist', 'agent', 'mqtt', 'relay.js'))) throw new Error('dist/ is missing: the global setup compiles it (npm run build)');
+  if (!existsSync(join(packageRoot(), 'dist', 'agent', 'mqtt', 'relay.js'))) throw new Error('dist/ is missing: the global setup compiles it (npm run build)');
   broker = await Mosquitto.start();
   dir = mkdtempSync(join(tmpdir(), 'edge-crash-'));
 });

@@ -1,36 +1,53 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DetectionRecord, ForecastRecord } from '../../agent/store/types.js';
-import { isoTs, MessageBuilder, newMessageId } from '../../agent/mqtt/messages.js';
-import { validatePayload } from '../../agent/mqtt/contract/schemas.js';
+import { isoTs, MessageBuilder, MessageIds } from '../../agent/mqtt/messages.js';
+import { PayloadValidator } from '../../agent/mqtt/contract/schemas.js';
 import { topicMatches } from '../../agent/mqtt/subscriptions.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const m = new MessageBuilder('edge/pi-1', 'pi-1');
+const contract = new PayloadValidator();
 const suffix = (topic: string) => topic.slice('edge/pi-1/'.length);
 
-describe('newMessageId', () => {
+describe('MessageIds', () => {
   it('makes UUIDv7 ids that carry the time and sort in creation order, even within one millisecond', () => {
-    // Ahead of the real clock: ids made earlier in this process (with Date.now()) are behind it.
-    const base = Date.now() + 60_000;
-    const ids = Array.from({ length: 10_000 }, () => newMessageId(base));
+    const provider = new MessageIds();
+    const base = Date.UTC(2025, 0, 31, 12);
+    const ids = Array.from({ length: 10_000 }, () => provider.next(base));
     for (const id of ids.slice(0, 50)) expect(id).toMatch(UUID_V7);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual(ids);
-    const later = newMessageId(base + 500);
+    const later = provider.next(base + 500);
     expect(parseInt(later.replace(/-/g, '').slice(0, 12), 16)).toBe(base + 500);
   });
 
   it('never goes backwards when the wall clock does (NTP step at boot)', () => {
-    const before = newMessageId(Date.now() + 120_000);
-    const after = newMessageId(Date.now() - 86_400_000);
+    const provider = new MessageIds();
+    const before = provider.next(Date.UTC(2025, 0, 31, 12));
+    const after = provider.next(Date.UTC(2025, 0, 30, 12));
     expect(after > before).toBe(true);
+  });
+
+  it('keeps its state per instance: a provider of its own does not see the ids of another', () => {
+    const ahead = new MessageIds();
+    ahead.next(Date.UTC(2030, 0, 1));
+    const id = new MessageIds().next(Date.UTC(2025, 0, 31, 12));
+    expect(parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toBe(Date.UTC(2025, 0, 31, 12));
+  });
+
+  it('is what a MessageBuilder stamps its messages with', () => {
+    const provider = new MessageIds();
+    const builder = new MessageBuilder('edge/pi-1', 'pi-1', provider);
+    const issued = provider.next(Date.now() + 60_000);
+    const { id } = JSON.parse(builder.telemetry({ valid: true, celsius: 20, ts: 0, sensor: 's' }).payload as string) as { id: string };
+    expect(id > issued).toBe(true);
   });
 });
 
 describe('MessageBuilder', () => {
   const detection: DetectionRecord = {
-    id: newMessageId(),
+    id: m.ids.next(),
     event_id: 'ev-7',
     event: 'start',
     ts: Date.UTC(2025, 0, 31, 12),
@@ -39,7 +56,7 @@ describe('MessageBuilder', () => {
     snapshot: null,
   };
   const forecast: ForecastRecord = {
-    id: newMessageId(),
+    id: m.ids.next(),
     ts: Date.UTC(2025, 0, 31, 12),
     predicted_celsius: 21.37,
     horizon_s: 3600,
@@ -65,7 +82,7 @@ describe('MessageBuilder', () => {
       m.commandProgress('model-update', { data: { stage: 'downloading' }, transaction: 'tx' }),
       m.snapshot(Buffer.from([0xff, 0xd8, 0xff, 0xe0])),
     ];
-    for (const msg of messages) expect({ topic: msg.topic, problems: validatePayload(suffix(msg.topic), msg.payload) }).toEqual({ topic: msg.topic, problems: [] });
+    for (const msg of messages) expect({ topic: msg.topic, problems: contract.problems(suffix(msg.topic), msg.payload) }).toEqual({ topic: msg.topic, problems: [] });
     expect(messages.filter((x) => x.retain).map((x) => suffix(x.topic))).toEqual(['alarm', 'alarm', 'models/intruder', 'snapshot']);
   });
 
@@ -85,26 +102,26 @@ describe('MessageBuilder', () => {
   });
 });
 
-describe('validatePayload', () => {
+describe('PayloadValidator', () => {
   it('names what is wrong', () => {
-    expect(validatePayload('telemetry/temperature', '{"id":"x","ts":"yesterday","celsius":"hot","sensor":"s","valid":true}')).toEqual([
+    expect(contract.problems('telemetry/temperature', '{"id":"x","ts":"yesterday","celsius":"hot","sensor":"s","valid":true}')).toEqual([
       '/id must match format "uuid"',
       '/ts must match format "date-time"',
       '/celsius must be number',
     ]);
-    expect(validatePayload('status', 'sleeping')).toEqual(['payload must be one of online, offline (got "sleeping")']);
-    expect(validatePayload('snapshot', Buffer.from('PNG'))).toEqual(['payload is not a JPEG']);
-    expect(validatePayload('weather/rain', '{}')).toEqual(['weather/rain is not a topic of the MQTT contract']);
-    expect(validatePayload('alerts/intruder', '{not json')).toEqual(['payload is not JSON']);
+    expect(contract.problems('status', 'sleeping')).toEqual(['payload must be one of online, offline (got "sleeping")']);
+    expect(contract.problems('snapshot', Buffer.from('PNG'))).toEqual(['payload is not a JPEG']);
+    expect(contract.problems('weather/rain', '{}')).toEqual(['weather/rain is not a topic of the MQTT contract']);
+    expect(contract.problems('alerts/intruder', '{not json')).toEqual(['payload is not JSON']);
   });
 
   it('checks every command reply against the one envelope: an error needs its reason and code, an ok reply has no error', () => {
     const base = { id: '0190a0d6-7b1a-7c3e-8f00-000000000001', ts: '2026-12-04T00:00:00.000Z' };
-    expect(validatePayload('cmd/model-update/response', '{}')).toContain("(payload) must have required property 'status'");
-    expect(validatePayload('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'ok', data: {} }))).toEqual([]);
-    expect(validatePayload('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'error', data: {} }))).toContain("(payload) must have required property 'error'");
-    expect(validatePayload('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'error', error: 'why', data: {} }))).toContain("/data must have required property 'code'");
-    expect(validatePayload('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'ok', error: 'why', data: {} }))).toContain('/error boolean schema is false');
+    expect(contract.problems('cmd/model-update/response', '{}')).toContain("(payload) must have required property 'status'");
+    expect(contract.problems('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'ok', data: {} }))).toEqual([]);
+    expect(contract.problems('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'error', data: {} }))).toContain("(payload) must have required property 'error'");
+    expect(contract.problems('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'error', error: 'why', data: {} }))).toContain("/data must have required property 'code'");
+    expect(contract.problems('cmd/alarm/response', JSON.stringify({ ...base, command: 'alarm', status: 'ok', error: 'why', data: {} }))).toContain('/error boolean schema is false');
   });
 });
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetectionRecord } from '../../agent/store/types.js';
 import type { IntruderAlertPayload, TemperatureTelemetryPayload } from '../../agent/mqtt/contract/topics.js';
-import { newMessageId } from '../../agent/mqtt/messages.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber, type ReceivedMessage } from '../helpers/mqtt-subscriber.js';
 import { firstArrivals, mqttConfig, readingSeqs, RelayRig } from './rig.js';
@@ -26,7 +25,7 @@ describe('a broker outage of 30 s while messages flow', () => {
     let alerts = 0;
     const alert = (): void => {
       const record: DetectionRecord = {
-        id: newMessageId(),
+        id: r.messages.ids.next(),
         event_id: `ev-${alerts++}`,
         event: 'update',
         ts: Date.now(),

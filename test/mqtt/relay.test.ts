@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { validatePayload } from '../../agent/mqtt/contract/schemas.js';
+import { PayloadValidator } from '../../agent/mqtt/contract/schemas.js';
 import type { TemperatureTelemetryPayload } from '../../agent/mqtt/contract/topics.js';
 import { fixture } from '../helpers/fixtures.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
@@ -77,9 +77,10 @@ describe('MqttRelay against mosquitto', () => {
     r.enqueueReadings(150, 150);
 
     await sub.waitFor((msgs) => msgs.length >= 309, 15_000, 'every message');
+    const contract = new PayloadValidator();
     for (const msg of sub.messages) {
       const suffix = msg.topic.slice(r.relay.baseTopic.length + 1);
-      expect({ topic: msg.topic, problems: validatePayload(suffix, msg.payload) }).toEqual({ topic: msg.topic, problems: [] });
+      expect({ topic: msg.topic, problems: contract.problems(suffix, msg.payload) }).toEqual({ topic: msg.topic, problems: [] });
     }
     expect(sub.messages[0]).toMatchObject({ topic: `${r.relay.baseTopic}/status` });
     expect(sub.messages[0]!.payload.toString()).toBe('online');
@@ -180,7 +181,7 @@ describe('MqttRelay against mosquitto', () => {
       await r.relay.start();
       await expect.poll(() => r.log.matching(/^cannot connect to /).length, { timeout: 5_000 }).toBeGreaterThanOrEqual(3);
       expect(r.log.matching(/^cannot connect to /)[0]!.msg).toMatch(
-        /^cannot connect to mqtt:\/\/127\.0\.0\.1:\d+: connection refused: no broker is listening at mqtt:\/\/127\.0\.0\.1:\d+; retrying in \d+\.\d s$/,
+        /^cannot connect to mqtt:\/\/127\.0\.0\.1:\d+: connection refused: no broker is listening there: start the broker, or fix mqtt\.url; retrying in \d+\.\d s$/,
       );
       expect(r.relay.health()).toMatchObject({ state: 'down', detail: expect.stringMatching(/connection refused.*20 message\(s\) waiting/) });
       await later.resume();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../agent/lib/log.js';
-import { validatePayload } from '../../agent/mqtt/contract/schemas.js';
+import { PayloadValidator } from '../../agent/mqtt/contract/schemas.js';
+
+const contract = new PayloadValidator();
 import type { CommandResponsePayload } from '../../agent/mqtt/contract/topics.js';
 import { MessageBuilder } from '../../agent/mqtt/messages.js';
 import { CommandError, MAX_COMMAND_BYTES, RemoteCommands, type CommandHandler } from '../../agent/mqtt/remote-commands.js';
@@ -32,7 +34,7 @@ function router() {
     await commands.receive(`${BASE}/cmd/${name}`, Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
     expect(queued).toHaveLength(before + 1);
     const reply = queued.at(-1)!;
-    expect(validatePayload(reply.topic.slice(BASE.length + 1), reply.payload)).toEqual([]);
+    expect(contract.problems(reply.topic.slice(BASE.length + 1), reply.payload)).toEqual([]);
     expect(reply.topic).toBe(`${BASE}/cmd/${name}/response`);
     return JSON.parse(reply.payload as string) as CommandResponsePayload;
   };
@@ -123,7 +125,7 @@ describe('RemoteCommands', () => {
     const [message] = r.direct;
     expect(message).toMatchObject({ topic: `${BASE}/cmd/model-update/progress`, qos: 0 });
     expect(JSON.parse(message!.payload)).toMatchObject({ command: 'model-update', data: { stage: 'downloading' }, transaction: 't-9' });
-    expect(validatePayload('cmd/model-update/progress', message!.payload)).toEqual([]);
+    expect(contract.problems('cmd/model-update/progress', message!.payload)).toEqual([]);
   });
 
   it('releases commands by owner, and refuses a second owner of the same command', async () => {

@@ -3,7 +3,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { defaultConfig } from '../../agent/config/load.js';
 import type { MqttConfig } from '../../agent/config/types.js';
 import { EventBus } from '../../agent/runtime/event-bus.js';
@@ -21,8 +21,6 @@ export function mqttConfig(url: string, extra: Partial<MqttConfig> = {}): MqttCo
   return { ...base, url, embedded_broker: { ...base.embedded_broker, enabled: false }, ...extra };
 }
 
-let counter = 0;
-
 export class RelayRig {
   private constructor(
     readonly dir: string,
@@ -37,7 +35,8 @@ export class RelayRig {
     const dir = mkdtempSync(join(tmpdir(), 'edge-relay-'));
     const log = captureLog();
     const bus = new EventBus(log.logger);
-    const deviceId = options.deviceId ?? `dev-${process.pid}-${++counter}`;
+    // The temporary folder's random name makes the device id, and so the topics, unique per rig.
+    const deviceId = options.deviceId ?? `dev-${basename(dir)}`;
     const store = SqliteStore.open(join(dir, 'edge.db'), {
       logger: log.logger,
       bus,

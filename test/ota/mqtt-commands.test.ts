@@ -1,6 +1,8 @@
 import { connect, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validatePayload } from '../../agent/mqtt/contract/schemas.js';
+import { PayloadValidator } from '../../agent/mqtt/contract/schemas.js';
+
+const contract = new PayloadValidator();
 import type { CommandProgressPayload, CommandResponsePayload, ModelInfoPayload } from '../../agent/mqtt/contract/topics.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber } from '../helpers/mqtt-subscriber.js';
@@ -129,6 +131,6 @@ describe('model updates over MQTT', () => {
     const topics = ['cmd/model-update/response', 'cmd/model-rollback/response', 'cmd/model-update/progress'];
     const messages = topics.flatMap((suffix) => sub.on(`${device.baseTopic}/${suffix}`).map((m) => ({ suffix, payload: m.payload })));
     expect(messages.length).toBeGreaterThan(20);
-    for (const { suffix, payload } of messages) expect({ payload: payload.toString(), problems: validatePayload(suffix, payload) }).toEqual({ payload: payload.toString(), problems: [] });
+    for (const { suffix, payload } of messages) expect({ payload: payload.toString(), problems: contract.problems(suffix, payload) }).toEqual({ payload: payload.toString(), problems: [] });
   });
 });

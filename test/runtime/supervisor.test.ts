@@ -11,7 +11,7 @@ function setup(loop: PipelineLoop) {
   const bus = new EventBus(silentLogger());
   const restarts: { pipeline: string; error: string }[] = [];
   bus.on('pipeline.restart', {}, (e) => restarts.push(e));
-  const supervisor = new Supervisor('vision', loop, { bus, logger: silentLogger() }, { initialMs: 1_000, maxMs: 4_000, resetAfterMs: 60_000 });
+  const supervisor = new Supervisor('vision', loop, { bus, logger: silentLogger() }, { baseMs: 1_000, maxMs: 4_000, resetAfterMs: 60_000 });
   return { supervisor, restarts };
 }
 

@@ -2,7 +2,7 @@
  * The MQTT contract as data: every topic below the base topic, what it carries, and the JSON Schema of
  * each JSON payload. `JSONSchemaType<T>` ties each schema to its payload type in agent/mqtt/contract/topics.ts, so the
  * two cannot drift; docs/mqtt.md is generated from this table (scripts/docs/generate.ts) and a test keeps it
- * in step. Subscribers and tests validate messages with `validatePayload`.
+ * in step. Subscribers and tests validate messages with a `PayloadValidator`.
  */
 import { Ajv, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -208,16 +208,6 @@ export const TOPICS: readonly TopicSpec[] = [
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
-let validators: Map<string, ValidateFunction> | null = null;
-
-function compiled(): Map<string, ValidateFunction> {
-  if (!validators) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    addFormats(ajv);
-    validators = new Map(TOPICS.filter((t) => t.schema).map((t) => [t.suffix, ajv.compile(t.schema!)]));
-  }
-  return validators;
-}
 
 function specFor(suffix: string): TopicSpec | undefined {
   const levels = suffix.split('/');
@@ -227,24 +217,35 @@ function specFor(suffix: string): TopicSpec | undefined {
   });
 }
 
-/**
- * Checks a payload published on `<base>/<suffix>` against the contract; returns the problems (empty
- * when valid). A topic outside the contract is itself a problem.
- */
-export function validatePayload(suffix: string, payload: Buffer | string): string[] {
-  const spec = specFor(suffix);
-  if (!spec) return [`${suffix} is not a topic of the MQTT contract`];
-  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  if (spec.format === 'jpeg') return bytes[0] === 0xff && bytes[1] === 0xd8 ? [] : ['payload is not a JPEG'];
-  const text = bytes.toString('utf8');
-  if (spec.format === 'text') return spec.values?.includes(text) ? [] : [`payload must be one of ${spec.values?.join(', ')} (got ${JSON.stringify(text)})`];
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return ['payload is not JSON'];
+/** Checks payloads against the contract. The schemas are compiled once, when the validator is made. */
+export class PayloadValidator {
+  private readonly validators: Map<string, ValidateFunction>;
+
+  constructor() {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    addFormats(ajv);
+    this.validators = new Map(TOPICS.filter((t) => t.schema).map((t) => [t.suffix, ajv.compile(t.schema!)]));
   }
-  const validate = compiled().get(spec.suffix);
-  if (!validate || validate(data)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath || '(payload)'} ${e.message ?? e.keyword}`);
+
+  /**
+   * Checks a payload published on `<base>/<suffix>`; returns the problems (empty when valid). A topic
+   * outside the contract is itself a problem.
+   */
+  problems(suffix: string, payload: Buffer | string): string[] {
+    const spec = specFor(suffix);
+    if (!spec) return [`${suffix} is not a topic of the MQTT contract`];
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    if (spec.format === 'jpeg') return bytes[0] === 0xff && bytes[1] === 0xd8 ? [] : ['payload is not a JPEG'];
+    const text = bytes.toString('utf8');
+    if (spec.format === 'text') return spec.values?.includes(text) ? [] : [`payload must be one of ${spec.values?.join(', ')} (got ${JSON.stringify(text)})`];
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return ['payload is not JSON'];
+    }
+    const validate = this.validators.get(spec.suffix);
+    if (!validate || validate(data)) return [];
+    return (validate.errors ?? []).map((e) => `${e.instancePath || '(payload)'} ${e.message ?? e.keyword}`);
+  }
 }

@@ -1,9 +1,8 @@
-import type { SensorDriver } from '../types.js';
+import type { I2C_CHIP_NAMES } from '../types.js';
 import type { PlausibleRange } from '../reading.js';
 import type { I2CDevice } from './i2c-device.js';
 
-/** The `sensor.driver` values that name an I2C chip. */
-export type I2CChipName = Extract<SensorDriver, 'bme280' | 'bmp280' | 'sht3x' | 'sht4x' | 'mcp9808' | 'tmp117' | 'tmp102' | 'aht20'>;
+export type I2CChipName = (typeof I2C_CHIP_NAMES)[number];
 
 /** Takes one measurement; resolves to °C. Transfer errors reject with their errno code. */
 export type Measure = () => Promise<number>;

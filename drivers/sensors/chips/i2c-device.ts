@@ -1,5 +1,5 @@
 import type { I2CBus } from '../../i2c/types.js';
-import type { Sleep } from '../timing.js';
+import type { Sleep } from '../../../agent/lib/timing.js';
 
 /**
  * One chip on a bus: the transfers chip drivers need, with short transfers turned into EIO errors

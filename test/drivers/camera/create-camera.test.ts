@@ -29,10 +29,11 @@ describe('createCamera', () => {
 
   it('rejects settings out of range or of the wrong kind, naming the key and the value', () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ width: 0 }, /camera.width must be a whole number from 16 to 8192, got 0/],
+      [{ width: 0 }, /camera.width must be a whole number from 64 to 4608, got 0/],
       [{ height: 480.5 }, /camera.height must be a whole number/],
-      [{ width: '640; rm -rf /' }, /camera.width must be a whole number from 16 to 8192, got "640; rm -rf \/"/],
-      [{ fps: 0 }, /camera.fps must be a number from 0.01 to 120, got 0/],
+      [{ width: '640; rm -rf /' }, /camera.width must be a whole number from 64 to 4608, got "640; rm -rf \/"/],
+      [{ fps: 0 }, /camera.fps must be a number from 0.01 to 60, got 0/],
+      [{ fps: 61 }, /camera.fps must be a number from 0.01 to 60, got 61/],
       [{ fps: Number.NaN }, /camera.fps must be a number/],
       [{ index: -1 }, /camera.index must be a whole number from 0 to 15/],
       [{ rotation: 90 }, /camera.rotation must be 0 or 180/],

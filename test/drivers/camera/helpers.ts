@@ -8,7 +8,7 @@ import { packageRoot } from '../../../agent/lib/paths.js';
 import { fixture } from '../../helpers/fixtures.js';
 import type { Camera, Frame } from '../../../drivers/camera/types.js';
 
-export const fakeBin = join(packageRoot, 'test', 'fakes', 'bin');
+export const fakeBin = join(packageRoot(), 'test', 'fakes', 'bin');
 
 export function cameraConfig(overrides: Partial<CameraConfig> = {}): CameraConfig {
   return {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../../agent/lib/log.js';
-import { CameraConfigError, CameraUnavailableError, createCamera, type Camera } from '../../../drivers/camera/index.js';
+import { CAMERA_PROGRAMS, CameraConfigError, CameraUnavailableError, createCamera, type Camera } from '../../../drivers/camera/index.js';
 import { fixture } from '../../helpers/fixtures.js';
 import { describeCameraContract } from './camera-contract.js';
 import { cameraConfig, fakePath, fastTiming, processGone, takeFrames, type FakePath } from './helpers.js';
@@ -79,6 +79,16 @@ describe('still driver', () => {
       ...['--timeout', '1000', '--nopreview', '--encoding', 'jpg', '--width', '1024', '--height', '768'],
       ...['--camera', '1', '--rotation', '180', '--hflip', '--vflip'],
     ]);
+  });
+
+  it('prefers rpicam-still when both names are installed (Bookworm, where libcamera-still links to it), in the order doctor checks', async () => {
+    await fake.cleanup();
+    await useFakes(['libcamera-still', 'rpicam-still']);
+    const camera = stillCamera();
+    await camera.start();
+    await takeFrames(camera, 2);
+    expect(new Set(fake.starts().map((start) => start.program))).toEqual(new Set(['rpicam-still']));
+    expect(CAMERA_PROGRAMS.still).toEqual(['rpicam-still', 'libcamera-still']);
   });
 
   it('runs rpicam-still directly (no shell) on systems without the libcamera-still name', async () => {
@@ -156,6 +166,6 @@ describe('still driver', () => {
     await useFakes([]);
     const failure = stillCamera().start();
     await expect(failure).rejects.toThrow(CameraUnavailableError);
-    await expect(failure).rejects.toThrow(/neither libcamera-still nor rpicam-still was found on PATH/);
+    await expect(failure).rejects.toThrow(/neither rpicam-still nor libcamera-still was found on PATH/);
   });
 });

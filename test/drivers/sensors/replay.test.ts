@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseReplayCsv, parseTimestamp, thinToInterval } from '../../../drivers/sensors/replay-csv.js';
 import { openReplaySensor, type ReplayOptions } from '../../../drivers/sensors/replay.js';
-import { realSleep } from '../../../drivers/sensors/timing.js';
+import { abortableSleep } from '../../../agent/lib/timing.js';
 import type { Reading } from '../../../drivers/sensors/types.js';
 import { SensorConfigError } from '../../../drivers/sensors/errors.js';
 import { VirtualClock } from '../../fakes/i2c/fake-bus.js';
@@ -139,7 +139,7 @@ describe('ReplaySensor', () => {
 
   it('ends a paced wait when closed', async () => {
     const clock = new VirtualClock();
-    const sensor = await openReplaySensor(options(await csv('close.csv', SMALL), clock, { speed: 1, sleep: realSleep }));
+    const sensor = await openReplaySensor(options(await csv('close.csv', SMALL), clock, { speed: 1, sleep: abortableSleep }));
     await sensor.read();
     const pending = sensor.read(); // due a minute from now
     const started = performance.now();

@@ -46,7 +46,7 @@ describe('simulated sensor', () => {
 
   it('reads the curve at the clock time, at 0.01 °C resolution', async () => {
     let now = START + 15 * 60 * MINUTE;
-    const sensor = new SimulatedSensor(5, () => now);
+    const sensor = new SimulatedSensor(5, { now: () => now, monotonic: () => now });
     const reading = await sensor.read();
     expect(reading).toEqual({ valid: true, celsius: Math.round(simulatedTemperature(5)(now) * 100) / 100, ts: now, sensor: 'sim' });
     now += MINUTE;

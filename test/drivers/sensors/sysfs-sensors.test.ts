@@ -7,6 +7,9 @@ import { VirtualClock } from '../../fakes/i2c/fake-bus.js';
 import { createThermalTree, ds18b20Scratchpad, FakeW1Tree, w1SlaveText } from '../../fakes/sysfs-sensors.js';
 import { errorOf } from './rig.js';
 
+/** A clock stopped at one instant: every reading's `ts`. */
+const fixedClock = { now: () => 1e12, monotonic: () => 0 };
+
 describe('DS18B20 w1_slave', () => {
   it('refuses a scratchpad the kernel found corrupt (crc NO)', () => {
     const pad = ds18b20Scratchpad(0x0191);
@@ -83,19 +86,19 @@ describe('CPU thermal zone', () => {
       { type: 'cpu-thermal', temp: '51234' },
     ]);
     expect(await findCpuThermalZone(root)).toEqual({ zone: 'thermal_zone1', type: 'cpu-thermal' });
-    expect(await new CpuThermalSensor({ thermalRoot: root, clock: () => 1e12 }).read()).toEqual({ valid: true, celsius: 51.234, ts: 1e12, sensor: 'cpu' });
+    expect(await new CpuThermalSensor({ thermalRoot: root, clock: fixedClock }).read()).toEqual({ valid: true, celsius: 51.234, ts: 1e12, sensor: 'cpu' });
   });
 
   it('falls back to the first zone on other machines', async () => {
     const root = await tree([{ type: 'x86_pkg_temp', temp: '-1500' }]);
-    expect(await new CpuThermalSensor({ thermalRoot: root, clock: () => 1e12 }).read()).toMatchObject({ valid: true, celsius: -1.5 });
+    expect(await new CpuThermalSensor({ thermalRoot: root, clock: fixedClock }).read()).toMatchObject({ valid: true, celsius: -1.5 });
   });
 
   it('reports a machine without thermal zones and unreadable values as invalid readings', async () => {
     const empty = await tree([]);
-    expect(errorOf(await new CpuThermalSensor({ thermalRoot: empty, clock: () => 1e12 }).read())).toBe(`no thermal zone under ${empty}`);
+    expect(errorOf(await new CpuThermalSensor({ thermalRoot: empty, clock: fixedClock }).read())).toBe(`no thermal zone under ${empty}`);
     const root = await tree([{ type: 'cpu-thermal', temp: 'garbage' }]);
-    const sensor = new CpuThermalSensor({ thermalRoot: root, clock: () => 1e12 });
+    const sensor = new CpuThermalSensor({ thermalRoot: root, clock: fixedClock });
     expect(errorOf(await sensor.read())).toBe(`${join(root, 'thermal_zone0', 'temp')} holds "garbage", not millidegrees`);
     await writeFile(join(root, 'thermal_zone0', 'temp'), '200000');
     expect(errorOf(await sensor.read())).toBe('implausible value 200 °C (outside -40..125 °C)');

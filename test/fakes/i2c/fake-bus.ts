@@ -1,4 +1,5 @@
 import type { BytesRead, BytesWritten, I2CBus } from '../../../drivers/i2c/types.js';
+import type { Clock } from '../../../agent/lib/timing.js';
 import { errnoError } from '../errno.js';
 
 /**
@@ -21,7 +22,7 @@ export function nack(): NodeJS.ErrnoException {
 /** Virtual time shared by the fake chips (conversion times) and the driver's injected clock and sleep. */
 export class VirtualClock {
   now = Date.UTC(2025, 0, 15, 12, 0, 0);
-  readonly clock = (): number => this.now;
+  readonly clock: Clock = { now: () => this.now, monotonic: () => this.now };
   readonly sleep = (ms: number): Promise<void> => {
     this.now += Math.max(0, ms);
     return Promise.resolve();

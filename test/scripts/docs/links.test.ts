@@ -8,7 +8,7 @@ import { dirname, join, normalize } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../../agent/lib/paths.js';
 
-const root = packageRoot;
+const root = packageRoot();
 const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).trim().split('\n');
 const documents = tracked.filter((f) => f === 'README.md' || (f.startsWith('docs/') && f.endsWith('.md')) || f === 'models/temperature-forecast.md');
 

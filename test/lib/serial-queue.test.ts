@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Pool, SerialRunner } from '../../models/serial.js';
+import { SerialQueue } from '../../agent/lib/serial-queue.js';
 import { nextTurn } from '../helpers/turn.js';
 
 /** A promise with its resolve/reject exposed, to end jobs in a chosen order. */
@@ -13,9 +13,9 @@ function deferred<T = void>() {
   return { promise, resolve, reject };
 }
 
-describe('SerialRunner', () => {
+describe('SerialQueue', () => {
   it('runs one job at a time, in call order', async () => {
-    const runner = new SerialRunner();
+    const runner = new SerialQueue();
     const log: string[] = [];
     const gates = [deferred(), deferred(), deferred()];
     const results = gates.map((gate, i) =>
@@ -38,7 +38,7 @@ describe('SerialRunner', () => {
   });
 
   it('starts the next job before the caller of the finished one resumes', async () => {
-    const runner = new SerialRunner();
+    const runner = new SerialQueue();
     const log: string[] = [];
     const first = runner.run(() => Promise.resolve('first')).then(() => log.push('first caller resumed'));
     const second = runner.run(async () => {
@@ -49,7 +49,7 @@ describe('SerialRunner', () => {
   });
 
   it('rejects only the caller of a failing job, thrown or rejected, and goes on', async () => {
-    const runner = new SerialRunner();
+    const runner = new SerialQueue();
     const thrown = runner.run(() => {
       throw new Error('sync failure');
     });
@@ -59,21 +59,34 @@ describe('SerialRunner', () => {
     await expect(rejected).rejects.toThrow('async failure');
     expect(await after).toBe('still runs');
   });
-});
 
-describe('Pool', () => {
-  it('hands out its items, makes callers wait when all are taken, and serves them in order', async () => {
-    const pool = new Pool(['a', 'b']);
-    const taken = [await pool.acquire(), await pool.acquire()].sort();
-    expect(taken).toEqual(['a', 'b']);
-    const order: string[] = [];
-    const third = pool.acquire().then((item) => order.push(`third got ${item}`));
-    const fourth = pool.acquire().then((item) => order.push(`fourth got ${item}`));
+  it('drains: resolves once every job, queued before or while draining, has finished', async () => {
+    const queue = new SerialQueue();
+    await queue.drain(); // an idle queue drains at once
+    const gates = [deferred(), deferred()];
+    const done: number[] = [];
+    void queue.run(async () => {
+      await gates[0]!.promise;
+      done.push(0);
+    });
+    let drained = false;
+    const draining = queue.drain().then(() => (drained = true));
+    void queue.run(async () => {
+      await gates[1]!.promise;
+      done.push(1);
+    });
+    gates[0]!.resolve();
     await nextTurn();
-    expect(order).toEqual([]);
-    pool.release('b');
-    pool.release('a');
-    await Promise.all([third, fourth]);
-    expect(order).toEqual(['third got b', 'fourth got a']);
+    expect(drained).toBe(false);
+    gates[1]!.resolve();
+    await draining;
+    expect(done).toEqual([0, 1]);
+  });
+
+  it('drains past a job that failed', async () => {
+    const queue = new SerialQueue();
+    const failed = queue.run(() => Promise.reject(new Error('broken')));
+    await queue.drain();
+    await expect(failed).rejects.toThrow('broken');
   });
 });
