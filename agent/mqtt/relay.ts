@@ -13,7 +13,7 @@ import type { MqttConfig } from '../config/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
-import { buildClientOptions, isAwsIot, maxPayloadBytes, mqttBaseTopic } from './client-options.js';
+import { buildClientOptions, isAwsIot, isPlaceholderBroker, maxPayloadBytes, mqttBaseTopic } from './client-options.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { Backoff, type BackoffTiming } from '../lib/backoff.js';
 import { OutboxCursor } from '../store/outbox-cursor.js';
@@ -199,6 +199,12 @@ export class MqttRelay implements Service {
     this.retryTimer = null;
     this.nextAttemptAt = null;
     if (!this.running) return;
+    if (isPlaceholderBroker(this.deps.config.url)) {
+      // No retry: the address cannot change without a restart, and the owner has not chosen a broker yet.
+      this.lastReason = `mqtt.url is not configured yet (${this.url} is the example's placeholder): set your broker's address`;
+      this.log.warn(this.lastReason);
+      return;
+    }
     let client: MqttClient;
     try {
       client = (this.deps.connect ?? mqttConnect)(this.deps.config.url, buildClientOptions(this.deps.config, this.deps.deviceId));
