@@ -1,6 +1,7 @@
 /**
- * Linear least squares (optionally ridge-penalised) for the forecaster's baselines, solved by Cholesky
- * on the normal equations, plus the error measure everything is judged by.
+ * Linear least squares (optionally ridge-penalised), solved by Cholesky on the normal equations, plus
+ * the error measure everything is judged by. The room models calibrated on the device are fitted with
+ * it (agent/telemetry/calibration/), and so are the baselines of the shipped forecaster (scripts/train/).
  *
  * Only + - * / and sqrt (all correctly rounded in IEEE 754) in a fixed loop order: the same data gives
  * bit-identical results on any machine.
