@@ -31,8 +31,8 @@ import { MqttRelay } from '../mqtt/relay.js';
 import { SnapshotFolder } from '../vision/snapshot.js';
 import { StoreMaintenance } from '../store/maintenance.js';
 import type { SqliteStore } from '../store/store.js';
-import { TEMPERATURE_ALERTS_STATE, TelemetryPipeline } from '../telemetry/pipeline.js';
-import { savedThresholdState, TemperatureAlerts } from '../telemetry/temperature-alerts.js';
+import type { TelemetryPipeline } from '../telemetry/pipeline.js';
+import { createTelemetryPipeline } from '../telemetry/setup.js';
 import { Topic, type CommandName } from '../mqtt/contract/topics.js';
 import { VisionPipeline } from '../vision/pipeline.js';
 
@@ -206,21 +206,7 @@ export class Agent {
 
   private telemetry(sensor: TemperatureSensor, store: SqliteStore, messages: MessageBuilder): TelemetryPipeline {
     const { config, logger, bus } = this.deps;
-    return new TelemetryPipeline({
-      sensor,
-      forecaster: this.forecaster,
-      store,
-      messages,
-      alerts: new TemperatureAlerts(config.forecast, savedThresholdState(store.loadState(TEMPERATURE_ALERTS_STATE))),
-      config: {
-        // The replay sensor paces itself (in data time, at its speed); real sensors are read every interval_s.
-        periodMs: config.sensor.driver === 'replay' ? 0 : config.sensor.interval_s * 1000,
-        forecastEnabled: config.forecast.enabled,
-        every_s: config.forecast.every_s,
-      },
-      bus,
-      logger: logger.child({ module: 'telemetry' }),
-    });
+    return createTelemetryPipeline({ config, sensor, forecaster: this.forecaster, store, messages, bus, logger });
   }
 
   private subscribeCommands(relay: MqttRelay, messages: MessageBuilder, alarm: AlarmPolicy, telemetry: TelemetryPipeline | null): void {

@@ -27,6 +27,7 @@ import { JobBatch } from './batch.js';
 import { contiguousRange, prepare, toDetection, toForecast, toReading, type Row, type Statements } from './queries.js';
 import { RecentOutbox } from './outbox-window.js';
 import { migrate } from './schema.js';
+import { ForecastScores } from './scores.js';
 import { WriteGuard } from './write-guard.js';
 import { WalSync, type FileSyncer } from './wal-sync.js';
 
@@ -94,6 +95,8 @@ const RECENT_ROWS = 4_096;
 const RECENT_BYTES = 4 * 1024 * 1024;
 
 export class SqliteStore implements AgentStore {
+  /** Forecast scores, written in this store's job batches (agent/store/scores.ts). */
+  readonly scores: ForecastScores;
   private depth: number;
   /**
    * The next outbox id. Ids only grow while the process runs, even after the newest rows were delivered
@@ -128,6 +131,17 @@ export class SqliteStore implements AgentStore {
     this.committedNextId = this.nextOutboxId;
     this.batch = new JobBatch(db, { committed: () => this.batchCommitted(), lost: (err, writes) => this.batchLost(err, writes) });
     this.recent = new RecentOutbox(Math.min(RECENT_ROWS, deps.config.max_outbox_rows), RECENT_BYTES, this.nextOutboxId);
+    this.scores = new ForecastScores(db, (what, write) => this.guard.run(what, () => this.batch.add(write)));
+  }
+
+  /** The database file (`:memory:` for an in-memory store): the calibration worker reads readings from it. */
+  get path(): string {
+    return this.db.name;
+  }
+
+  /** Time of the oldest valid reading kept, or null: how many days of this room the store holds. */
+  firstValidReadingTs(): number | null {
+    return (this.db.prepare('SELECT min(ts) AS ts FROM readings WHERE valid = 1').get() as { ts: number | null }).ts;
   }
 
   /**

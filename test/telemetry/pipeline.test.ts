@@ -1,31 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../agent/runtime/event-bus.js';
 import { silentLogger } from '../../agent/lib/log.js';
-import { MessageBuilder } from '../../agent/mqtt/messages.js';
-import { ModelSlot } from '../../agent/runtime/model-slot.js';
-import { SqliteStore } from '../../agent/store/store.js';
-import { TEMPERATURE_ALERTS_STATE, TelemetryPipeline } from '../../agent/telemetry/pipeline.js';
-import { savedThresholdState, TemperatureAlerts } from '../../agent/telemetry/temperature-alerts.js';
-import type { Reading, TemperatureSensor } from '../../drivers/sensors/types.js';
+import type { SqliteStore } from '../../agent/store/store.js';
+import type { TelemetryPipeline } from '../../agent/telemetry/pipeline.js';
+import type { Reading } from '../../drivers/sensors/types.js';
 import type { Forecaster } from '../../models/types.js';
 import { until } from '../helpers/until.js';
+import { MINUTE, openStore, T0, telemetryRig } from './rig.js';
 
-const MINUTE = 60_000;
-const T0 = Date.UTC(2015, 1, 2, 14, 0);
-
-/** A sensor that hands out a list of readings as fast as they are asked for, then waits forever. */
-class ListSensor implements TemperatureSensor {
-  readonly name = 'list';
-  private readonly readings: Reading[];
-  constructor(readings: readonly Reading[]) {
-    this.readings = [...readings];
-  }
-  read(): Promise<Reading> {
-    const next = this.readings.shift();
-    return next ? Promise.resolve(next) : new Promise(() => {});
-  }
-  async close() {}
-}
 
 /**
  * A forecaster whose prediction shows which window it got: the last value plus the window's mean slope
@@ -57,32 +39,17 @@ afterEach(async () => {
 });
 
 function setup(readings: Reading[], opts: { every_s?: number; high_c?: number | null; store?: SqliteStore } = {}) {
-  const store = opts.store ?? SqliteStore.open(':memory:', { logger: silentLogger(), config: { max_outbox_rows: 100_000, retention_days: 100_000 } });
+  const store = opts.store ?? openStore();
   if (!opts.store) stores.push(store);
   const forecaster = new WindowEchoForecaster();
   const bus = new EventBus(silentLogger());
   const skipped: string[] = [];
   bus.on('forecast.skipped', {}, (e) => skipped.push(e.reason));
-  const pipeline = new TelemetryPipeline({
-    sensor: new ListSensor(readings),
-    forecaster: new ModelSlot<Forecaster>(forecaster),
-    store,
-    messages: new MessageBuilder('edge/dev', 'dev'),
-    // As the agent builds it: resuming the state saved before a restart.
-    alerts: new TemperatureAlerts({ high_c: opts.high_c ?? null, low_c: null, hysteresis_c: 0.5 }, savedThresholdState(store.loadState(TEMPERATURE_ALERTS_STATE))),
-    config: { periodMs: 0, forecastEnabled: true, every_s: opts.every_s ?? 600 },
-    bus,
-    logger: silentLogger(),
-  });
+  // As the agent builds it: resuming the alerts' state saved before a restart.
+  const { pipeline, outbox } = telemetryRig({ readings, forecaster, store, bus, forecast: { every_s: opts.every_s ?? 600, high_c: opts.high_c ?? null, low_c: null, hysteresis_c: 0.5 } });
   pipelines.push(pipeline);
-  const outbox = (suffix: string) =>
-    store
-      .pendingOutbox(100_000)
-      .filter((r) => r.topic === `edge/dev/${suffix}`)
-      .map((r) => JSON.parse(String(r.payload)) as Record<string, unknown>);
   return { store, pipeline, forecaster, outbox, skipped };
 }
-
 
 describe('TelemetryPipeline', () => {
   it('stores and publishes every reading, invalid ones flagged with their reason', async () => {
