@@ -211,10 +211,15 @@ async function loadModel<T extends { info: { name: string; version: string } }>(
 async function extraServices(context: AgentContext): Promise<Service[]> {
   const { config, logger, store, relay } = context;
   const { HomeAssistantDiscovery } = await import('../mqtt/homeassistant.js');
+  const { createCalibrationService } = await import('../telemetry/calibration/setup.js');
   const version = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const ota = createOtaService(context);
+  const calibration = createCalibrationService(context, ota);
   return [
     ...(config.http.enabled ? await httpServices(context) : []),
-    createOtaService(context),
+    ota,
+    // After OTA: it promotes through it, and stops (cancelling a run) before it.
+    ...(calibration ? [calibration] : []),
     new HomeAssistantDiscovery({
       config,
       baseTopic: relay.baseTopic,
