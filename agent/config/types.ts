@@ -56,6 +56,8 @@ export interface ForecastFallbackConfig {
   enabled: boolean;
   /** Forecasts scored in the last 24 h before the model's errors count. */
   min_scored: number;
+  /** How much worse than persistence (a fraction) the model must be before persistence is served. */
+  margin: number;
 }
 
 export interface CalibrationConfig {

@@ -4,8 +4,11 @@
  * until the model wins again. Persistence is what a user would guess without any model, so a model
  * that loses to it makes the forecasts worse than having none.
  *
- * The decision is made afresh from the stored scores at every forecast (no state to lose in a restart):
- * the model keeps being run and scored while persistence is served, which is how it can win again.
+ * The decision is made from the stored scores at every forecast; the model keeps being run and scored
+ * while persistence is served, which is how it can win again. The switch to persistence waits until the
+ * model is `margin` worse than it (10%), the switch back only until it is better: on the replays of
+ * `npm run eval:forecast` a plain "worse over 24 h" switched on near-ties, at the wrong hours of the day
+ * (the 24 h errors lag the room), and served worse than either (docs/forecaster.md, "Safe fallback").
  */
 import type { ModelRef } from '../mqtt/contract/topics.js';
 import type { ErrorSummary } from '../store/scores.js';
@@ -14,6 +17,8 @@ export interface FallbackConfig {
   enabled: boolean;
   /** Forecasts of the model scored in the last 24 h before its errors count (fewer say too little). */
   min_scored: number;
+  /** Fraction by which the model's 24 h error must exceed persistence's before persistence is served. */
+  margin: number;
 }
 
 /** What a forecast serves instead of a model that loses. */
@@ -23,11 +28,12 @@ export type ServedBy = { served: 'model' } | { served: 'persistence'; reason: st
 
 const celsius = (value: number) => `${value.toFixed(2)} °C`;
 
-/** Whether to serve the model or persistence, given the model's scores over the last 24 h. */
-export function chooseServed(config: FallbackConfig, model: ModelRef, last24h: ErrorSummary): ServedBy {
+/** Whether to serve the model or persistence, given the model's scores over the last 24 h and what is served now. */
+export function chooseServed(config: FallbackConfig, model: ModelRef, last24h: ErrorSummary, current: ServedBy['served']): ServedBy {
   const { scored, model_mae, persistence_mae } = last24h;
   if (!config.enabled || scored < config.min_scored || model_mae === null || persistence_mae === null) return { served: 'model' };
-  if (model_mae <= persistence_mae) return { served: 'model' };
+  const losing = current === 'persistence' ? model_mae >= persistence_mae : model_mae > persistence_mae * (1 + config.margin);
+  if (!losing) return { served: 'model' };
   return {
     served: 'persistence',
     reason:

@@ -62,7 +62,7 @@ export class SelfScoring {
    * the 24 h before `nowTs`). Logs when that changes.
    */
   choose(model: ModelRef, nowTs: number): ServedBy {
-    const decision = chooseServed(this.deps.fallback, model, this.last24h(model, nowTs));
+    const decision = chooseServed(this.deps.fallback, model, this.last24h(model, nowTs), this.lastServed.served);
     if (decision.served !== this.lastServed.served) {
       if (decision.served === 'persistence') this.deps.logger.warn({ model }, `forecasting with persistence: ${decision.reason}`);
       else this.deps.logger.info({ model }, `forecasting with ${model.name} ${model.version} again: it beats persistence over the last 24 h`);
@@ -121,7 +121,7 @@ export class SelfScoring {
     const model = this.deps.activeModel();
     if (!model) return;
     const last24h = this.last24h(model, nowTs);
-    const served = chooseServed(this.deps.fallback, model, last24h);
+    const served = chooseServed(this.deps.fallback, model, last24h, this.lastServed.served);
     const score = {
       model: { name: model.name, version: model.version },
       last_24h: scoreWindow(last24h),

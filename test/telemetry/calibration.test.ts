@@ -120,12 +120,17 @@ describe('the calibration data', () => {
     const end = readings.at(-1)!.ts;
     const data = calibrationData(readings, T0, end, { window: 60, step_s: 60, horizon_s: 3600 });
     expect(data.holdout.span).toEqual([end - DAY + MINUTE, end]);
-    expect(data.holdout.windows).toHaveLength(24 * 60);
+    expect(data.holdout.count).toBe(24 * 60);
     // The last training target comes before the first reading of the first held-out window (60 readings and an hour before its target).
     expect(data.training.span![1]).toBeLessThan(data.holdout.span![0] - 119 * MINUTE);
     // The two-hour outage: no window across it, no target in it (without it, 2641 windows end early enough to train on).
-    expect(data.training.windows.length).toBeLessThan(2641 - 120);
-    expect(data.training.windows.length).toBeGreaterThan(2641 - 2 * 180);
+    expect(data.training.count).toBeLessThan(2641 - 120);
+    expect(data.training.count).toBeGreaterThan(2641 - 2 * 180);
+    // A window is the readings themselves where there is one each step, with holes filled in where not.
+    const window = new Float64Array(60);
+    data.training.window(0, window);
+    expect(Array.from(window)).toEqual(readings.slice(0, 60).map((r) => r.celsius));
+    expect(data.training.target(0)).toBe(readings[119]!.celsius);
     expect(data.steps).toBe(3 * 24 * 60);
     expect(data.stepsWithReading).toBe(readings.length);
   });
@@ -154,8 +159,12 @@ describe('the calibration data', () => {
       expect(metadata.method).toMatch(/^Ridge regression/);
       expect(metadata.validation_data).toMatch(/^1440 windows whose target is from .* \(the last day, not trained on\)$/);
       const data = calibrationData(readings, T0, job.endTs, job.spec);
-      const model = fitRoomModel(data.training);
-      const windows = data.holdout.windows.slice(0, 50).map((w) => Array.from(w));
+      const model = fitRoomModel(data.training, 60);
+      const windows = Array.from({ length: 50 }, (_, i) => {
+        const values = new Float64Array(60);
+        data.holdout.window(i, values);
+        return Array.from(values);
+      });
       const served = await forecaster.forecastBatch(windows);
       windows.forEach((w, i) => expect(Math.abs(served[i]! - predictRoom(model, w))).toBeLessThan(0.006));
       await forecaster.close();

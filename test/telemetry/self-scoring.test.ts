@@ -11,6 +11,7 @@ import { validatePayload } from '../../agent/mqtt/contract/schemas.js';
 import type { ForecastScorePayload, TemperatureForecastPayload } from '../../agent/mqtt/contract/topics.js';
 import type { SqliteStore } from '../../agent/store/store.js';
 import type { TelemetryPipeline } from '../../agent/telemetry/pipeline.js';
+import { chooseServed } from '../../agent/telemetry/fallback.js';
 import { loadForecaster } from '../../models/forecast.js';
 import type { Forecaster } from '../../models/types.js';
 import { parseOccupancyCsv } from '../../scripts/train/forecast-data.js';
@@ -83,7 +84,7 @@ describe('the fallback to persistence', () => {
     const rising = Array.from({ length: 10 * 60 }, (_, i) => Math.round((20 + i / 60) * 100) / 100);
     const readings = minuteReadings([...flat, ...rising]);
     const store = openStore();
-    const rig = telemetryRig({ readings, forecaster, store, forecast: { every_s: 300, fallback: { enabled: true, min_scored: 4 } } });
+    const rig = telemetryRig({ readings, forecaster, store, forecast: { every_s: 300, fallback: { enabled: true, min_scored: 4, margin: 0.1 } } });
     opened.push({ store, pipeline: rig.pipeline, forecaster });
     await rig.pipeline.start();
     await until(() => rig.sensor.left === 0 && rig.outbox('telemetry/temperature').length === readings.length);
@@ -123,10 +124,23 @@ describe('the fallback to persistence', () => {
     expect(last.last_24h.scored).toBe(forecasts.filter((f) => Date.parse(f.based_on.to) + HOUR <= readings.at(-1)!.ts - 30_000).length);
   });
 
+  it('switches to persistence only when the model is margin worse, and back as soon as it is better', () => {
+    const config = { enabled: true, min_scored: 10, margin: 0.1 };
+    const model = { name: 'm', version: '1' };
+    const summary = (modelMae: number, persistenceMae: number, scored = 50) => ({ scored, model_mae: modelMae, persistence_mae: persistenceMae, served_mae: null });
+    // 5% worse: a near-tie, the model stays; 15% worse: persistence.
+    expect(chooseServed(config, model, summary(0.21, 0.2), 'model')).toEqual({ served: 'model' });
+    expect(chooseServed(config, model, summary(0.23, 0.2), 'model')).toMatchObject({ served: 'persistence', reason: expect.stringContaining('(mean error 0.23 °C against 0.20 °C on 50 forecasts)') });
+    // Once on persistence, 5% worse keeps it there; better brings the model back.
+    expect(chooseServed(config, model, summary(0.21, 0.2), 'persistence')).toMatchObject({ served: 'persistence' });
+    expect(chooseServed(config, model, summary(0.19, 0.2), 'persistence')).toEqual({ served: 'model' });
+    expect(chooseServed(config, model, summary(0.5, 0.2, 9), 'persistence')).toEqual({ served: 'model' });
+  });
+
   it('never switches with fewer scored forecasts than min_scored, nor when turned off', async () => {
     const path = await writeLinearForecaster(dir, 'warmer-off.onnx', { bias: 1, name: 'warmer' });
     const readings = minuteReadings(new Array<number>(5 * 60).fill(20));
-    for (const fallback of [{ enabled: true, min_scored: 1000 }, { enabled: false, min_scored: 1 }]) {
+    for (const fallback of [{ enabled: true, min_scored: 1000, margin: 0.1 }, { enabled: false, min_scored: 1, margin: 0.1 }]) {
       const forecaster = await loadForecaster(path);
       const store = openStore();
       const rig = telemetryRig({ readings, forecaster, store, forecast: { every_s: 300, fallback } });

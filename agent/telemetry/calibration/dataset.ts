@@ -3,6 +3,9 @@
  * windows it forecasts from (forecast-window.ts: nearest reading per step, a few holes filled in), with
  * the reading one horizon after each window as its target. The most recent day is held out: the
  * candidate never trains on it and is judged on it, and no training example shares a reading with it.
+ *
+ * Windows are not copied out: an example is where it starts on the history's step grid (only windows
+ * with filled-in holes keep their own values), so four weeks of a room cost about a megabyte, not fifty.
  */
 import type { ValidReading } from '../../store/types.js';
 import { fillWindow, resampleToSteps } from '../forecast-window.js';
@@ -14,9 +17,10 @@ export interface TaskSpec {
 }
 
 export interface Examples {
-  /** Each window: `window` values, oldest first. */
-  windows: Float64Array[];
-  targets: Float64Array;
+  count: number;
+  /** Writes example `i`'s window (`window` values, oldest first) into `into`. */
+  window(i: number, into: Float64Array): void;
+  target(i: number): number;
   /** ms since the epoch of the first and last example's target (null when there is none). */
   span: [number, number] | null;
 }
@@ -32,8 +36,43 @@ export interface CalibrationData {
 /** 24 h: one whole daily cycle to judge a candidate on. */
 export const HOLDOUT_MS = 86_400_000;
 
-function examples(windows: Float64Array[], targets: number[], targetTimes: number[]): Examples {
-  return { windows, targets: Float64Array.from(targets), span: targetTimes.length > 0 ? [targetTimes[0]!, targetTimes[targetTimes.length - 1]!] : null };
+/** Examples as they are found, in time order. */
+class ExampleList implements Examples {
+  private readonly starts: number[] = [];
+  private readonly targets: number[] = [];
+  private readonly times: number[] = [];
+  /** The windows that had holes filled in, by example. */
+  private readonly filled = new Map<number, Float64Array>();
+
+  constructor(
+    private readonly grid: readonly (number | null)[],
+    private readonly width: number,
+  ) {}
+
+  add(start: number, target: number, targetTs: number, filled: readonly number[] | null): void {
+    if (filled) this.filled.set(this.starts.length, Float64Array.from(filled));
+    this.starts.push(start);
+    this.targets.push(target);
+    this.times.push(targetTs);
+  }
+
+  get count(): number {
+    return this.starts.length;
+  }
+
+  get span(): [number, number] | null {
+    return this.times.length > 0 ? [this.times[0]!, this.times[this.times.length - 1]!] : null;
+  }
+
+  window(i: number, into: Float64Array): void {
+    const own = this.filled.get(i);
+    if (own) into.set(own);
+    else for (let k = 0, start = this.starts[i]!; k < this.width; k++) into[k] = this.grid[start + k] as number;
+  }
+
+  target(i: number): number {
+    return this.targets[i]!;
+  }
 }
 
 /**
@@ -51,23 +90,17 @@ export function calibrationData(readings: Iterable<ValidReading>, firstTs: numbe
   const holdoutStart = endTs - holdoutMs;
   // A training target must come before the first reading of the first held-out window.
   const trainingEnd = holdoutStart - (spec.window + horizonSteps) * stepMs;
-  const training = { windows: [] as Float64Array[], targets: [] as number[], times: [] as number[] };
-  const holdout = { windows: [] as Float64Array[], targets: [] as number[], times: [] as number[] };
+  const training = new ExampleList(grid, spec.window);
+  const holdout = new ExampleList(grid, spec.window);
   for (let end = spec.window - 1; end + horizonSteps < steps; end++) {
     const target = grid[end + horizonSteps];
     const targetTs = from + (end + horizonSteps) * stepMs;
     const part = targetTs > holdoutStart ? holdout : targetTs <= trainingEnd ? training : null;
     if (target === null || target === undefined || !part) continue;
-    const filled = fillWindow(grid.slice(end - spec.window + 1, end + 1));
-    if (!filled.ok) continue;
-    part.windows.push(Float64Array.from(filled.values));
-    part.targets.push(target);
-    part.times.push(targetTs);
+    const start = end - spec.window + 1;
+    const slots = grid.slice(start, end + 1);
+    const filled = fillWindow(slots);
+    if (filled.ok) part.add(start, target, targetTs, filled.interpolated > 0 ? filled.values : null);
   }
-  return {
-    training: examples(training.windows, training.targets, training.times),
-    holdout: examples(holdout.windows, holdout.targets, holdout.times),
-    steps,
-    stepsWithReading: grid.filter((v) => v !== null).length,
-  };
+  return { training, holdout, steps, stepsWithReading: grid.filter((v) => v !== null).length };
 }

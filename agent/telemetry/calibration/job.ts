@@ -4,7 +4,6 @@
  * with onnxruntime. No I/O here (the worker reads the readings), so tests run it directly too.
  */
 import type { ValidReading } from '../../store/types.js';
-import { meanAbsoluteError } from './linear.js';
 import { calibrationData, type Examples, type TaskSpec } from './dataset.js';
 import { fitRoomModel, predictRoom, roomModelBytes } from './room-model.js';
 
@@ -46,15 +45,26 @@ export type WorkerReply = { ok: true; fit: CalibrationFit; cost: CalibrationCost
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
-function flatten(windows: readonly Float64Array[], width: number): Float32Array {
-  const flat = new Float32Array(windows.length * width);
-  windows.forEach((w, i) => flat.set(w, i * width));
-  return flat;
-}
-
 function describe(part: Examples, what: string): string {
   const [from, to] = part.span!;
-  return `${part.windows.length} windows whose target is from ${iso(from)} to ${iso(to)} UTC (${what})`;
+  return `${part.count} windows whose target is from ${iso(from)} to ${iso(to)} UTC (${what})`;
+}
+
+/** The held-out windows, flat (for onnxruntime), with the model's and persistence's errors on them. */
+function heldOut(holdout: Examples, width: number, predict: (window: Float64Array) => number) {
+  const windows = new Float32Array(holdout.count * width);
+  const targets = new Float64Array(holdout.count);
+  const values = new Float64Array(width);
+  let modelError = 0;
+  let persistenceError = 0;
+  for (let i = 0; i < holdout.count; i++) {
+    holdout.window(i, values);
+    windows.set(values, i * width);
+    targets[i] = holdout.target(i);
+    modelError += Math.abs(predict(values) - targets[i]!);
+    persistenceError += Math.abs(values[width - 1]! - targets[i]!);
+  }
+  return { windows, targets, mae: modelError / holdout.count, persistenceMae: persistenceError / holdout.count };
 }
 
 /** Fits a candidate on `readings` (sorted oldest first, from `job.fromTs` to `job.endTs`). Throws with the reason when there is too little data. */
@@ -62,28 +72,28 @@ export function runCalibration(readings: Iterable<ValidReading>, job: Calibratio
   const data = calibrationData(readings, job.fromTs, job.endTs, job.spec, job.holdoutMs);
   sample();
   const { training, holdout } = data;
-  if (training.windows.length < job.minTrainingWindows || holdout.windows.length < job.minHoldoutWindows) {
+  if (training.count < job.minTrainingWindows || holdout.count < job.minHoldoutWindows) {
     throw new Error(
-      `too few gap-free windows to calibrate: ${training.windows.length} to train on (at least ${job.minTrainingWindows}) and ` +
-        `${holdout.windows.length} in the last day (at least ${job.minHoldoutWindows}); ${data.stepsWithReading} of ${data.steps} steps have a reading`,
+      `too few gap-free windows to calibrate: ${training.count} to train on (at least ${job.minTrainingWindows}) and ` +
+        `${holdout.count} in the last day (at least ${job.minHoldoutWindows}); ${data.stepsWithReading} of ${data.steps} steps have a reading`,
     );
   }
-  const model = fitRoomModel(training);
+  const model = fitRoomModel(training, job.spec.window);
   sample();
-  const lastOf = (w: Float64Array) => w[w.length - 1] as number;
+  const day = heldOut(holdout, job.spec.window, (w) => predictRoom(model, w));
   const onnx = roomModelBytes(model, {
     version: job.version,
     spec: job.spec,
-    trainingData: `${describe(training, 'readings of this device')}`,
-    validationData: `${describe(holdout, 'the last day, not trained on')}`,
-    validationMae: meanAbsoluteError(holdout.windows.map((w) => predictRoom(model, w)), holdout.targets),
-    validationPersistenceMae: meanAbsoluteError(holdout.windows.map(lastOf), holdout.targets),
+    trainingData: describe(training, 'readings of this device'),
+    validationData: describe(holdout, 'the last day, not trained on'),
+    validationMae: day.mae,
+    validationPersistenceMae: day.persistenceMae,
   });
   sample();
   return {
     onnx,
-    training: { count: training.windows.length, span: training.span! },
-    holdout: { windows: flatten(holdout.windows, job.spec.window), targets: holdout.targets, count: holdout.windows.length, span: holdout.span! },
+    training: { count: training.count, span: training.span! },
+    holdout: { windows: day.windows, targets: day.targets, count: holdout.count, span: holdout.span! },
     steps: data.steps,
     stepsWithReading: data.stepsWithReading,
   };

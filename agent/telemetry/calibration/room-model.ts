@@ -11,7 +11,7 @@
  */
 import { encodeForecastGraph, linearHead } from '../../../models/forecast-graph.js';
 import type { Examples, TaskSpec } from './dataset.js';
-import { fitLinear, predictLinear, type LinearModel } from './linear.js';
+import { fitLinearRows, predictLinear, type LinearModel, type RowSource } from './linear.js';
 
 export const ROOM_MODEL_NAME = 'temperature-forecast-room';
 /** Ridge penalty on the offsets' weights: little (the offsets are tenths of a degree), enough to keep the fit stable on a flat day. */
@@ -19,17 +19,30 @@ export const RIDGE_LAMBDA = 1;
 
 const lastOf = (window: ArrayLike<number>) => window[window.length - 1] as number;
 
-/** The model's inputs: the offsets of the first window-1 readings to the last one. */
-function offsets(window: ArrayLike<number>): Float64Array {
+/** The model's inputs: the offsets of the first window-1 readings to the last one, written into `into`. */
+function offsets(window: ArrayLike<number>, into: Float64Array = new Float64Array(window.length - 1)): Float64Array {
   const last = lastOf(window);
-  const features = new Float64Array(window.length - 1);
-  for (let k = 0; k < features.length; k++) features[k] = (window[k] as number) - last;
-  return features;
+  for (let k = 0; k < into.length; k++) into[k] = (window[k] as number) - last;
+  return into;
 }
 
-export function fitRoomModel(training: Examples): LinearModel {
-  const changes = training.targets.map((target, i) => target - lastOf(training.windows[i] as Float64Array));
-  return fitLinear(training.windows.map(offsets), changes, { lambda: RIDGE_LAMBDA });
+/** Fits on the examples one at a time (they are not copied into memory). */
+export function fitRoomModel(training: Examples, window: number): LinearModel {
+  const values = new Float64Array(window);
+  const lastOfExample = (i: number) => {
+    training.window(i, values);
+    return lastOf(values);
+  };
+  const rows: RowSource = {
+    count: training.count,
+    width: window - 1,
+    row: (i, into) => {
+      training.window(i, values);
+      offsets(values, into);
+    },
+    target: (i) => training.target(i) - lastOfExample(i),
+  };
+  return fitLinearRows(rows, { lambda: RIDGE_LAMBDA });
 }
 
 /** The prediction in float64, as the ONNX graph computes it in float32. */
