@@ -73,6 +73,7 @@ export class TelemetryPipeline implements Service {
   }
 
   start(): Promise<void> {
+    this.storeHistory();
     this.supervisor.start();
     return Promise.resolve();
   }
@@ -127,6 +128,23 @@ export class TelemetryPipeline implements Service {
         // A sensor that answers at once (a replay catching up) must not starve the relay and the camera.
         await new Promise((resolve) => setImmediate(resolve));
       }
+    }
+  }
+
+  /**
+   * A sensor's readings from before the start (the simulated sensor's demo hour), stored and published
+   * like any reading where the store has none newer, so the first live reading has a full window.
+   */
+  private storeHistory(): void {
+    const history = this.deps.sensor.history?.() ?? [];
+    if (history.length === 0) return;
+    const stored = this.deps.store.validReadingsSince(history[0]!.ts);
+    const newest = stored.length > 0 ? stored[stored.length - 1]!.ts : -Infinity;
+    const fresh = history.filter((r) => r.ts > newest);
+    for (const reading of fresh) this.record(reading);
+    if (fresh.length > 0) {
+      const sensor = fresh[0]!.sensor;
+      this.deps.logger.info({ readings: fresh.length, sensor }, `stored ${fresh.length} readings from before the start (sensor ${sensor}), so the first forecast comes at once`);
     }
   }
 

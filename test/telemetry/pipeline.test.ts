@@ -6,6 +6,7 @@ import type { TelemetryPipeline } from '../../agent/telemetry/pipeline.js';
 import type { Reading } from '../../drivers/sensors/types.js';
 import type { Forecaster } from '../../models/types.js';
 import { until } from '../helpers/until.js';
+import { SimulatedSensor } from '../../drivers/sensors/simulated.js';
 import { MINUTE, openStore, T0, telemetryRig } from './rig.js';
 
 
@@ -154,5 +155,32 @@ describe('TelemetryPipeline', () => {
     const outcome = await pipeline.forecastNow();
     expect(outcome.ok && outcome.record.to_ts).toBe(T0 + 59 * MINUTE);
     expect(outbox('forecast/temperature').at(-1)!.id).toBe(outcome.ok && outcome.record.id);
+  });
+
+  it('stores the simulated sensor\'s hour of history at start, so its first reading forecasts at once, and never twice', async () => {
+    const store = openStore();
+    stores.push(store);
+    let now = T0;
+    const clock = () => (now += 10_000);
+    const run = async () => {
+      const forecaster = new WindowEchoForecaster();
+      const rig = telemetryRig({ readings: new SimulatedSensor(3, clock), forecaster, store });
+      pipelines.push(rig.pipeline);
+      await rig.pipeline.start();
+      await until(() => rig.outbox('forecast/temperature').length > 0);
+      await rig.pipeline.stop();
+      return { rig, forecaster };
+    };
+    const first = await run();
+    const history = first.rig.outbox<{ sensor: string; ts: string }>('telemetry/temperature').filter((t) => t.sensor === 'sim-history');
+    expect(history).toHaveLength(60);
+    const [forecast] = first.rig.outbox<{ based_on: { to: string } }>('forecast/temperature');
+    // The first forecast's window ends at the first live reading: the hour before it is the history.
+    const firstLive = first.rig.outbox<{ sensor: string; ts: string }>('telemetry/temperature').find((t) => t.sensor === 'sim')!;
+    expect(forecast!.based_on.to).toBe(firstLive.ts);
+    expect(first.forecaster.windows[0]).toHaveLength(60);
+
+    const second = await run();
+    expect(second.rig.outbox<{ sensor: string }>('telemetry/temperature').filter((t) => t.sensor === 'sim-history')).toHaveLength(60);
   });
 });

@@ -32,9 +32,6 @@ export class ListSensor implements TemperatureSensor {
     const next = this.readings.shift();
     return next ? Promise.resolve(next) : new Promise(() => {});
   }
-  get left(): number {
-    return this.readings.length;
-  }
   async close() {}
 }
 
@@ -48,7 +45,8 @@ export function openStore(path = ':memory:'): SqliteStore {
 }
 
 export interface TelemetryRigOptions {
-  readings: readonly Reading[];
+  /** The readings a ListSensor hands out, or another sensor. */
+  readings: readonly Reading[] | TemperatureSensor;
   forecaster: Forecaster | ModelSlot<Forecaster>;
   store: SqliteStore;
   forecast?: Partial<ForecastConfig>;
@@ -56,12 +54,12 @@ export interface TelemetryRigOptions {
   bus?: EventBus;
 }
 
-/** The pipeline as the daemon builds it, over a list of readings (no waits: replay pacing). */
+/** The pipeline as the daemon builds it, over a list of readings or a sensor (no waits: replay pacing). */
 export function telemetryRig(options: TelemetryRigOptions) {
   const defaults = defaultConfig();
   const { store } = options;
   const bus = options.bus ?? new EventBus(silentLogger());
-  const sensor = new ListSensor(options.readings);
+  const sensor = Array.isArray(options.readings) ? new ListSensor(options.readings as readonly Reading[]) : (options.readings as TemperatureSensor);
   const slot = options.forecaster instanceof ModelSlot ? options.forecaster : new ModelSlot<Forecaster>(options.forecaster);
   const pipeline = createTelemetryPipeline({
     config: { sensor: { ...defaults.sensor, driver: 'replay' }, forecast: { ...defaults.forecast, ...options.forecast } },
