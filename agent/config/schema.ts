@@ -166,7 +166,7 @@ export const configSchema: SectionSchema<AgentConfig> = section<AgentConfig>('ed
     hysteresis_c: num('A temperature alert clears once the forecast is this far back inside the threshold.', 0.5, { min: 0 }),
     fallback: section('Forecasting with persistence (the last reading) while the model loses to it. Every forecast is scored once its target time has passed, whatever this says.', {
       enabled: bool('Serve persistence, with the reason in each forecast, while the model has been worse than persistence over the last 24 h; the model takes over again once it wins.', true),
-      min_scored: int('Forecasts of the model scored in the last 24 h before the fallback may switch (96 is 8 h at the default `every_s`).', 96, 1, 100_000),
+      min_scored: int('Forecasts of the model scored in the last 24 h before the fallback may switch (48 is 4 h at the default `every_s`).', 48, 1, 100_000),
       margin: num('How much worse than persistence the model must be over 24 h before persistence is served, as a fraction of persistence\'s error (0.1: 10% worse); it serves again as soon as it is better.', 0.1, { min: 0, max: 10 }),
     }),
     calibration: section('A model fitted on the device to this room\'s own readings (ridge regression on the hour\'s shape, in a background thread), promoted through the model registry only when it beats the active model on the most recent day it did not train on. Off when `forecast.model` names a file.', {

@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultConfig } from '../../agent/config/load.js';
 import { createLogger } from '../../agent/lib/log.js';
 import { packageRoot } from '../../agent/lib/paths.js';
 import type { CalibrationOutcome } from '../../agent/telemetry/calibration/service.js';
@@ -134,7 +135,11 @@ async function evaluate(scenario: Scenario, shipped: Forecaster): Promise<void> 
   }
 }
 
-console.log('npm run eval:forecast: each room replayed through the daemon (embedded defaults: a forecast every 300 s, fallback after 96 scored forecasts, calibration from day 3, margin 5%)');
+const { every_s, fallback, calibration } = defaultConfig().forecast;
+console.log(
+  `npm run eval:forecast: each room replayed through the daemon on the embedded defaults: a forecast every ${every_s} s; fallback once ${fallback.min_scored} ` +
+    `forecasts are scored and the model is ${pct(fallback.margin)} worse than persistence over 24 h; calibration from day ${calibration.min_days}, promoted when ${pct(calibration.margin)} better`,
+);
 console.log('columns: active = the model in service when the forecast was made (scored also while persistence served); candidate = the latest calibrated candidate, whole days after the first calibration; served = what was published');
 const shipped = await loadForecaster();
 for (const scenario of SCENARIOS.filter((s) => wanted.includes(s.name))) await evaluate(scenario, shipped);
