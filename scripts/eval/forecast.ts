@@ -90,7 +90,14 @@ function printFallback(rows: readonly ScoredRow[], firstTs: number): void {
     console.log('  fallback: never switched (the active model never lost to persistence over 24 h)');
     return;
   }
-  const checks = days.map((d) => `day ${d.day} (${pct(d.fallback)} by persistence): served ${f3(d.served)} vs persistence ${f3(d.persistence)} ${d.served <= d.persistence + 1e-9 ? 'ok' : 'WORSE'}`);
+  const verdict = (served: number, persistence: number) => `served ${f3(served)} vs persistence ${f3(persistence)} ${served <= persistence + 1e-9 ? 'ok' : 'WORSE'}`;
+  const checks = days.map((d) => {
+    // From the day's first forecast by persistence on: what switching changed (before it the model served, as it had to).
+    const ofDay = rows.filter((r) => r.day === d.day);
+    const since = ofDay.slice(ofDay.findIndex((r) => r.served === 'persistence'));
+    const fromSwitch = since.length < ofDay.length ? `; from the switch on ${verdict(mae(since, servedCelsius), mae(since, (r) => r.persistenceCelsius))}` : '';
+    return `day ${d.day} (${pct(d.fallback)} by persistence): ${verdict(d.served, d.persistence)}${fromSwitch}`;
+  });
   console.log(`  fallback switched on ${days.length} day(s): ${checks.join('; ')}`);
 }
 
