@@ -190,6 +190,19 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     high_c: num('Alert when a forecast reaches this temperature (Celsius); null = no high alert.', null, {}),
     low_c: num('Alert when a forecast falls to this temperature (Celsius); null = no low alert.', null, {}),
     hysteresis_c: num('A temperature alert clears once the forecast is this far back inside the threshold.', 0.5, { min: 0 }),
+    fallback: section('Forecasting with persistence (the last reading) while the model loses to it. Every forecast is scored once its target time has passed, whatever this says.', {
+      enabled: bool('Serve persistence, with the reason in each forecast, while the model has been worse than persistence over the last 24 h; the model takes over again once it wins.', true),
+      min_scored: int('Forecasts of the model scored in the last 24 h before the fallback may switch (48 is 4 h at the default `every_s`).', 48, 1, 100_000),
+      margin: num('How much worse than persistence the model must be over 24 h before persistence is served, as a fraction of persistence\'s error (0.1: 10% worse); it serves again as soon as it is better.', 0.1, { min: 0, max: 10 }),
+    }),
+    calibration: section('A model fitted on the device to this room\'s own readings (ridge regression on the hour\'s shape, in a background thread), promoted through the model registry only when it beats the active model on the most recent day it did not train on. Off when `forecast.model` names a file.', {
+      enabled: bool('Calibrate a model for this room.', true),
+      min_days: num('Days of readings before the first calibration (it trains on all but the last day, which it is judged on).', 3, { min: 2, max: 365 }),
+      every_days: num('Days between two calibrations after one was promoted.', 7, { above: 0, max: 365 }),
+      retry_days: num('Days before trying again after a candidate lost or a run failed.', 1, { above: 0, max: 365 }),
+      max_days: num('The most recent days of readings a calibration uses.', 28, { min: 3, max: 365 }),
+      margin: num('How much better than the active model a candidate must be on the held-out day to be promoted, as a fraction of the active model\'s error (0.05: 5% lower). It must also beat persistence.', 0.05, { min: 0, max: 0.9 }),
+    }),
   }),
   mqtt: section('The MQTT connection (a local broker, or AWS IoT Core with `aws_iot.thing_name`).', {
     url: str('Broker URL: `mqtt://host:1883`, `mqtts://host:8883` (TLS), `ws://` or `wss://`.', 'mqtt://127.0.0.1:1883', {

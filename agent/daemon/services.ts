@@ -21,8 +21,8 @@ import type { ModelSlot } from '../runtime/model-slot.js';
 import type { Service } from '../runtime/service.js';
 import { StoreMaintenance } from '../store/maintenance.js';
 import type { SqliteStore } from '../store/store.js';
-import { TEMPERATURE_ALERTS_STATE, TelemetryPipeline } from '../telemetry/pipeline.js';
-import { savedThresholdState, TemperatureAlerts } from '../telemetry/temperature-alerts.js';
+import type { TelemetryPipeline } from '../telemetry/pipeline.js';
+import { createTelemetryPipeline } from '../telemetry/setup.js';
 import type { AlarmPolicy } from '../vision/alarm.js';
 import { IntrusionTracker } from '../vision/intrusion-tracker.js';
 import { MotionGate } from '../vision/motion-gate.js';
@@ -95,7 +95,17 @@ export const SERVICES: readonly ServiceEntry[] = [
     },
   },
   { name: 'http', afterReady: true, build: async (parts) => (parts.config.http.enabled ? httpServices(parts) : []) },
-  { name: 'ota', afterReady: true, build: async (parts) => [createOtaService(parts)] },
+  {
+    name: 'ota',
+    afterReady: true,
+    build: async (parts) => {
+      const ota = createOtaService(parts);
+      // After OTA: calibration promotes through it, and stops (cancelling a run) before it.
+      const { createCalibrationService } = await import('../telemetry/calibration/setup.js');
+      const calibration = createCalibrationService(parts, ota);
+      return calibration ? [ota, calibration] : [ota];
+    },
+  },
   { name: 'homeassistant', afterReady: true, build: async (parts) => [await homeAssistant(parts)] },
 ];
 
@@ -121,21 +131,7 @@ function vision(parts: AgentParts, createCamera: NonNullable<AgentHardware['crea
 
 function telemetry(parts: AgentParts, sensor: NonNullable<AgentHardware['sensor']>): TelemetryPipeline {
   const { config, logger, bus, store, messages } = parts;
-  return new TelemetryPipeline({
-    sensor,
-    forecaster: parts.forecaster,
-    store,
-    messages,
-    alerts: new TemperatureAlerts(config.forecast, savedThresholdState(store.loadState(TEMPERATURE_ALERTS_STATE))),
-    config: {
-      // The replay sensor paces itself (in data time, at its speed); real sensors are read every interval_s.
-      periodMs: config.sensor.driver === 'replay' ? 0 : config.sensor.interval_s * 1000,
-      forecastEnabled: config.forecast.enabled,
-      every_s: config.forecast.every_s,
-    },
-    bus,
-    logger: logger.child({ module: 'telemetry' }),
-  });
+  return createTelemetryPipeline({ config, sensor, forecaster: parts.forecaster, store, messages, bus, logger });
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   Topic,
   type CommandProgressPayload,
   type CommandResponsePayload,
+  type ForecastScorePayload,
   type IntruderAlertPayload,
   type ModelInfoPayload,
   type TemperatureAlertPayload,
@@ -111,9 +112,19 @@ export class MessageBuilder {
       horizon_s: record.horizon_s,
       unit: 'Celsius',
       based_on: { from: isoTs(record.from_ts), to: isoTs(record.to_ts), n: record.n },
-      model: { name: record.model.name, version: record.model.version },
+      model: {
+        name: record.model.name,
+        version: record.model.version,
+        ...(record.fallback ? { reason: record.fallback.reason, instead_of: { ...record.fallback.instead_of } } : {}),
+      },
     };
     return this.json(Topic.forecast, payload);
+  }
+
+  /** `<base>/forecast/score`, retained: the rolling errors of the matured forecasts. */
+  forecastScore(score: Omit<ForecastScorePayload, 'id' | 'ts' | 'device'>, ts: number): OutboxMessage {
+    const payload: ForecastScorePayload = { id: this.ids.next(ts), ts: isoTs(ts), device: this.device, ...score };
+    return { ...this.json(Topic.forecastScore, payload), retain: true };
   }
 
   /** `<base>/alerts/temperature`: a forecast crossed `high_c`/`low_c`, or came back inside. */

@@ -13,7 +13,7 @@ import type { ModelInfo } from '../../models/types.js';
 import { AwsJobs } from './aws-jobs.js';
 import { modelInfoPayload, unregisteredModelInfo } from './messages.js';
 import { ModelCommands, type ModelCommandsDeps, type OtaMqtt, type OtaOutbox } from './mqtt-commands.js';
-import type { ModelUpdater, SwappableSlot } from './updater.js';
+import type { ModelUpdater, SwappableSlot, UpdateRequest } from './updater.js';
 import type { RoleModels } from './validate.js';
 
 /** A pipeline's model slot as OTA needs it: swap to a new model, and say what it serves now. */
@@ -63,6 +63,22 @@ export class OtaService implements Service {
     this.jobs = null;
     this.commands = null;
     await this.deps.updater.stop();
+  }
+
+  /**
+   * Installs and activates a model made on this device (the forecast calibration) exactly as an update
+   * received over MQTT: verified, validated, swapped in, announced on `<base>/models/<role>`, and undone
+   * by `model-rollback`.
+   */
+  async update(request: UpdateRequest): Promise<ActiveModel> {
+    const active = await this.deps.updater.update(request);
+    this.announce(active);
+    return active;
+  }
+
+  /** The registry's active version of a role (null: the pipeline serves a configured or shipped model). */
+  active(role: ModelRole): Promise<ActiveModel | null> {
+    return this.deps.registry.active(role);
   }
 
   health(): ComponentHealth {

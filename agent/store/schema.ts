@@ -56,6 +56,28 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 3: forecast scores (agent/store/scores.ts). A row per forecast: the model's prediction (kept even when
+  // persistence was served), persistence's, and, once the target time's reading is stored, what happened
+  // (scored_ts set; actual_celsius NULL when no reading came near the target time). Rows go with their
+  // forecast when prune() deletes it.
+  `
+  CREATE TABLE forecast_scores (
+    forecast_id TEXT PRIMARY KEY,
+    target_ts INTEGER NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    model_celsius REAL NOT NULL,
+    persistence_celsius REAL NOT NULL,
+    served TEXT NOT NULL,
+    actual_celsius REAL,
+    scored_ts INTEGER
+  );
+  CREATE INDEX forecast_scores_target ON forecast_scores (target_ts);
+  CREATE INDEX forecast_scores_pending ON forecast_scores (target_ts) WHERE scored_ts IS NULL;
+  CREATE TRIGGER forecast_scores_follow_forecasts AFTER DELETE ON forecasts BEGIN
+    DELETE FROM forecast_scores WHERE forecast_id = old.id;
+  END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

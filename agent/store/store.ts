@@ -27,6 +27,7 @@ import { JobBatch } from './batch.js';
 import { Outbox, type StagedRows } from './outbox.js';
 import { prepare, toDetection, toForecast, toReading, type Row, type Statements } from './queries.js';
 import { migrate } from './schema.js';
+import { ForecastScores } from './scores.js';
 import { WriteGuard } from './write-guard.js';
 import { WalSync, type FileSyncer } from './wal-sync.js';
 
@@ -82,6 +83,8 @@ const WAL_AUTOCHECKPOINT_PAGES = 16_384;
 const DAY_MS = 86_400_000;
 
 export class SqliteStore implements AgentStore {
+  /** Forecast scores, written in this store's job batches (agent/store/scores.ts). */
+  readonly scores: ForecastScores;
   /** Writes of the current JavaScript job share one commit (JobBatch). */
   private readonly batch: JobBatch;
   /** The messages waiting for the broker, written in the same transactions as their records. */
@@ -101,6 +104,17 @@ export class SqliteStore implements AgentStore {
     this.batch = new JobBatch(db, { committed: () => this.batchCommitted(), lost: (err, writes) => this.batchLost(err, writes) });
     const logger = deps.logger.child({ module: 'store' });
     this.outbox = new Outbox({ stmt, batch: this.batch, guard, maxRows: deps.config.max_outbox_rows, maxPayloadBytes: deps.maxPayloadBytes ?? null, logger, ...(deps.bus ? { bus: deps.bus } : {}) });
+    this.scores = new ForecastScores(db, (what, write) => this.guard.run(what, () => this.batch.add(write)));
+  }
+
+  /** The database file (`:memory:` for an in-memory store): the calibration worker reads readings from it. */
+  get path(): string {
+    return this.db.name;
+  }
+
+  /** Time of the oldest valid reading kept, or null: how many days of this room the store holds. */
+  firstValidReadingTs(): number | null {
+    return (this.db.prepare('SELECT min(ts) AS ts FROM readings WHERE valid = 1').get() as { ts: number | null }).ts;
   }
 
   /**

@@ -83,7 +83,12 @@ async function serve(maxQueue: number): Promise<void> {
     detector: new ModelSlot<IntruderDetector>(detector),
     forecaster: new ModelSlot<Forecaster>(forecaster),
     health: () => ({ components: {} }),
-    status: { validReadingsSince: () => [], forecastsSince: () => [], recentDetections: () => [] },
+    status: {
+      validReadingsSince: () => [],
+      forecastsSince: () => [],
+      recentDetections: () => [],
+      scores: { scoredSince: () => [], summary: () => ({ scored: 0, model_mae: null, persistence_mae: null, served_mae: null }) },
+    },
     metrics: new AgentMetrics({ bus }),
     bus,
     logger: silentLogger(),
