@@ -57,7 +57,18 @@ const PATH_KEYS = schemaLeaves()
 export function defaultConfig(): AgentConfig {
   const config: Obj = {};
   validate(config);
+  resolveEmbeddedBroker(config, {});
   return config as unknown as AgentConfig;
+}
+
+/**
+ * `mqtt.embedded_broker.enabled: auto` (the default): the demo broker runs exactly when the user named no
+ * broker of their own (`given`, the configuration before defaults, has no `mqtt.url`). Never an open
+ * broker beside the one the owner configured.
+ */
+function resolveEmbeddedBroker(config: Obj, given: Obj): void {
+  const embedded = (config.mqtt as Obj | undefined)?.embedded_broker as Obj | undefined;
+  if (embedded?.enabled === 'auto') embedded.enabled = !hasIn(given, ['mqtt', 'url']);
 }
 
 export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
@@ -78,9 +89,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): AgentConfig {
     // AWS IoT policies are usually written for `things/<thing>/...`.
     (merged.mqtt as Obj).prefix = 'things';
   }
+  const given = structuredClone(merged);
   if (!validate(merged)) {
     for (const err of validate.errors ?? []) problems.push(describeAjvError(err, merged, locate));
   }
+  resolveEmbeddedBroker(merged, given);
   // After validation, which fills in defaults (`./data`); paths from the file were resolved already.
   resolvePaths(merged, cwd);
   problems.push(...checkConfig(merged, locate));

@@ -86,7 +86,7 @@ export class Agent {
     const commands = new RemoteCommands({ transport: relay, outbox: store, messages, logger: logger.child({ module: 'remote-commands' }) });
     commands.start();
     const alarm = new AlarmPolicy(config.alarm, { output: hardware.alarmOutput, store, messages, bus, logger: logger.child({ module: 'alarm' }) });
-    this.parts = { config, logger, bus, store, messages, relay, commands, alarm, hardware, intruder: this.intruder, forecaster: this.forecaster, health: () => this.health() };
+    this.parts = { config, logger, bus, store, messages, relay, commands, alarm, hardware, intruder: this.intruder, forecaster: this.forecaster, health: () => this.health(), started: (name) => this.services.find((s) => s.name === name) ?? null };
 
     for (const entry of this.table().filter((e) => !e.afterReady)) {
       if (entry.needsModels) await models;

@@ -288,7 +288,8 @@ export class SqliteStore implements AgentStore {
   health(): ComponentHealth {
     const stats = this.stats();
     const failure = this.guard.lastFailure;
-    if (failure) return { state: 'degraded', detail: `the last write failed: ${failure}`, ...stats };
+    // Down: records and their messages are being lost, the one thing the agent must not do quietly.
+    if (failure) return { state: 'down', detail: `cannot write to the database: ${failure}`, ...stats };
     return { state: 'ok', ...stats };
   }
 

@@ -225,7 +225,7 @@ describe('SqliteStore', () => {
     const errors = log.lines.filter((l) => l.level === 50);
     expect(errors).toHaveLength(1);
     expect(errors[0]!.msg).toMatch(/^could not save reading: SQLITE_FULL: the disk is full \(or the database reached its size cap\)/);
-    expect(s.health()).toMatchObject({ state: 'degraded', detail: expect.stringMatching(/the last write failed: SQLITE_FULL/) });
+    expect(s.health()).toMatchObject({ state: 'down', detail: expect.stringMatching(/cannot write to the database: SQLITE_FULL/) });
     // The relay delivers and deletes; the freed pages take new rows.
     s.deleteOutbox(s.pendingOutbox(1000).map((r) => r.id));
     expect(s.enqueue([{ topic: 't', payload }])).toBe(true);
@@ -339,7 +339,7 @@ describe('SqliteStore', () => {
     await nextTurn();
     s.sync();
     await expect.poll(() => log.matching(/could not sync the database to disk: SQLITE_IOERR_FSYNC: an I\/O error/).length).toBe(1);
-    expect(s.health()).toMatchObject({ state: 'degraded', write_errors: 1 });
+    expect(s.health()).toMatchObject({ state: 'down', write_errors: 1 });
     s.sync(); // still owed, though nothing new was committed
     await expect.poll(() => files.calls.length).toBe(2);
     expect(s.saveReading({ valid: true, celsius: 20, ts: 1, sensor: 'sim' }, [msg(2)])).toBe(true);
