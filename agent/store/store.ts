@@ -29,6 +29,7 @@ import { prepare, toDetection, toForecast, toReading, type Row, type Statements 
 import { migrate } from './schema.js';
 import { WriteGuard } from './write-guard.js';
 import { WalSync, type FileSyncer } from './wal-sync.js';
+import { checkDatabase, copyReadableOutbox, describeRecovery, moveAside, type DatabaseRecovery } from './recovery.js';
 
 
 export interface StoreDeps {
@@ -89,6 +90,8 @@ export class SqliteStore implements AgentStore {
   private closed = false;
   /** Something was committed since the last sync(). */
   private dirty = false;
+  /** Set when the file was damaged at start and replaced (agent/store/recovery.ts); reported in health and over MQTT. */
+  recovery: DatabaseRecovery | null = null;
 
   private constructor(
     private readonly db: Db,
@@ -105,10 +108,26 @@ export class SqliteStore implements AgentStore {
 
   /**
    * Opens (creating it and its folder if needed) and migrates the database at `path` (`:memory:` for
-   * tests). Throws a clear error if the file is not a database or was written by a newer agent.
+   * tests). A file that fails SQLite's quick check, or is no database, is moved aside and replaced by a
+   * fresh one holding the outbox rows that could be read (`recovery` says what happened). Throws a clear
+   * error if the file was written by a newer agent.
    */
   static open(path: string, deps: StoreDeps): SqliteStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path === ':memory:') return SqliteStore.openFile(path, deps);
+    mkdirSync(dirname(path), { recursive: true });
+    const damage = checkDatabase(path);
+    if (damage === null) return SqliteStore.openFile(path, deps);
+    const at = (deps.clock ?? Date.now)();
+    const movedTo = moveAside(path, at);
+    let salvaged = { rows: 0, unreadable: 0 };
+    const store = SqliteStore.openFile(path, deps, (db) => (salvaged = copyReadableOutbox(movedTo, db)));
+    store.recovery = { at, reason: damage, moved_to: movedTo, recovered_outbox_rows: salvaged.rows, unreadable_ranges: salvaged.unreadable };
+    deps.logger.child({ module: 'store' }).error({ recovery: store.recovery }, describeRecovery(store.recovery));
+    return store;
+  }
+
+  /** Opens and migrates; `salvage` fills the fresh database of a recovery before the outbox counts its rows. */
+  private static openFile(path: string, deps: StoreDeps, salvage?: (db: Db) => void): SqliteStore {
     let db: Db | undefined;
     try {
       db = new Database(path);
@@ -120,6 +139,7 @@ export class SqliteStore implements AgentStore {
       // A second process (`edge-agent doctor`, sqlite3) may read while the agent writes.
       db.pragma('busy_timeout = 5000');
       migrate(db, path);
+      salvage?.(db);
       // The schema (and anything an older agent left in the WAL) reaches the database file now.
       db.pragma('wal_checkpoint(TRUNCATE)');
       if (deps.maxPageCount !== undefined) db.pragma(`max_page_count = ${deps.maxPageCount}`);
@@ -288,8 +308,11 @@ export class SqliteStore implements AgentStore {
   health(): ComponentHealth {
     const stats = this.stats();
     const failure = this.guard.lastFailure;
+    const recovered = this.recovery ? { recovery: this.recovery } : {};
     // Down: records and their messages are being lost, the one thing the agent must not do quietly.
-    if (failure) return { state: 'down', detail: `cannot write to the database: ${failure}`, ...stats };
+    if (failure) return { state: 'down', detail: `cannot write to the database: ${failure}`, ...stats, ...recovered };
+    // Degraded for as long as the process runs: records were lost, and the owner should know.
+    if (this.recovery) return { state: 'degraded', detail: describeRecovery(this.recovery), ...stats, ...recovered };
     return { state: 'ok', ...stats };
   }
 
