@@ -34,7 +34,7 @@ export class TokenBucketLimiter {
     const nowMs = this.now();
     this.sweep(nowMs);
     const bucket = this.buckets.get(client) ?? { tokens: this.burst, updatedMs: nowMs };
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((nowMs - bucket.updatedMs) / 1000) * this.perSecond);
+    bucket.tokens = Math.min(this.burst, bucket.tokens + (elapsedMs(bucket.updatedMs, nowMs) / 1000) * this.perSecond);
     bucket.updatedMs = nowMs;
     this.buckets.set(client, bucket);
     if (bucket.tokens >= 1) {
@@ -46,10 +46,15 @@ export class TokenBucketLimiter {
   }
 
   private sweep(nowMs: number): void {
-    if (nowMs - this.lastSweepMs < SWEEP_INTERVAL_MS) return;
+    if (Math.abs(nowMs - this.lastSweepMs) < SWEEP_INTERVAL_MS) return;
     this.lastSweepMs = nowMs;
     for (const [client, bucket] of this.buckets) {
-      if (bucket.tokens + ((nowMs - bucket.updatedMs) / 1000) * this.perSecond >= this.burst) this.buckets.delete(client);
+      if (bucket.tokens + (elapsedMs(bucket.updatedMs, nowMs) / 1000) * this.perSecond >= this.burst) this.buckets.delete(client);
     }
   }
+}
+
+/** Time passed, never negative: a wall clock stepping back a day must not empty every bucket for a day. */
+function elapsedMs(since: number, now: number): number {
+  return Math.max(0, now - since);
 }

@@ -19,7 +19,8 @@ export class PublishRate {
   /** Takes up to `wanted` publishes from the budget; returns how many may go now. */
   take(wanted: number): number {
     const now = this.clock();
-    this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    // Never a negative refill: a wall clock stepping back must not stop the relay until it catches up.
+    this.tokens = Math.min(this.perSecond, this.tokens + (Math.max(0, now - this.last) / 1000) * this.perSecond);
     this.last = now;
     const granted = Math.min(wanted, Math.floor(this.tokens));
     this.tokens -= granted;

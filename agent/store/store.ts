@@ -29,6 +29,8 @@ import { prepare, toDetection, toForecast, toReading, type Row, type Statements 
 import { migrate } from './schema.js';
 import { WriteGuard } from './write-guard.js';
 import { WalSync, type FileSyncer } from './wal-sync.js';
+import { ClockEpochs, pruneByAge, type ClockStamp } from './clock-epochs.js';
+import { systemClockSynced } from './clock-sync.js';
 import { checkDatabase, copyReadableOutbox, describeRecovery, moveAside, type DatabaseRecovery } from './recovery.js';
 
 
@@ -38,6 +40,10 @@ export interface StoreDeps {
   config: StoreConfig;
   /** ms since the epoch; injected so tests control retention and latency figures. */
   clock?: () => number;
+  /** Monotonic ms, to see the wall clock step (default performance.now, or `clock` when only that is injected). */
+  monotonic?: () => number;
+  /** Whether the system clock is synchronised, written with every record (default: agent/store/clock-sync.ts). */
+  clockSynced?: () => boolean;
   /** Payloads larger than this are refused at enqueue time (AWS IoT Core: 128 KB); null = no limit. */
   maxPayloadBytes?: number | null;
   /** Caps the file at this many pages (1 KB each in files this agent created): bounds the database on a shared SD card, and lets tests fill it. */
@@ -100,6 +106,7 @@ export class SqliteStore implements AgentStore {
     private readonly guard: WriteGuard,
     /** Null for `:memory:` (no file to sync). */
     private readonly walSync: WalSync | null,
+    private readonly epochs: ClockEpochs,
   ) {
     this.batch = new JobBatch(db, { committed: () => this.batchCommitted(), lost: (err, writes) => this.batchLost(err, writes) });
     const logger = deps.logger.child({ module: 'store' });
@@ -140,13 +147,21 @@ export class SqliteStore implements AgentStore {
       db.pragma('busy_timeout = 5000');
       migrate(db, path);
       salvage?.(db);
+      const wall = deps.clock ?? Date.now;
+      const epochs = new ClockEpochs(db, {
+        wall,
+        monotonic: deps.monotonic ?? (deps.clock ? wall : () => performance.now()),
+        synced: deps.clockSynced ?? systemClockSynced(),
+        logger: deps.logger.child({ module: 'store' }),
+      });
       // The schema (and anything an older agent left in the WAL) reaches the database file now.
       db.pragma('wal_checkpoint(TRUNCATE)');
       if (deps.maxPageCount !== undefined) db.pragma(`max_page_count = ${deps.maxPageCount}`);
       const logger = deps.logger.child({ module: 'store' });
-      const guard = new WriteGuard(logger, deps.clock ?? Date.now);
+      // Monotonic: a clock step must not silence (or unsilence) repeated failures for a day.
+      const guard = new WriteGuard(logger, () => performance.now());
       const walSync = path === ':memory:' ? null : new WalSync(`${path}-wal`, (err) => store.syncFailed(err), deps.fileSyncer);
-      const store: SqliteStore = new SqliteStore(db, prepare(db), deps, guard, walSync);
+      const store: SqliteStore = new SqliteStore(db, prepare(db), deps, guard, walSync, epochs);
       return store;
     } catch (err) {
       db?.close();
@@ -159,20 +174,22 @@ export class SqliteStore implements AgentStore {
   }
 
   saveReading(reading: Reading, messages: OutboxMessage[]): boolean {
-    return this.write('reading', messages, () => {
+    return this.write('reading', messages, (clock) => {
       this.stmt.insertReading.run(
         reading.ts,
         reading.sensor,
         reading.valid ? reading.celsius : null,
         reading.valid ? 1 : 0,
         reading.valid ? null : reading.error,
+        clock.epoch,
+        clock.synced,
       );
     });
   }
 
   /** Synced to disk before it returns: an intrusion must survive a power cut that follows it. */
   saveDetection(record: DetectionRecord, messages: OutboxMessage[]): boolean {
-    const saved = this.write('detection', messages, () => {
+    const saved = this.write('detection', messages, (clock) => {
       this.stmt.insertDetection.run(
         record.id,
         record.event_id,
@@ -182,15 +199,17 @@ export class SqliteStore implements AgentStore {
         record.model.name,
         record.model.version,
         record.snapshot,
+        clock.epoch,
+        clock.synced,
       );
     });
     return this.syncNow() && saved;
   }
 
   saveForecast(record: ForecastRecord, messages: OutboxMessage[]): boolean {
-    return this.write('forecast', messages, () => {
+    return this.write('forecast', messages, (clock) => {
       const r = record;
-      this.stmt.insertForecast.run(r.id, r.ts, r.predicted_celsius, r.horizon_s, r.from_ts, r.to_ts, r.n, r.model.name, r.model.version);
+      this.stmt.insertForecast.run(r.id, r.ts, r.predicted_celsius, r.horizon_s, r.from_ts, r.to_ts, r.n, r.model.name, r.model.version, clock.epoch, clock.synced);
     });
   }
 
@@ -214,8 +233,9 @@ export class SqliteStore implements AgentStore {
     }
   }
 
+  /** Of the current clock epoch only: a forecast window never spans a clock step. */
   validReadingsSince(sinceTs: number): ValidReading[] {
-    return this.stmt.validReadingsSince.all(sinceTs) as ValidReading[];
+    return this.stmt.validReadingsSince.all(this.epochs.epoch, sinceTs) as ValidReading[];
   }
 
   lastForecast(): ForecastRecord | null {
@@ -268,28 +288,20 @@ export class SqliteStore implements AgentStore {
   }
 
   /**
-   * Deletes records more than `retention_days` older than the newest record (outbox rows are kept: the
-   * cap bounds them), then checkpoints and truncates the WAL and hands free pages back to the file system.
-   * Run it periodically (StoreMaintenance does, hourly).
+   * Deletes records more than `retention_days` older than the newest record or now, whichever is earlier
+   * (outbox rows are kept: the cap bounds them), then checkpoints and truncates the WAL and hands free
+   * pages back to the file system. Run it periodically (StoreMaintenance does, hourly).
    *
-   * Age counts from the newest record, not from the wall clock, when the data is older than the clock: a
-   * replay of old data (the occupancy files are from 2015) keeps its last `retention_days` instead of
-   * losing every row at each prune, and a Pi without a real-time clock that boots with its clock far
-   * ahead before NTP corrects it does not wipe its history.
+   * Ages count on the current timeline (agent/store/clock-epochs.ts), so a clock step of a year forward
+   * does not wipe the history; from the newest record when the data is older than the clock, so a replay
+   * of old data (the occupancy files are from 2015) keeps its last `retention_days`.
    */
   prune(): PruneResult {
-    const removed: PruneResult = { readings: 0, detections: 0, forecasts: 0 };
-    const tables = ['readings', 'detections', 'forecasts'] as const;
+    let removed: PruneResult = { readings: 0, detections: 0, forecasts: 0 };
     let committed = false;
     this.guard.run('prune', () => {
       this.batch.add(() => {
-        const newest = Math.max(
-          ...tables.map((table) => (this.db.prepare(`SELECT MAX(ts) AS ts FROM ${table}`).get() as { ts: number | null }).ts ?? -Infinity),
-        );
-        const cutoff = Math.min(this.now(), newest) - this.deps.config.retention_days * DAY_MS;
-        for (const table of tables) {
-          removed[table] = this.db.prepare(`DELETE FROM ${table} WHERE ts < ?`).run(cutoff).changes;
-        }
+        removed = pruneByAge(this.db, this.epochs, this.now(), this.deps.config.retention_days * DAY_MS);
       });
       // Now, with whatever this job wrote before: a checkpoint cannot run inside a transaction. A failed
       // commit is logged by the batch.
@@ -351,12 +363,12 @@ export class SqliteStore implements AgentStore {
    * One atomic write: the record (if any), then its outbox rows and the cap; committed with the rest of
    * this job's writes (JobBatch). False if a message was refused or the write failed.
    */
-  private write(what: string, messages: OutboxMessage[], insertRecord: () => void): boolean {
+  private write(what: string, messages: OutboxMessage[], insertRecord: (clock: ClockStamp) => void): boolean {
     const staged: StagedRows = this.outbox.stage(messages, this.now());
     const ok = this.guard.run(`save ${what}`, () =>
       this.batch.add(
         () => {
-          insertRecord();
+          insertRecord(this.epochs.stamp());
           this.outbox.insert(staged);
         },
         () => this.outbox.committed(staged),
