@@ -19,7 +19,7 @@ export interface DatabaseRecovery {
   moved_to: string;
   /** Undelivered messages copied into the fresh database. */
   recovered_outbox_rows: number;
-  /** Ranges of outbox ids that could not be read (lost, or left for a manual `.recover`). */
+  /** Runs of outbox ids that could not be read (lost, or left for a manual `.recover`). */
   unreadable_ranges: number;
 }
 
@@ -110,18 +110,28 @@ function copyOutbox(src: Db, into: Db): { rows: number; unreadable: number } {
     const copy = into.transaction((batch: Record<string, unknown>[]) => {
       for (const r of batch) if (wellFormed(r)) rows += insert.run(r.id, r.topic, r.payload, r.retain, r.created_at).changes;
     });
-    let fruitless = 0;
-    for (let start = lo; hi === null ? fruitless < UNBOUNDED_GIVE_UP : start <= hi; start += chunk) {
+    // A range that cannot be read is split in halves down to single ids: one damaged page loses its own
+    // rows, not the rest of the range.
+    let lastUnreadable = Number.NaN;
+    const salvage = (start: number, end: number): number => {
       let batch: Record<string, unknown>[];
       try {
-        batch = read.all(start, start + chunk - 1) as Record<string, unknown>[];
+        batch = read.all(start, end) as Record<string, unknown>[];
       } catch {
-        unreadable++;
-        fruitless++;
-        continue;
+        if (start === end) {
+          if (start !== lastUnreadable + 1) unreadable++;
+          lastUnreadable = start;
+          return 0;
+        }
+        const middle = Math.floor((start + end) / 2);
+        return salvage(start, middle) + salvage(middle + 1, end);
       }
-      fruitless = batch.length === 0 ? fruitless + 1 : 0;
       copy(batch);
+      return batch.length;
+    };
+    let fruitless = 0;
+    for (let start = lo; hi === null ? fruitless < UNBOUNDED_GIVE_UP : start <= hi; start += chunk) {
+      fruitless = salvage(start, start + chunk - 1) === 0 ? fruitless + 1 : 0;
     }
   } finally {
     src.close();

@@ -95,7 +95,8 @@ describe('a damaged database at start', () => {
       expect(readFileSync(join(dir, MOVED)).equals(bytes)).toBe(true); // kept, byte for byte
       const ids = checkRecovered(store);
       expect(ids.length).toBe(store.recovery!.recovered_outbox_rows);
-      expect(ids.length).toBeGreaterThan(ROWS / 2);
+      // Five damaged pages of about four rows each: the rest of their ranges is read around them.
+      expect(ids.length).toBeGreaterThan(ROWS - 5 * 10);
       expect(ids.length).toBeLessThan(ROWS);
       expect(store.recovery!.unreadable_ranges).toBeGreaterThan(0);
       expect(log.matching(/^the database was damaged \(quick_check: .*\): moved aside to edge-agent\.db\.corrupt-2026-03-01T12-00-00-000Z, a fresh one started, \d+ undelivered message\(s\) recovered/)).toHaveLength(1);
