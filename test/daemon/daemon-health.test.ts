@@ -98,18 +98,26 @@ describe('edge-agent run: health and the systemd watchdog', () => {
         // The driver's own stall restart is an hour away: nothing moves the pipeline any more.
         camera: { driver: 'rpicam', width: 640, height: 480, fps: 5, stall_timeout_s: 3600 },
         intruder: { model: fixture('models/yolov8n-int8.onnx'), threads: 1 },
-        watchdog: { stall_s: 2, max_lag_s: 30 },
+        watchdog: { stall_s: 10, max_lag_s: 30 },
       }),
       { FAKE_CAMERA_PLAN: 'stall:3' },
     );
     await agent.waitReady(60_000);
-    await vi.waitFor(() => expect(notified()).toContainEqual(expect.stringMatching(/--status=wedged: vision has not advanced for \d+ s \(at most 2 s\)$/)), {
+    // The camera sent its three frames; the pipeline is then idle for good once it took the newest one.
+    await vi.waitFor(
+      async () => {
+        const { code, body } = await health(ports.http);
+        expect((body.components.vision as { camera_stats?: { frames?: number } } | undefined)?.camera_stats?.frames).toBe(3);
+        expect(code).toBe(503);
+        expect(body.components.watchdog).toMatchObject({ state: 'down', detail: expect.stringMatching(/^vision has not advanced/) });
+      },
+      { timeout: 120_000, interval: 200 },
+    );
+    await vi.waitFor(() => expect(notified()).toContainEqual(expect.stringMatching(/--status=wedged: vision has not advanced for \d+ s \(at most 10 s\)$/)), {
       timeout: 60_000,
       interval: 200,
     });
     const wedged = await health(ports.http);
-    expect(wedged.code).toBe(503);
-    expect(wedged.body.components.watchdog).toMatchObject({ state: 'down', detail: expect.stringMatching(/^vision has not advanced/) });
     expect(wedged.body.components.telemetry?.state).toBe('ok'); // the other pipeline still runs
     // No ping while it lasts: `fed` stands still while `withheld` grows by three ticks.
     const fed = wedged.body.components.watchdog!.fed;
@@ -122,6 +130,6 @@ describe('edge-agent run: health and the systemd watchdog', () => {
       },
       { timeout: 60_000, interval: 200 },
     );
-    expect(agent.logs.filter((l) => /^not feeding the watchdog/.test(l.msg))).toHaveLength(1);
-  });
+    expect(agent.logs.filter((l) => /^not feeding the watchdog/.test(l.msg)).length).toBeGreaterThanOrEqual(1);
+  }, 180_000);
 });
