@@ -103,6 +103,13 @@ function limited(description: string, def: number, range: NumberRange): TypedLea
 
 const bool = (description: string, def: boolean): TypedLeaf<boolean> => typed({ type: 'boolean', description, default: def });
 
+/**
+ * `true`, `false` or `auto` (the default). The loader resolves `auto` before anyone reads the value, so
+ * the agent's configuration holds a boolean; that is the one place the leaf's type is looser than its key's.
+ */
+const autoBool = (description: string): TypedLeaf<boolean> =>
+  ({ type: ['boolean', 'string'], description, default: 'auto', enum: [true, false, 'auto'] }) as LeafSchema as TypedLeaf<boolean>;
+
 type StringExtras = Pick<LeafSchema, 'pattern' | 'maxLength' | 'x-path' | 'x-doc-default'>;
 
 const str = (description: string, def: string, extra: StringExtras = {}): TypedLeaf<string> =>
@@ -223,7 +230,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
       }),
     }),
     embedded_broker: section('A small MQTT broker inside the agent (for the demo; a port already in use means a broker runs there and is used).', {
-      enabled: bool('Start the embedded broker.', true),
+      enabled: autoBool('`auto`: start it exactly when no `mqtt.url` is configured (the demo); `true`/`false` force it on or off.'),
       host: str('Address it listens on (keep 127.0.0.1 unless other machines must connect).', '127.0.0.1'),
       port: int('Port it listens on.', 1883, 0, 65535),
     }),
@@ -264,5 +271,9 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
   homeassistant: section('Home Assistant MQTT discovery.', {
     enabled: bool('Publish discovery messages so Home Assistant creates the entities.', false),
     discovery_prefix: str('Home Assistant\'s discovery prefix.', 'homeassistant'),
+  }),
+  watchdog: section('What keeps systemd\'s watchdog fed (`WatchdogSec` in the unit): the agent pings it only while it does its job.', {
+    stall_s: num('A pipeline that has not advanced for this many seconds (vision: no frame and no camera restart; telemetry: no reading, at least 3 sensor intervals) stops the pings, so systemd restarts the agent; /health shows it `down`.', 180, { min: 1 }),
+    max_lag_s: num('The event loop answering later than this many seconds stops the pings.', 5, { above: 0 }),
   }),
 });

@@ -88,6 +88,7 @@ export interface ForecastConfig {
 }
 
 export interface EmbeddedBrokerConfig {
+  /** Resolved by the loader: `auto` (the default) is on exactly when no `mqtt.url` was given. */
   enabled: boolean;
   host: string;
   port: number;
@@ -139,6 +140,13 @@ export interface OtaConfig {
   read_timeout_s: number;
 }
 
+export interface WatchdogConfig {
+  /** A pipeline that has not advanced for this long withholds systemd's watchdog ping. */
+  stall_s: number;
+  /** An event loop answering later than this withholds the ping. */
+  max_lag_s: number;
+}
+
 export interface HomeAssistantConfig {
   enabled: boolean;
   discovery_prefix: string;
@@ -159,4 +167,5 @@ export interface AgentConfig {
   http: HttpConfig;
   ota: OtaConfig;
   homeassistant: HomeAssistantConfig;
+  watchdog: WatchdogConfig;
 }

@@ -12,6 +12,7 @@ import {
   type ForecastScorePayload,
   type IntruderAlertPayload,
   type ModelInfoPayload,
+  type StoreAlertPayload,
   type TemperatureAlertPayload,
   type TemperatureForecastPayload,
   type TemperatureTelemetryPayload,
@@ -132,6 +133,12 @@ export class MessageBuilder {
     const { ts, id = this.ids.next(), ...rest } = alert;
     const payload: TemperatureAlertPayload = { id, ts: isoTs(ts), device: this.device, ...rest };
     return this.json(Topic.temperatureAlert, payload);
+  }
+
+  /** `<base>/alerts/store`: the database was damaged and replaced at start. */
+  storeAlert(alert: Omit<StoreAlertPayload, 'id' | 'ts' | 'device' | 'kind'>, ts: number): OutboxMessage {
+    const payload: StoreAlertPayload = { id: this.ids.next(ts), ts: isoTs(ts), device: this.device, kind: 'database_recovered', ...alert };
+    return this.json(Topic.storeAlert, payload);
   }
 
   /** `<base>/alarm`, retained `on` / `off`. */

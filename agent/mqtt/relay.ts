@@ -166,7 +166,8 @@ export class MqttRelay implements Service {
     if (!this.running) return { state: 'down', detail: 'not started', connected: false, url: this.url, outbox };
     const retry = this.nextAttemptAt === null ? '' : `; retrying in ${Math.max(0, Math.ceil((this.nextAttemptAt - this.now()) / 1000))} s`;
     const reason = this.lastReason ?? 'connecting';
-    return { state: 'down', detail: `not connected to ${this.url}: ${reason}${retry}; ${outbox} message(s) waiting`, connected: false, url: this.url, outbox };
+    // Degraded, not down: without the broker the agent still detects, alarms and buffers (the outbox).
+    return { state: 'degraded', detail: `not connected to ${this.url}: ${reason}${retry}; ${outbox} message(s) waiting`, connected: false, url: this.url, outbox };
   }
 
   /**

@@ -78,6 +78,27 @@ const MIGRATIONS: readonly string[] = [
     DELETE FROM forecast_scores WHERE forecast_id = old.id;
   END;
   `,
+  // 4: clock safety (agent/store/clock-epochs.ts). Each record says in which clock epoch (a stretch of
+  // wall time without a step) it was made and whether the clock was synchronised then (NULL: unknown,
+  // made before this migration); each epoch has the shift that maps its times onto the current timeline.
+  `
+  CREATE TABLE clock_epochs (
+    epoch INTEGER PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    shift_ms INTEGER NOT NULL DEFAULT 0,
+    cause TEXT NOT NULL
+  );
+  INSERT INTO clock_epochs (epoch, started_at, shift_ms, cause) VALUES (0, 0, 0, 'first start');
+  ALTER TABLE readings ADD COLUMN clock_epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE readings ADD COLUMN clock_synced INTEGER;
+  ALTER TABLE detections ADD COLUMN clock_epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE detections ADD COLUMN clock_synced INTEGER;
+  ALTER TABLE forecasts ADD COLUMN clock_epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE forecasts ADD COLUMN clock_synced INTEGER;
+  CREATE INDEX readings_epoch_ts ON readings (clock_epoch, ts);
+  CREATE INDEX detections_epoch_ts ON detections (clock_epoch, ts);
+  CREATE INDEX forecasts_epoch_ts ON forecasts (clock_epoch, ts);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

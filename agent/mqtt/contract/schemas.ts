@@ -15,6 +15,7 @@ import type {
   IntruderAlertPayload,
   ModelRef,
   ScoreWindowPayload,
+  StoreAlertPayload,
   TemperatureAlertPayload,
   TemperatureForecastPayload,
   TemperatureTelemetryPayload,
@@ -194,6 +195,22 @@ const temperatureAlert: JSONSchemaType<TemperatureAlertPayload> = {
   additionalProperties: false,
 };
 
+const storeAlert: JSONSchemaType<StoreAlertPayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    device,
+    kind: { type: 'string', const: 'database_recovered', description: 'The database failed its check at start: it was moved aside and a fresh one started.' },
+    reason: { type: 'string', minLength: 1, description: "What SQLite's quick check (or the open) said." },
+    moved_to: { type: 'string', minLength: 1, description: 'File name of the damaged database, kept in the data folder.' },
+    recovered_outbox_rows: { type: 'integer', minimum: 0, description: 'Undelivered messages that could be read and were copied into the fresh database.' },
+    unreadable_ranges: { type: 'integer', minimum: 0, description: 'Ranges of undelivered messages that could not be read.' },
+  },
+  required: ['id', 'ts', 'device', 'kind', 'reason', 'moved_to', 'recovered_outbox_rows', 'unreadable_ranges'],
+  additionalProperties: false,
+};
+
 const transaction = { type: ['string', 'number'], nullable: false, description: "The request's `transaction`, echoed (omitted when it had none)." } as never;
 const commandData = { type: 'object', required: [], description: 'Command-specific data (see the commands below); with status `error`, `code` and what the refusal is about.' } as const;
 
@@ -255,6 +272,7 @@ export const TOPICS: readonly TopicSpec[] = [
   { suffix: 'forecast/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: forecast, description: 'The temperature forecast, every `forecast.every_s`; made by persistence (the last reading) while the model loses to it, with the reason in `model`.' },
   { suffix: 'forecast/score', direction: 'published', qos: 1, retained: true, format: 'json', schema: forecastScore, description: "How good the forecasts have been: the model's and persistence's rolling errors over 24 h and 7 days, and whether the fallback serves persistence. Updated whenever forecasts mature." },
   { suffix: 'alerts/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: temperatureAlert, description: 'A forecast crossed `forecast.high_c` / `forecast.low_c`, or came back inside.' },
+  { suffix: 'alerts/store', direction: 'published', qos: 1, retained: false, format: 'json', schema: storeAlert, description: 'The database was damaged (power cut, SD card): moved aside, a fresh one started with the undelivered messages that could be read.' },
   { suffix: 'alarm', direction: 'published', qos: 1, retained: true, format: 'text', values: ['on', 'off'], description: 'State of the alarm output.' },
   { suffix: 'models/+', direction: 'published', qos: 1, retained: true, format: 'json', schema: modelInfo, description: 'The active model of each role (`intruder`, `forecast`).' },
   { suffix: 'cmd/+', direction: 'subscribed', qos: 1, retained: false, format: 'json', description: 'Remote commands: `alarm`, `forecast-now`, `model-update`, `model-rollback` (the request fields are documented per command); a JSON object, `transaction` echoed in the reply.' },

@@ -88,6 +88,20 @@ export interface TemperatureAlertPayload {
   forecast_id: string;
 }
 
+/** `<base>/alerts/store`: the database was damaged and replaced at start (agent/store/recovery.ts). */
+export interface StoreAlertPayload {
+  id: string;
+  ts: string;
+  device: string;
+  kind: 'database_recovered';
+  /** What SQLite's quick check (or the open) said. */
+  reason: string;
+  /** File name the damaged database was moved to, in the data folder. */
+  moved_to: string;
+  recovered_outbox_rows: number;
+  unreadable_ranges: number;
+}
+
 export interface ModelInfoPayload {
   role: 'intruder' | 'forecast';
   name: string;
@@ -132,6 +146,7 @@ export const Topic = {
   forecast: 'forecast/temperature',
   forecastScore: 'forecast/score',
   temperatureAlert: 'alerts/temperature',
+  storeAlert: 'alerts/store',
   alarm: 'alarm',
   model: (role: string) => `models/${role}`,
   command: (name: string) => `cmd/${name}`,
