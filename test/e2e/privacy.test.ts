@@ -80,6 +80,8 @@ describe('what leaves the device', () => {
       ...process.env,
       EDGE_AGENT_DATA_DIR: join(dir, 'data'),
       EDGE_AGENT_MQTT_URL: `mqtt://127.0.0.1:${brokerPort}`,
+      // Named explicitly: `auto` opens the embedded broker only when no mqtt.url is given.
+      EDGE_AGENT_MQTT_EMBEDDED_BROKER_ENABLED: 'true',
       EDGE_AGENT_MQTT_EMBEDDED_BROKER_PORT: String(brokerPort),
       EDGE_AGENT_HTTP_PORT: String(httpPort),
     };
