@@ -90,7 +90,9 @@ async function list({ registry }: UpdaterParts, values: Values, io: CommandIO): 
 
 function row(model: InstalledModel): string[] {
   const { manifest } = model;
-  return [model.active ? '*' : '', model.role, manifest.version, manifest.name, formatBytes(manifest.size), manifest.installed_at, manifest.source];
+  const cells = [model.active ? '*' : '', model.role, manifest.version, manifest.name, formatBytes(manifest.size), manifest.installed_at, manifest.source];
+  // Manifests written before names were checked may hold a newline or a NUL: one row stays one line.
+  return cells.map((cell) => cell.replace(/\p{C}/gu, '?'));
 }
 
 async function install({ updater }: UpdaterParts, [role, source]: string[], values: Values, io: CommandIO): Promise<number> {
