@@ -241,12 +241,16 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     body_limit_bytes: int('Largest request body accepted.', 6 * 1024 * 1024, 1024, 100 * 1024 * 1024),
   }),
   ota: section('Over-the-air model updates.', {
-    public_key: optStr('Ed25519 public key (PEM text or the path of a PEM file); when set, updates must be signed with its private key.'),
+    public_key: optStr('Ed25519 public key (PEM text or the path of a PEM file); when set, every update must be signed with its private key. Without it remote updates are refused (see `allow_unsigned_remote_updates`).'),
     ca: optPath('Extra CA bundle (PEM) trusted for https:// model downloads.'),
     max_bytes: int('Largest model download accepted.', 200 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
     keep_versions: int('Installed versions kept per model role (for rollback).', 3, 1, 100),
     connect_timeout_s: num('Download connect timeout in seconds.', 10, { above: 0 }),
     read_timeout_s: num('Download timeout in seconds without receiving data.', 60, { above: 0 }),
+    allow_unsigned_remote_updates: bool(
+      'Accept remote model updates (MQTT `cmd/model-update`, AWS IoT Jobs, Home Assistant) without a signature when `public_key` is not set. Anyone who can publish to the device\'s command topics can then replace its models: `edge-agent doctor` warns about it. Local installs with `edge-agent models` need no key either way.',
+      false,
+    ),
   }),
   homeassistant: section('Home Assistant MQTT discovery.', {
     enabled: bool('Publish discovery messages so Home Assistant creates the entities.', false),

@@ -110,6 +110,8 @@ export interface OtaConfig {
   keep_versions: number;
   connect_timeout_s: number;
   read_timeout_s: number;
+  /** Accept remote updates without a signature when no public key is set (default false: refuse them). */
+  allow_unsigned_remote_updates: boolean;
 }
 
 export interface HomeAssistantConfig {

@@ -251,20 +251,18 @@ export class ModelRegistry {
   }
 
   /**
-   * What is wrong with a role's pointer, in words, or null when it is absent or sound: a folder in its
-   * place, an unreadable or garbled file, a version that is not installed or does not match its manifest's
-   * size. `edge-agent doctor` reports it; the daemon logs it at start and serves another model meanwhile.
+   * What is wrong with a role's pointer itself, in words, or null when it is absent or names an installed
+   * version: a folder in its place, an unreadable or garbled file, a version that is not installed. (Whether
+   * that version's file matches its manifest is `active()`'s and doctor's check.) `edge-agent doctor`
+   * reports it; the daemon logs it at start and serves another model meanwhile.
    */
   async pointerProblem(role: ModelRole): Promise<string | null> {
     const path = join(this.roleDir(role), POINTER_FILE);
     const read = await this.readPointerFile(role);
     if (read.problem) return `${path}: ${read.problem}`;
-    if (!read.pointer) return null;
-    const { version } = read.pointer;
-    const manifest = await this.readManifest(role, version);
-    if (!manifest) return `${path} names version ${version}, which is not installed (or has no readable manifest)`;
-    const size = await stat(this.modelPath(role, version)).then((s) => s.size, () => -1);
-    if (size !== manifest.size) return `${path} names version ${version}, whose model file is ${size < 0 ? 'missing' : `${size} bytes, not ${manifest.size}`}`;
+    if (read.pointer && !(await this.readManifest(role, read.pointer.version))) {
+      return `${path} names version ${read.pointer.version}, which is not installed (or has no readable manifest)`;
+    }
     return null;
   }
 

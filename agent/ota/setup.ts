@@ -30,12 +30,19 @@ export interface UpdaterParts {
 }
 
 /**
- * The registry under `data_dir` and an updater configured from `ota.*`. Throws an Error naming the key
- * when `ota.ca` or `ota.public_key` cannot be read.
+ * Where updates come from: `remote` (the daemon: MQTT commands, AWS IoT Jobs, Home Assistant; unsigned
+ * ones only with `ota.allow_unsigned_remote_updates`) or `local` (`edge-agent models` run by someone on
+ * the device, who needs a key only when `ota.public_key` is set).
+ */
+export type UpdateOrigin = 'remote' | 'local';
+
+/**
+ * The registry under `data_dir` and an updater configured from `ota.*`, for remote updates unless told
+ * otherwise. Throws an Error naming the key when `ota.ca` or `ota.public_key` cannot be read.
  */
 export function createUpdater(
   config: Pick<AgentConfig, 'data_dir' | 'ota' | 'intruder'>,
-  options: { logger: Logger; bus?: EventBus; slots?: UpdaterDeps['slots'] },
+  options: { logger: Logger; bus?: EventBus; slots?: UpdaterDeps['slots']; origin?: UpdateOrigin },
 ): UpdaterParts {
   const { ota } = config;
   const registry = new ModelRegistry({ dataDir: config.data_dir, keepVersions: ota.keep_versions, logger: options.logger });
@@ -49,6 +56,7 @@ export function createUpdater(
       ca: ota.ca === null ? null : readCa(ota.ca),
     },
     publicKey: ota.public_key === null ? null : loadPublicKey(ota.public_key),
+    acceptUnsigned: options.origin === 'local' || ota.allow_unsigned_remote_updates,
     logger: options.logger,
     ...(options.bus ? { bus: options.bus } : {}),
     ...(options.slots ? { slots: options.slots } : {}),

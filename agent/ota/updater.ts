@@ -26,7 +26,7 @@ export interface UpdateRequest {
   /** https:// or file:// */
   url: string;
   sha256: string;
-  /** Base64 Ed25519 signature of the canonical manifest (required when a public key is configured). */
+  /** Base64 Ed25519 signature of the canonical manifest (required unless the updater accepts unsigned updates). */
   signature?: string;
   /** Name recorded in the manifest; default: the URL's file name without `.onnx`. */
   name?: string;
@@ -55,6 +55,11 @@ export interface UpdaterDeps {
   fetch: Omit<FetchOptions, 'onProgress' | 'signal'>;
   /** Ed25519 key from `ota.public_key`; when set, unsigned or badly signed updates are refused. */
   publicKey: KeyObject | null;
+  /**
+   * Without a key, accept updates that carry no signature (default false: refuse them). True for local
+   * installs from the CLI and, remotely, only with `ota.allow_unsigned_remote_updates`.
+   */
+  acceptUnsigned?: boolean;
   logger: Logger;
   bus?: EventBus;
 }
@@ -125,7 +130,7 @@ export class ModelUpdater {
     const sha256 = normalizeSha256(request.sha256);
     if (typeof request.url !== 'string' || request.url === '') throw new OtaError('invalid_request', 'url is required');
     const name = checkedName(request.name ?? nameFromUrl(request.url, role));
-    checkSignature(this.deps.publicKey, { role, version, sha256 }, request.signature);
+    checkSignature(this.deps.publicKey, { role, version, sha256 }, request.signature, this.deps.acceptUnsigned ?? false);
 
     const existing = await this.deps.registry.get(role, version);
     if (existing && existing.manifest.sha256 !== sha256) {

@@ -1,7 +1,9 @@
 /**
  * What an update must prove before it is installed: its bytes match the sha256 it announced, and, when
  * `ota.public_key` is set, the announcement itself was signed by the holder of the matching Ed25519
- * private key.
+ * private key. Remote updates need that key and a signature unless the configuration explicitly accepts
+ * unsigned ones (`ota.allow_unsigned_remote_updates`); local installs from the CLI need them only when a key
+ * is set.
  *
  * The signature covers the canonical manifest `{"role":...,"sha256":...,"version":...}` (keys sorted, no
  * spaces, sha256 in lowercase hex), not the URL: pre-signed download URLs change on every request, while
@@ -65,11 +67,19 @@ function readPem(path: string): string {
 }
 
 /**
- * Accepts the update when no key is configured; otherwise requires a valid base64 Ed25519 signature of
- * the canonical manifest.
+ * With a key (`ota.public_key`), requires a valid base64 Ed25519 signature of the canonical manifest.
+ * Without one nothing can be checked: the update is accepted only where unsigned updates are
+ * (`acceptUnsigned`: a local install from the CLI, or `ota.allow_unsigned_remote_updates` for remote ones).
  */
-export function checkSignature(publicKey: KeyObject | null, manifest: SignedManifest, signature: string | undefined): void {
-  if (!publicKey) return;
+export function checkSignature(publicKey: KeyObject | null, manifest: SignedManifest, signature: string | undefined, acceptUnsigned: boolean): void {
+  if (!publicKey) {
+    if (acceptUnsigned) return;
+    throw new OtaError(
+      'signature_missing',
+      'remote model updates must be signed and no ota.public_key is set to check them: set it to the Ed25519 public key your updates are signed with ' +
+        '(or set ota.allow_unsigned_remote_updates: true to accept unsigned ones)',
+    );
+  }
   if (!signature) throw new OtaError('signature_missing', 'update is not signed, and ota.public_key requires a signature');
   const bytes = BASE64.test(signature) ? Buffer.from(signature, 'base64') : Buffer.alloc(0);
   if (bytes.length !== ED25519_SIGNATURE_BYTES) {

@@ -37,7 +37,11 @@ async function resumeAfterRestart(jobId: string, document: ReturnType<typeof upd
   return jobs.waitFor(jobId, outcome);
 }
 
-const update = (version: string, url: string, extra: object = {}) => ({ operation: 'model-update', role: 'intruder', version, url, sha256: goodSha, ...extra });
+/** A signed update job (the device requires signatures, as the daemon does). */
+const update = (version: string, url: string, extra: { sha256?: string; padding?: string } = {}) => {
+  const sha = extra.sha256 ?? goodSha;
+  return { operation: 'model-update', role: 'intruder', version, url, sha256: sha, signature: h.sign({ role: 'intruder', version, sha256: sha }), ...extra };
+};
 
 describe('model updates as AWS IoT Jobs', () => {
   it('takes a job announced by notify-next and reports IN_PROGRESS then SUCCEEDED with role and version', async () => {
@@ -62,6 +66,8 @@ describe('model updates as AWS IoT Jobs', () => {
     jobs.addJob('bad-sha', update('2', h.serveIntruder('/jobs/v2.onnx'), { sha256: 'a'.repeat(64) }));
     jobs.addJob('too-big', update('3', h.serveIntruder('/jobs/v3.onnx'), { padding: 'x'.repeat(33 * 1024) }));
     jobs.addJob('unknown-op', { operation: 'reboot' });
+    const { signature: _, ...unsigned } = update('7', h.serveIntruder('/jobs/v7.onnx'));
+    jobs.addJob('unsigned', unsigned);
     jobs.addJob('good', update('4', h.serveIntruder('/jobs/v4.onnx')));
     await startDevice(); // queued while the device was away: it asks start-next when it connects
 
@@ -76,6 +82,7 @@ describe('model updates as AWS IoT Jobs', () => {
       reason: expect.stringMatching(/^job document is \d+ bytes, over the 32768-byte AWS IoT Jobs limit$/),
     });
     expect((await jobs.waitFor('unknown-op', 'FAILED')).statusDetails['reason']).toBe('unknown operation "reboot" (expected model-update or model-rollback)');
+    expect((await jobs.waitFor('unsigned', 'FAILED')).statusDetails).toMatchObject({ version: '7', code: 'signature_missing' });
     expect((await jobs.waitFor('good', 'SUCCEEDED')).statusDetails['version']).toBe('4');
     expect(h.intruderSlot.current()?.info.version).toBe('4');
   });

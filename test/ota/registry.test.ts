@@ -118,12 +118,10 @@ describe('ModelRegistry', () => {
     expect(readdirSync(join(dataDir, 'models', 'forecast')).sort()).toEqual(['1', 'active']);
   });
 
-  it('names what is wrong with a pointer: garbled, or naming a version that is gone or cut short', async () => {
-    const installed = await install('intruder', '1');
+  it('names what is wrong with a pointer: garbled, or naming a version that is gone', async () => {
+    await install('intruder', '1');
     await registry.activate('intruder', '1');
     expect(await registry.pointerProblem('intruder')).toBeNull();
-    writeFileSync(installed.path, 'short');
-    expect(await registry.pointerProblem('intruder')).toMatch(/names version 1, whose model file is 5 bytes, not 16$/);
     rmSync(join(dataDir, 'models', 'intruder', '1'), { recursive: true });
     expect(await registry.pointerProblem('intruder')).toMatch(/names version 1, which is not installed/);
     writeFileSync(join(dataDir, 'models', 'intruder', 'active'), '{"vers');
