@@ -3,9 +3,9 @@
  * the loaders (the pipelines' own thresholds, classes and threads, so a model is validated as it will
  * run) and an updater with the fetch limits, the extra CA and the signing key.
  */
-import { readFileSync } from 'node:fs';
 import type { AgentConfig } from '../config/types.js';
 import type { EventBus } from '../runtime/event-bus.js';
+import { InputFileError, readRegularFileSync } from '../lib/input-file.js';
 import type { Logger } from '../lib/log.js';
 import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
@@ -14,7 +14,7 @@ import { OtaService, type OtaSlot } from './service.js';
 import type { ModelCommandsDeps, OtaMqtt, OtaOutbox } from './mqtt-commands.js';
 import { ModelUpdater, type UpdaterDeps } from './updater.js';
 import type { ModelLoaders, RoleModels } from './validate.js';
-import { loadPublicKey } from './verify.js';
+import { loadPublicKey, MAX_PEM_BYTES } from './verify.js';
 
 export function modelLoaders(config: Pick<AgentConfig, 'intruder'>): ModelLoaders {
   const { threshold, iou, classes, threads } = config.intruder;
@@ -66,8 +66,9 @@ export function createUpdater(
 
 function readCa(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readRegularFileSync(path, MAX_PEM_BYTES).toString('utf8');
   } catch (err) {
+    if (err instanceof InputFileError) throw new Error(`ota.ca: ${err.message}`);
     throw new Error(`ota.ca: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }

@@ -11,7 +11,7 @@
  * signature can be checked before downloading anything, and the download is then checked against it.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { InputFileError, readRegularFileSync } from '../lib/input-file.js';
 import { OtaError } from './errors.js';
 
 export interface SignedManifest {
@@ -58,10 +58,14 @@ export function loadPublicKey(setting: string): KeyObject {
   return key;
 }
 
+/** Largest PEM file read (a key, a CA bundle): Mozilla's whole CA set is about 220 KB. */
+export const MAX_PEM_BYTES = 1024 * 1024;
+
 function readPem(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readRegularFileSync(path, MAX_PEM_BYTES).toString('utf8');
   } catch (err) {
+    if (err instanceof InputFileError) throw new Error(`ota.public_key: ${err.message}`);
     throw new Error(`ota.public_key: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }

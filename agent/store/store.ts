@@ -14,7 +14,7 @@
  * `FULL` would fsync every commit on the event loop (better-sqlite3 is synchronous): ~0.5 to 6 ms each
  * here, capping the store at a few hundred commits a second.
  */
-import { mkdirSync } from 'node:fs';
+import { makeDirSync } from '../lib/make-dir.js';
 import { dirname } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
 import type { Reading } from '../../drivers/sensors/index.js';
@@ -108,7 +108,7 @@ export class SqliteStore implements AgentStore {
    * tests). Throws a clear error if the file is not a database or was written by a newer agent.
    */
   static open(path: string, deps: StoreDeps): SqliteStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') makeDirSync(dirname(path));
     let db: Db | undefined;
     try {
       db = new Database(path);
