@@ -1,41 +1,16 @@
 /**
- * Checks of the paths a configuration names, before anything uses them: the data folder must be a folder
- * (or creatable as one) on a real filesystem, and files must be regular files. A data folder under /proc
- * or /sys is not merely useless: Node's recursive mkdir spins for ever on procfs (the agent then ignored
- * SIGTERM), so it is refused here, from a `stat` and a `statfs` of the nearest folder that exists.
+ * The data folder, checked before anything uses it: a folder, or creatable as one, on a real filesystem.
+ * A data folder under /proc or /sys is not merely useless: Node's recursive mkdir spins for ever on procfs
+ * (the agent then ignored SIGTERM), so it is refused here, from a `stat` and a `statfs` of the nearest
+ * folder that exists. (Files the configuration names are checked when read: agent/lib/input-file.ts.)
  */
-import { statfsSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-
-/** statfs(2) `f_type` of the kernel's virtual filesystems (linux/magic.h): nothing the agent stores belongs there. */
-const VIRTUAL_FILESYSTEMS: ReadonlyMap<number, string> = new Map([
-  [0x9fa0, 'proc'],
-  [0x62656572, 'sysfs'],
-  [0x1cd1, 'devpts'],
-  [0x64626720, 'debugfs'],
-  [0x74726163, 'tracefs'],
-  [0x73636673, 'securityfs'],
-  [0x27e0eb, 'cgroup'],
-  [0x63677270, 'cgroup2'],
-  [0x62656570, 'configfs'],
-  [0xcafe4a11, 'bpf'],
-  [0x6165676c, 'pstore'],
-  [0xde5e81e4, 'efivarfs'],
-  [0x42494e4d, 'binfmt_misc'],
-]);
+import { virtualFilesystemOf } from '../lib/input-file.js';
 
 function statOrNull(path: string): Stats | null {
   try {
     return statSync(path);
-  } catch {
-    return null;
-  }
-}
-
-/** The name of the virtual filesystem `path` (which exists) is on, or null for a real one. */
-export function virtualFilesystemOf(path: string): string | null {
-  try {
-    return VIRTUAL_FILESYSTEMS.get(statfsSync(path).type) ?? null;
   } catch {
     return null;
   }

@@ -253,6 +253,11 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     keep_versions: int('Installed versions kept per model role (for rollback).', 3, 1, 100),
     connect_timeout_s: num('Download connect timeout in seconds.', 10, { above: 0, max: 600 }),
     read_timeout_s: num('Download timeout in seconds without receiving data.', 60, { above: 0, max: 3600 }),
+    download_timeout_s: num(
+      'Longest a whole download may take, in seconds; null = the time `max_bytes` takes at 128 KB/s (at least 60 s: 1600 s for the default 200 MB). A slower download is cut with code `timeout`, so no server can hold the update queue.',
+      null,
+      { above: 0, max: DAY_S },
+    ),
     allow_unsigned_remote_updates: bool(
       'Accept remote model updates (MQTT `cmd/model-update`, AWS IoT Jobs, Home Assistant) without a signature when `public_key` is not set. Anyone who can publish to the device\'s command topics can then replace its models: `edge-agent doctor` warns about it. Local installs with `edge-agent models` need no key either way.',
       false,

@@ -1,11 +1,38 @@
 /**
  * Reading files someone else named (a configuration file, a secret, a key, an image on the command
- * line) without trusting what they are: only regular files are read, and only up to a size. A device
- * (`/dev/zero` never ends), a FIFO (opening one without a writer blocks for ever) or a folder is refused
- * from its `stat`, before anything is opened; a file larger than the limit is refused before it is read.
+ * line, a model URL) without trusting what they are: only regular files on a disk are read, and only up
+ * to a size. A device (`/dev/zero` never ends), a FIFO (opening one without a writer blocks for ever), a
+ * folder, or a file of the kernel's virtual filesystems (/proc's files say they are empty and are not) is
+ * refused from its `stat` and `statfs`, before anything is opened; a file over the limit before it is read.
  */
-import { constants, fstatSync, openSync, closeSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statfsSync, statSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+
+/** statfs(2) `f_type` of the kernel's virtual filesystems (linux/magic.h): nothing the agent reads or stores belongs there. */
+const VIRTUAL_FILESYSTEMS: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x1cd1, 'devpts'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x62656570, 'configfs'],
+  [0xcafe4a11, 'bpf'],
+  [0x6165676c, 'pstore'],
+  [0xde5e81e4, 'efivarfs'],
+  [0x42494e4d, 'binfmt_misc'],
+]);
+
+/** The name of the kernel's virtual filesystem `path` (which exists) is on, or null for a real one. */
+export function virtualFilesystemOf(path: string): string | null {
+  try {
+    return VIRTUAL_FILESYSTEMS.get(statfsSync(path).type) ?? null;
+  } catch {
+    return null;
+  }
+}
 
 /** A path that is not a regular file, or one larger than the reader takes; the message starts with the path. */
 export class InputFileError extends Error {
@@ -30,9 +57,11 @@ function kindOf(info: Stats): string {
   return 'not a regular file';
 }
 
-/** Throws an InputFileError unless `info` is a regular file of at most `maxBytes`. */
+/** Throws an InputFileError unless `info` is a regular file on a disk, of at most `maxBytes`. */
 function check(path: string, info: Stats, maxBytes: number): void {
   if (!info.isFile()) throw new InputFileError(path, `is ${kindOf(info)}, not a regular file`);
+  const virtual = virtualFilesystemOf(path);
+  if (virtual) throw new InputFileError(path, `is on ${virtual}, a virtual filesystem of the kernel, not a file on a disk`);
   if (info.size > maxBytes) throw new InputFileError(path, `is ${info.size} bytes, over the limit of ${maxBytes}`);
 }
 

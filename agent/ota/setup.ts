@@ -24,6 +24,16 @@ export function modelLoaders(config: Pick<AgentConfig, 'intruder'>): ModelLoader
   };
 }
 
+/** The slowest download `ota.download_timeout_s: null` waits for: 128 KB/s (1 Mbit/s), and never less than a minute. */
+export const MIN_DOWNLOAD_BYTES_PER_S = 128 * 1024;
+const MIN_DOWNLOAD_DEADLINE_S = 60;
+
+/** `ota.download_timeout_s`, or the time `ota.max_bytes` takes at the minimum rate, in ms. */
+export function downloadDeadlineMs(ota: Pick<AgentConfig['ota'], 'download_timeout_s' | 'max_bytes'>): number {
+  const seconds = ota.download_timeout_s ?? Math.max(MIN_DOWNLOAD_DEADLINE_S, Math.ceil(ota.max_bytes / MIN_DOWNLOAD_BYTES_PER_S));
+  return seconds * 1000;
+}
+
 export interface UpdaterParts {
   registry: ModelRegistry;
   updater: ModelUpdater;
@@ -53,6 +63,7 @@ export function createUpdater(
       maxBytes: ota.max_bytes,
       connectTimeoutMs: ota.connect_timeout_s * 1000,
       readTimeoutMs: ota.read_timeout_s * 1000,
+      deadlineMs: downloadDeadlineMs(ota),
       ca: ota.ca === null ? null : readCa(ota.ca),
     },
     publicKey: ota.public_key === null ? null : loadPublicKey(ota.public_key),

@@ -12,6 +12,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { InputFileError, readRegularFileSync } from '../lib/input-file.js';
+import { quote } from '../lib/quote.js';
 import { OtaError } from './errors.js';
 
 export interface SignedManifest {
@@ -27,7 +28,7 @@ const ED25519_SIGNATURE_BYTES = 64;
 /** Lowercases and checks a hex sha256, naming the problem. */
 export function normalizeSha256(value: unknown): string {
   const hex = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  if (!SHA256_HEX.test(hex)) throw new OtaError('invalid_request', `sha256 must be 64 hexadecimal characters, got ${JSON.stringify(value)}`);
+  if (!SHA256_HEX.test(hex)) throw new OtaError('invalid_request', `sha256 must be 64 hexadecimal characters, got ${quote(value)}`);
   return hex;
 }
 

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { captureLog } from '../helpers/log-capture.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { TestDevice } from './device.js';
 import { intruderModel, OtaHarness, sha256 } from './harness.js';
@@ -85,6 +86,17 @@ describe('model updates as AWS IoT Jobs', () => {
     expect((await jobs.waitFor('unsigned', 'FAILED')).statusDetails).toMatchObject({ version: '7', code: 'signature_missing' });
     expect((await jobs.waitFor('good', 'SUCCEEDED')).statusDetails['version']).toBe('4');
     expect(h.intruderSlot.current()?.info.version).toBe('4');
+  });
+
+  it('cuts what a job document says before logging or reporting it', async () => {
+    const log = captureLog('info');
+    device = await TestDevice.start(broker.url, h, { thingName: THING, logger: log.logger });
+    jobs.addJob('huge-names', { operation: 'model-update', role: 'r'.repeat(20_000), version: 'v'.repeat(10_000), url: 'https://x/m.onnx', sha256: goodSha });
+    const failed = await jobs.waitFor('huge-names', 'FAILED');
+    expect(failed.statusDetails).toMatchObject({ code: 'invalid_request', role: `${'r'.repeat(128)}…`, version: `${'v'.repeat(128)}…` });
+    const lines = log.lines.map((line) => JSON.stringify(line));
+    expect(lines.some((line) => line.includes('job huge-names failed'))).toBe(true);
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThan(2_000);
   });
 
   it('runs a rollback job', async () => {

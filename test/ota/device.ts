@@ -2,7 +2,7 @@ import { expect, vi } from 'vitest';
 import { defaultConfig } from '../../agent/config/load.js';
 import type { AgentConfig, OtaConfig } from '../../agent/config/types.js';
 import { EventBus } from '../../agent/runtime/event-bus.js';
-import { silentLogger } from '../../agent/lib/log.js';
+import { silentLogger, type Logger } from '../../agent/lib/log.js';
 import type { OtaService } from '../../agent/ota/service.js';
 import { createOtaService } from '../../agent/ota/setup.js';
 import { MessageBuilder } from '../../agent/mqtt/messages.js';
@@ -28,7 +28,7 @@ export class TestDevice {
     readonly service: OtaService,
   ) {}
 
-  static async start(brokerUrl: string, harness: OtaHarness, options: { thingName?: string; ota?: Partial<OtaConfig> } = {}): Promise<TestDevice> {
+  static async start(brokerUrl: string, harness: OtaHarness, options: { thingName?: string; ota?: Partial<OtaConfig>; logger?: Logger } = {}): Promise<TestDevice> {
     const defaults = defaultConfig();
     const config: AgentConfig = {
       ...defaults,
@@ -43,7 +43,7 @@ export class TestDevice {
         aws_iot: { thing_name: options.thingName ?? null },
       },
     };
-    const logger = silentLogger();
+    const logger = options.logger ?? silentLogger();
     const bus = new EventBus(logger);
     const store = SqliteStore.open(':memory:', { logger, bus, config: config.store });
     const relay = new MqttRelay({ store, config: config.mqtt, deviceId: DEVICE_ID, logger, bus, flushTimeoutMs: 500 });

@@ -29,6 +29,14 @@ export const testLoaders: ModelLoaders = {
   forecast: (path, identity) => loadForecaster(path, { ...identity }),
 };
 
+export interface HarnessOptions {
+  publicKey?: KeyObject | null;
+  maxBytes?: number;
+  readTimeoutMs?: number;
+  /** Deadline of a whole download (default 2 minutes: longer than any test's download on a loaded machine). */
+  deadlineMs?: number;
+}
+
 /**
  * A data dir, an HTTPS model server with its own CA, a registry, slots and an updater wired like the
  * daemon's, except that it accepts unsigned updates when no key is given (as `edge-agent models` does):
@@ -48,19 +56,25 @@ export class OtaHarness {
     readonly server: ModelServer,
   ) {}
 
-  static async start(options: { publicKey?: KeyObject | null; maxBytes?: number; readTimeoutMs?: number } = {}): Promise<OtaHarness> {
+  static async start(options: HarnessOptions = {}): Promise<OtaHarness> {
     const pki = TestPki.create();
     const harness = new OtaHarness(pki, await ModelServer.start(pki.server()));
     harness.updater = harness.makeUpdater(options);
     return harness;
   }
 
-  private makeUpdater(options: { publicKey?: KeyObject | null; maxBytes?: number; readTimeoutMs?: number } = {}): ModelUpdater {
+  private makeUpdater(options: HarnessOptions = {}): ModelUpdater {
     return new ModelUpdater({
       registry: this.registry,
       loaders: testLoaders,
       slots: { intruder: this.intruderSlot, forecast: this.forecastSlot },
-      fetch: { maxBytes: options.maxBytes ?? 50 * 1024 * 1024, connectTimeoutMs: 2000, readTimeoutMs: options.readTimeoutMs ?? 2000, ca: this.pki.caPem },
+      fetch: {
+        maxBytes: options.maxBytes ?? 50 * 1024 * 1024,
+        connectTimeoutMs: 2000,
+        readTimeoutMs: options.readTimeoutMs ?? 2000,
+        deadlineMs: options.deadlineMs ?? 120_000,
+        ca: this.pki.caPem,
+      },
       publicKey: options.publicKey ?? null,
       acceptUnsigned: true,
       logger: silentLogger(),
