@@ -9,6 +9,7 @@ import type { AgentConfig, CameraConfig } from '../config/types.js';
 import { defineCommand, numberOption, type CommandIO, type OptionValues } from './command.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
 import { loadConfig } from '../config/load.js';
+import { DAY_S } from '../config/schema.js';
 import { CAMERA_DRIVERS, createCamera, type Camera } from '../../drivers/camera/index.js';
 
 /** The drivers that capture (`none` is no camera). */
@@ -111,7 +112,8 @@ function captureRequest(values: Values): CaptureRequest {
     throw new UsageError(`no camera: pass --camera (${DRIVERS.join(', ')}) or a --config whose camera.driver is set`);
   }
   const frameSeconds = config.driver === 'still' ? config.still_interval_s + 1 : 1 / config.fps;
-  const timeoutS = numberOption('timeout', values.timeout, (n) => n > 0) ?? Math.max(30, 3 * frames * frameSeconds);
+  // At most a day: a longer timer fires at once (Node's timers hold 24.8 days).
+  const timeoutS = numberOption('timeout', values.timeout, (n) => n > 0 && n <= DAY_S) ?? Math.min(DAY_S, Math.max(30, 3 * frames * frameSeconds));
   return { config, frames, out: resolve(values.out), timeoutMs: timeoutS * 1000 };
 }
 
