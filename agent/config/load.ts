@@ -184,7 +184,7 @@ function deepMerge(base: Obj, top: Obj): Obj {
 function hasIn(obj: Obj, path: readonly string[]): boolean {
   let node: unknown = obj;
   for (const key of path) {
-    if (!isObj(node) || !(key in node) || node[key] === undefined) return false;
+    if (!isObj(node) || !Object.hasOwn(node, key) || node[key] === undefined) return false;
     node = node[key];
   }
   return true;
