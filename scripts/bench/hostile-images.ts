@@ -9,27 +9,20 @@
  * is the peak RSS (VmHWM) during the burst, against the same burst of bus.jpg in the same run.
  * Prints a table and, last, one JSON line with every figure.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { defaultConfig } from '../../agent/config/load.js';
-import { AgentMetrics } from '../../agent/http/metrics.js';
-import { HttpServer } from '../../agent/http/server.js';
-import { silentLogger } from '../../agent/lib/log.js';
 import { packageRoot } from '../../agent/lib/paths.js';
-import { EventBus } from '../../agent/runtime/event-bus.js';
-import { ModelSlot } from '../../agent/runtime/model-slot.js';
 import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
-import type { Forecaster, IntruderDetector } from '../../models/types.js';
+import { BENCH_KEY as KEY, forkServer, serveApi, stopServer } from './bench-server.js';
 import { CONTENT_TYPES, flatImage, type ImageLayout } from './layouts.js';
 import { peakRssMb, resetPeak, rssMb } from './peak-memory.js';
 import { unitEnvironment, unitNodeFlags } from './unit.js';
 
-const KEY = 'bench-key-0123456789';
 const fixtures = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot(), '..', 'shared', 'fixtures'));
 const MODEL = join(fixtures, 'models', 'yolov8n-int8.onnx');
 const BUS = join(fixtures, 'images', 'bus.jpg');
@@ -39,24 +32,8 @@ const BUS = join(fixtures, 'images', 'bus.jpg');
 async function serve(maxQueue: number): Promise<void> {
   // As the daemon: a camera never shows the same frame twice, so libvips' cache would only hold memory.
   sharp.cache(false);
-  const bus = new EventBus(silentLogger());
-  const base = defaultConfig().http;
-  const server = new HttpServer({
-    config: {
-      device_id: 'bench',
-      http: { ...base, enabled: true, host: '127.0.0.1', port: 0, api_keys: [KEY], max_queue: maxQueue, rate_limit: { ...base.rate_limit, enabled: false } },
-    },
-    detector: new ModelSlot<IntruderDetector>(await loadIntruderDetector(MODEL)),
-    forecaster: new ModelSlot<Forecaster>(await loadForecaster()),
-    health: () => ({ components: {} }),
-    status: { validReadingsSince: () => [], forecastsSince: () => [], recentDetections: () => [] },
-    metrics: new AgentMetrics({ bus }),
-    bus,
-    logger: silentLogger(),
-  });
-  await server.start();
-  process.send!(Number(new URL(server.url()!).port));
-  process.on('disconnect', () => void server.stop().then(() => process.exit(0)));
+  const { port } = await serveApi(await loadIntruderDetector(MODEL), await loadForecaster(), maxQueue);
+  process.send!(port);
 }
 
 // ---- the load (parent) ----
@@ -81,21 +58,8 @@ interface Outcome {
 }
 
 function startServer(requests: number): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', String(requests)], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, ...unitEnvironment() },
-    execArgv: unitNodeFlags(),
-  });
-  return new Promise((ready, reject) => {
-    child.once('message', (port) => ready({ child, port: port as number }));
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code} before it was ready`)));
-  });
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  const exited = new Promise((done) => child.once('exit', done));
-  child.disconnect();
-  await exited;
+  const options = { env: { ...process.env, ...unitEnvironment() }, execArgv: unitNodeFlags() };
+  return forkServer<number>(fileURLToPath(import.meta.url), ['--serve', String(requests)], options).then(({ child, ready }) => ({ child, port: ready }));
 }
 
 function post(port: number, { body, type }: Request): Promise<number> {

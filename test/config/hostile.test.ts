@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaLeaves } from '../../agent/config/env.js';
-import { ConfigError, loadConfig, MAX_CONFIG_FILE_BYTES, type ConfigProblem } from '../../agent/config/load.js';
+import { ConfigError, loadConfig, MAX_CONFIG_FILE_BYTES } from '../../agent/config/load.js';
+import { problemsOf } from './problems.js';
 import { TestPki } from '../helpers/pki.js';
 
 /** The longest delay Node's setTimeout holds; longer ones fire after 1 ms. */
@@ -27,15 +28,6 @@ function file(name: string, text: string | Buffer): string {
   return path;
 }
 
-function problemsOf(load: () => unknown): ConfigProblem[] {
-  try {
-    load();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('durations', () => {
   it('every duration key has an upper bound that a timer can hold', () => {
