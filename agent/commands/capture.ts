@@ -2,12 +2,13 @@
  * `edge-agent capture`: takes N frames from a camera driver and writes them as JPEG files, a user's first
  * check that the camera works (and what it sees), and a hook for tests.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { AgentConfig, CameraConfig } from '../config/types.js';
 import { defineCommand, numberOption, type CommandIO, type OptionValues } from './command.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
+import { makeDirSync } from '../lib/make-dir.js';
 import { loadConfig } from '../config/load.js';
 import { DAY_S } from '../config/schema.js';
 import { CAMERA_DRIVERS, createCamera, type Camera } from '../../drivers/camera/index.js';
@@ -78,10 +79,19 @@ export const command = defineCommand({
   async run({ values, logger, io }) {
     const request = captureRequest(values);
     const camera = createCamera(request.config, { logger });
-    await mkdir(request.out, { recursive: true });
+    createOutputFolder(request.out);
     return capture(camera, request, io);
   },
 });
+
+/** One level at a time: a recursive mkdir under /proc never returns (it spins on procfs). */
+function createOutputFolder(dir: string): void {
+  try {
+    makeDirSync(dir);
+  } catch (err) {
+    throw new CliError(`--out: cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, ExitCode.IO_ERROR);
+  }
+}
 
 function captureRequest(values: Values): CaptureRequest {
   const driver = values.camera;
