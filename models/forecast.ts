@@ -10,7 +10,7 @@ import { shippedModelPath } from '../agent/lib/paths.js';
 import { InvalidInputError, ModelLoadError } from './errors.js';
 import { fileErrorReason } from './file-errors.js';
 import { readOnnxMetadata } from './onnx-proto.js';
-import type { ForecastContract, Forecaster, ModelInfo } from './types.js';
+import type { ForecastContract, Forecaster, LevelRange, ModelInfo } from './types.js';
 
 /** Readings outside this range are sensor faults, not weather (the range of common I2C sensors). */
 export const PLAUSIBLE_CELSIUS = { min: -60, max: 125 } as const;
@@ -67,6 +67,15 @@ export function parseForecastContract(metadata: Record<string, string>): Forecas
   return { window: window as number, step_s: step as number, horizon_s: horizon as number, unit: 'Celsius' };
 }
 
+/**
+ * The training range a model states in its metadata (`level_min_celsius`, `level_max_celsius`,
+ * `level_margin_celsius`, written by models/forecast-graph.ts), or null when it states none.
+ */
+export function parseLevelRange(metadata: Record<string, string>): LevelRange | null {
+  const [min, max, margin] = ['level_min_celsius', 'level_max_celsius', 'level_margin_celsius'].map((key) => Number(metadata[key] ?? Number.NaN)) as [number, number, number];
+  return Number.isFinite(min) && Number.isFinite(max) && Number.isFinite(margin) && min <= max && margin >= 0 ? { min, max, margin } : null;
+}
+
 function roundCelsius(value: number): number {
   return Math.round(value * 100) / 100;
 }
@@ -80,6 +89,7 @@ class OnnxForecaster implements Forecaster {
     private readonly session: ort.InferenceSession,
     readonly info: ModelInfo,
     readonly contract: ForecastContract,
+    readonly levelRange: LevelRange | null,
   ) {
     this.inputName = session.inputNames[0] as string;
     this.outputName = session.outputNames[0] as string;
@@ -182,5 +192,5 @@ export async function loadForecaster(modelPath: string = shippedModelPath(SHIPPE
     sha256: createHash('sha256').update(bytes).digest('hex'),
     path: modelPath,
   };
-  return new OnnxForecaster(session, info, contract);
+  return new OnnxForecaster(session, info, contract, parseLevelRange(metadata));
 }

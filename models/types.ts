@@ -63,9 +63,19 @@ export interface ForecastContract {
   unit: 'Celsius';
 }
 
+/** The range of last readings a model with a level input was trained on (its ONNX metadata says so). */
+export interface LevelRange {
+  min: number;
+  max: number;
+  /** Further than this outside [min, max], the model forecasts from the hour's shape alone. */
+  margin: number;
+}
+
 export interface Forecaster {
   readonly info: ModelInfo;
   readonly contract: ForecastContract;
+  /** Where the model is at home, when its metadata states it (the shipped model does); absent otherwise. */
+  readonly levelRange?: LevelRange | null;
   /** Predicted temperature, rounded to 2 decimals. Throws a clear error on invalid windows. */
   forecast(values: readonly number[]): Promise<number>;
   /** Many windows in one inference call; the caller validates each window first. */

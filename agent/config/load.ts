@@ -77,9 +77,11 @@ export class ConfigLoader {
       // AWS IoT policies are usually written for `things/<thing>/...`.
       (merged.mqtt as Obj).prefix = 'things';
     }
+    const given = structuredClone(merged);
     if (!this.validate(merged)) {
       for (const err of this.validate.errors ?? []) problems.push(describeAjvError(err, merged, locate));
     }
+    resolveEmbeddedBroker(merged, given);
     // After validation, which fills in defaults (`./data`); paths from the file were resolved already.
     resolvePaths(merged, cwd);
     problems.push(...checkConfig(merged, locate));
@@ -99,7 +101,18 @@ export function defaultConfig(): AgentConfig {
     for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Obj;
     node[path[path.length - 1]!] = structuredClone(schema.default);
   }
+  resolveEmbeddedBroker(config, {});
   return config as unknown as AgentConfig;
+}
+
+/**
+ * `mqtt.embedded_broker.enabled: auto` (the default): the demo broker runs exactly when the user named no
+ * broker of their own (`given`, the configuration before defaults, has no `mqtt.url`). Never an open
+ * broker beside the one the owner configured.
+ */
+function resolveEmbeddedBroker(config: Obj, given: Obj): void {
+  const embedded = (config.mqtt as Obj | undefined)?.embedded_broker as Obj | undefined;
+  if (embedded?.enabled === 'auto') embedded.enabled = !hasIn(given, ['mqtt', 'url']);
 }
 
 /** Loads one configuration (a loader of its own; keep a ConfigLoader to load several). */

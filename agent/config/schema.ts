@@ -103,6 +103,13 @@ function limited(description: string, def: number, range: NumberRange): TypedLea
 
 const bool = (description: string, def: boolean): TypedLeaf<boolean> => typed({ type: 'boolean', description, default: def });
 
+/**
+ * `true`, `false` or `auto` (the default). The loader resolves `auto` before anyone reads the value, so
+ * the agent's configuration holds a boolean; that is the one place the leaf's type is looser than its key's.
+ */
+const autoBool = (description: string): TypedLeaf<boolean> =>
+  ({ type: ['boolean', 'string'], description, default: 'auto', enum: [true, false, 'auto'] }) as LeafSchema as TypedLeaf<boolean>;
+
 type StringExtras = Pick<LeafSchema, 'pattern' | 'maxLength' | 'x-path' | 'x-doc-default'>;
 
 const str = (description: string, def: string, extra: StringExtras = {}): TypedLeaf<string> =>
@@ -196,6 +203,19 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     high_c: num('Alert when a forecast reaches this temperature (Celsius); null = no high alert.', null, {}),
     low_c: num('Alert when a forecast falls to this temperature (Celsius); null = no low alert.', null, {}),
     hysteresis_c: num('A temperature alert clears once the forecast is this far back inside the threshold.', 0.5, { min: 0 }),
+    fallback: section('Forecasting with persistence (the last reading) while the model loses to it. Every forecast is scored once its target time has passed, whatever this says.', {
+      enabled: bool('Serve persistence, with the reason in each forecast, while the model has been worse than persistence over the last 24 h; the model takes over again once it wins.', true),
+      min_scored: int('Forecasts of the model scored in the last 24 h before the fallback may switch (48 is 4 h at the default `every_s`).', 48, 1, 100_000),
+      margin: num('How much worse than persistence the model must be over 24 h before persistence is served, as a fraction of persistence\'s error (0.1: 10% worse); it serves again as soon as it is better.', 0.1, { min: 0, max: 10 }),
+    }),
+    calibration: section('A model fitted on the device to this room\'s own readings (ridge regression on the hour\'s shape, in a background thread), promoted through the model registry only when it beats the active model on the most recent day it did not train on. Off when `forecast.model` names a file.', {
+      enabled: bool('Calibrate a model for this room.', true),
+      min_days: num('Days of readings before the first calibration (it trains on all but the last day, which it is judged on).', 3, { min: 2, max: 365 }),
+      every_days: num('Days between two calibrations after one was promoted.', 7, { above: 0, max: 365 }),
+      retry_days: num('Days before trying again after a candidate lost or a run failed.', 1, { above: 0, max: 365 }),
+      max_days: num('The most recent days of readings a calibration uses.', 28, { min: 3, max: 365 }),
+      margin: num('How much better than the active model a candidate must be on the held-out day to be promoted, as a fraction of the active model\'s error (0.05: 5% lower). It must also beat persistence.', 0.05, { min: 0, max: 0.9 }),
+    }),
   }),
   mqtt: section('The MQTT connection (a local broker, or AWS IoT Core with `aws_iot.thing_name`).', {
     url: str('Broker URL: `mqtt://host:1883`, `mqtts://host:8883` (TLS), `ws://` or `wss://`.', 'mqtt://127.0.0.1:1883', {
@@ -216,7 +236,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
       }),
     }),
     embedded_broker: section('A small MQTT broker inside the agent (for the demo; a port already in use means a broker runs there and is used).', {
-      enabled: bool('Start the embedded broker.', true),
+      enabled: autoBool('`auto`: start it exactly when no `mqtt.url` is configured (the demo); `true`/`false` force it on or off.'),
       host: str('Address it listens on (keep 127.0.0.1 unless other machines must connect).', '127.0.0.1'),
       port: int('Port it listens on.', 1883, 0, 65535),
     }),
@@ -266,5 +286,9 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
   homeassistant: section('Home Assistant MQTT discovery.', {
     enabled: bool('Publish discovery messages so Home Assistant creates the entities.', false),
     discovery_prefix: str('Home Assistant\'s discovery prefix.', 'homeassistant'),
+  }),
+  watchdog: section('What keeps systemd\'s watchdog fed (`WatchdogSec` in the unit): the agent pings it only while it does its job.', {
+    stall_s: num('A pipeline that has not advanced for this many seconds (vision: no frame and no camera restart; telemetry: no reading, at least 3 sensor intervals) stops the pings, so systemd restarts the agent; /health shows it `down`.', 180, { min: 1 }),
+    max_lag_s: num('The event loop answering later than this many seconds stops the pings.', 5, { above: 0 }),
   }),
 });

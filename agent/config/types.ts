@@ -49,6 +49,31 @@ export interface IntruderConfig {
   snapshot: SnapshotConfig;
 }
 
+
+export interface ForecastFallbackConfig {
+  /** Serve persistence while the model has been worse than it over the last 24 h. */
+  enabled: boolean;
+  /** Forecasts scored in the last 24 h before the model's errors count. */
+  min_scored: number;
+  /** How much worse than persistence (a fraction) the model must be before persistence is served. */
+  margin: number;
+}
+
+export interface CalibrationConfig {
+  /** Fit a model for this room on the device and promote it when it wins. */
+  enabled: boolean;
+  /** Days of readings before the first calibration. */
+  min_days: number;
+  /** Days between calibrations after a promotion. */
+  every_days: number;
+  /** Days before trying again after a candidate lost (or the run failed). */
+  retry_days: number;
+  /** The most recent days of readings a calibration uses. */
+  max_days: number;
+  /** Fraction by which a candidate must beat the active model on the held-out day. */
+  margin: number;
+}
+
 export interface ForecastConfig {
   enabled: boolean;
   /** Path of an ONNX model; null = the registry's active `forecast` model, else the shipped one. */
@@ -58,9 +83,12 @@ export interface ForecastConfig {
   low_c: number | null;
   /** A threshold alert clears once the forecast is back this far inside the threshold. */
   hysteresis_c: number;
+  fallback: ForecastFallbackConfig;
+  calibration: CalibrationConfig;
 }
 
 export interface EmbeddedBrokerConfig {
+  /** Resolved by the loader: `auto` (the default) is on exactly when no `mqtt.url` was given. */
   enabled: boolean;
   host: string;
   port: number;
@@ -116,6 +144,13 @@ export interface OtaConfig {
   allow_unsigned_remote_updates: boolean;
 }
 
+export interface WatchdogConfig {
+  /** A pipeline that has not advanced for this long withholds systemd's watchdog ping. */
+  stall_s: number;
+  /** An event loop answering later than this withholds the ping. */
+  max_lag_s: number;
+}
+
 export interface HomeAssistantConfig {
   enabled: boolean;
   discovery_prefix: string;
@@ -136,4 +171,5 @@ export interface AgentConfig {
   http: HttpConfig;
   ota: OtaConfig;
   homeassistant: HomeAssistantConfig;
+  watchdog: WatchdogConfig;
 }

@@ -12,6 +12,7 @@
  * Drivers, model loaders and the table are passed in, so tests compose the agent with fakes and the
  * daemon (agent/daemon/run.ts) with the real ones.
  */
+import { basename } from 'node:path';
 import type { Camera } from '../../drivers/camera/index.js';
 import type { AlarmOutput } from '../../drivers/gpio/index.js';
 import type { TemperatureSensor } from '../../drivers/sensors/index.js';
@@ -84,11 +85,12 @@ export class Agent {
     const store = this.deps.openStore();
     this.store = store;
     const messages = new MessageBuilder(mqttBaseTopic(config.mqtt, config.device_id), config.device_id, this.ids);
+    this.reportRecovery(store, messages);
     const relay = new MqttRelay({ store, config: config.mqtt, deviceId: config.device_id, logger, bus });
     const commands = new RemoteCommands({ transport: relay, outbox: store, messages, logger: logger.child({ module: 'remote-commands' }) });
     commands.start();
     const alarm = new AlarmPolicy(config.alarm, { output: hardware.alarmOutput, store, messages, bus, logger: logger.child({ module: 'alarm' }) });
-    this.parts = { config, logger, bus, store, messages, relay, commands, alarm, hardware, intruder: this.intruder, forecaster: this.forecaster, health: () => this.health() };
+    this.parts = { config, logger, bus, store, messages, relay, commands, alarm, hardware, intruder: this.intruder, forecaster: this.forecaster, health: () => this.health(), started: (name) => this.services.find((s) => s.name === name) ?? null };
 
     for (const entry of this.table().filter((e) => !e.afterReady)) {
       if (entry.needsModels) await models;
@@ -134,6 +136,14 @@ export class Agent {
     const components: Record<string, ComponentHealth> = {};
     for (const service of this.services) components[service.name] = service.health();
     return { components };
+  }
+
+  /** A database replaced at start (agent/store/recovery.ts) is told to the owner over MQTT, besides the log and /health. */
+  private reportRecovery(store: SqliteStore, messages: MessageBuilder): void {
+    const r = store.recovery;
+    if (!r) return;
+    const alert = { reason: r.reason, moved_to: basename(r.moved_to), recovered_outbox_rows: r.recovered_outbox_rows, unreadable_ranges: r.unreadable_ranges };
+    store.enqueue([messages.storeAlert(alert, r.at)]);
   }
 
   private table(): readonly ServiceEntry[] {

@@ -1,7 +1,8 @@
 /**
- * systemd's notify protocol (Type=notify): READY=1 once the agent runs, WATCHDOG=1 at half of
- * WATCHDOG_USEC, STOPPING=1 at shutdown. Everything is skipped when NOTIFY_SOCKET is unset (not run by
- * systemd, or by a unit that is not Type=notify).
+ * systemd's notify protocol (Type=notify): READY=1 once the agent runs, WATCHDOG=1 when the Watchdog
+ * (agent/daemon/watchdog.ts) finds the agent advancing, STATUS= lines, STOPPING=1 at shutdown.
+ * Everything is skipped when NOTIFY_SOCKET is unset (not run by systemd, or by a unit that is not
+ * Type=notify).
  *
  * The protocol is a datagram on a unix socket, which Node cannot send (node:dgram is UDP only, and a
  * native addon for it would need a compiler on the Pi). So the agent runs the `systemd-notify` tool that
@@ -21,7 +22,6 @@ export interface SdNotifyOptions {
 }
 
 export class SdNotify {
-  private watchdog: NodeJS.Timeout | null = null;
   private warned = false;
   private readonly env: NodeJS.ProcessEnv;
   private readonly pid: number;
@@ -35,20 +35,22 @@ export class SdNotify {
     return Boolean(this.env.NOTIFY_SOCKET);
   }
 
-  /** Start-up finished; starts the watchdog keepalive when the unit has WatchdogSec. */
+  /** Start-up finished. */
   ready(status: string): Promise<void> {
-    const sent = this.send(['--ready', `--status=${status}`]);
-    const interval = this.watchdogIntervalMs();
-    if (interval !== null && !this.watchdog) {
-      this.watchdog = setInterval(() => void this.send(['WATCHDOG=1']), interval);
-      this.watchdog.unref();
-    }
-    return sent;
+    return this.send(['--ready', `--status=${status}`]);
+  }
+
+  /** The keepalive: systemd kills and restarts the agent when none comes for WatchdogSec. */
+  watchdog(): Promise<void> {
+    return this.send(['WATCHDOG=1']);
+  }
+
+  /** The one-line status `systemctl status` shows. */
+  status(text: string): Promise<void> {
+    return this.send([`--status=${text}`]);
   }
 
   stopping(): Promise<void> {
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.watchdog = null;
     return this.send(['STOPPING=1', '--status=stopping']);
   }
 

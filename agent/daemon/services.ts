@@ -21,8 +21,8 @@ import type { ModelSlot } from '../runtime/model-slot.js';
 import type { Service } from '../runtime/service.js';
 import { StoreMaintenance } from '../store/maintenance.js';
 import type { SqliteStore } from '../store/store.js';
-import { TEMPERATURE_ALERTS_STATE, TelemetryPipeline } from '../telemetry/pipeline.js';
-import { savedThresholdState, TemperatureAlerts } from '../telemetry/temperature-alerts.js';
+import type { TelemetryPipeline } from '../telemetry/pipeline.js';
+import { createTelemetryPipeline } from '../telemetry/setup.js';
 import type { AlarmPolicy } from '../vision/alarm.js';
 import { IntrusionTracker } from '../vision/intrusion-tracker.js';
 import { MotionGate } from '../vision/motion-gate.js';
@@ -30,6 +30,9 @@ import { VisionPipeline } from '../vision/pipeline.js';
 import { SnapshotFolder } from '../vision/snapshot.js';
 import type { AgentHardware, HealthReport } from './agent.js';
 import { alarmCommand, forecastNowCommand } from './command-handlers.js';
+import { ModelHealth } from './model-health.js';
+import { SdNotify } from './sd-notify.js';
+import { progressFromHealth, Watchdog, type WatchedPipeline } from './watchdog.js';
 
 /** What the services are built from: the parts the Agent makes once and every service shares. */
 export interface AgentParts {
@@ -46,6 +49,8 @@ export interface AgentParts {
   intruder: ModelSlot<IntruderDetector>;
   forecaster: ModelSlot<Forecaster>;
   health: () => HealthReport;
+  /** A service of the table that has started, by name (null: not started, or left off). */
+  started: (name: string) => Service | null;
 }
 
 export interface ServiceEntry {
@@ -84,6 +89,13 @@ export const SERVICES: readonly ServiceEntry[] = [
       return [alarm];
     },
   },
+  {
+    name: 'models',
+    needsModels: true,
+    build: async ({ config, hardware, intruder, forecaster }) => [
+      new ModelHealth({ config, intruder, forecaster, vision: hardware.createCamera !== null, telemetry: hardware.sensor !== null }),
+    ],
+  },
   { name: 'vision', build: async (parts) => (parts.hardware.createCamera && parts.config.intruder.enabled ? [vision(parts, parts.hardware.createCamera)] : []) },
   {
     name: 'telemetry',
@@ -94,8 +106,19 @@ export const SERVICES: readonly ServiceEntry[] = [
       return [pipeline];
     },
   },
+  { name: 'watchdog', afterReady: true, build: async (parts) => [watchdog(parts)] },
   { name: 'http', afterReady: true, build: async (parts) => (parts.config.http.enabled ? httpServices(parts) : []) },
-  { name: 'ota', afterReady: true, build: async (parts) => [createOtaService(parts)] },
+  {
+    name: 'ota',
+    afterReady: true,
+    build: async (parts) => {
+      const ota = createOtaService(parts);
+      // After OTA: calibration promotes through it, and stops (cancelling a run) before it.
+      const { createCalibrationService } = await import('../telemetry/calibration/setup.js');
+      const calibration = createCalibrationService(parts, ota);
+      return calibration ? [ota, calibration] : [ota];
+    },
+  },
   { name: 'homeassistant', afterReady: true, build: async (parts) => [await homeAssistant(parts)] },
 ];
 
@@ -121,21 +144,20 @@ function vision(parts: AgentParts, createCamera: NonNullable<AgentHardware['crea
 
 function telemetry(parts: AgentParts, sensor: NonNullable<AgentHardware['sensor']>): TelemetryPipeline {
   const { config, logger, bus, store, messages } = parts;
-  return new TelemetryPipeline({
-    sensor,
-    forecaster: parts.forecaster,
-    store,
-    messages,
-    alerts: new TemperatureAlerts(config.forecast, savedThresholdState(store.loadState(TEMPERATURE_ALERTS_STATE))),
-    config: {
-      // The replay sensor paces itself (in data time, at its speed); real sensors are read every interval_s.
-      periodMs: config.sensor.driver === 'replay' ? 0 : config.sensor.interval_s * 1000,
-      forecastEnabled: config.forecast.enabled,
-      every_s: config.forecast.every_s,
-    },
-    bus,
-    logger: logger.child({ module: 'telemetry' }),
-  });
+  return createTelemetryPipeline({ config, sensor, forecaster: parts.forecaster, store, messages, bus, logger });
+}
+
+/** systemd's watchdog, fed while vision and telemetry (those that run) advance. */
+function watchdog(parts: AgentParts): Watchdog {
+  const { config, logger } = parts;
+  const stallMs = config.watchdog.stall_s * 1000;
+  const bounds: Record<string, number> = { vision: stallMs, telemetry: Math.max(stallMs, 3 * config.sensor.interval_s * 1000) };
+  const pipelines = (): WatchedPipeline[] =>
+    Object.entries(bounds).flatMap(([name, bound]) => {
+      const service = parts.started(name);
+      return service ? [{ name, stallMs: bound, progress: () => progressFromHealth(service.health()) }] : [];
+    });
+  return new Watchdog({ notify: new SdNotify({ logger }), pipelines, maxLagMs: config.watchdog.max_lag_s * 1000, logger: logger.child({ module: 'watchdog' }) });
 }
 
 /**

@@ -4,7 +4,7 @@
  * outbox while the broker is away, so an unreachable broker is reported but does not fail doctor.
  */
 import { connectAsync } from 'mqtt';
-import { buildClientOptions, mqttClientId } from '../mqtt/client-options.js';
+import { buildClientOptions, isPlaceholderBroker, mqttClientId } from '../mqtt/client-options.js';
 import { explainConnectError } from '../mqtt/connect-errors.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { fail, pass, warn, type Check, type CheckResult } from './types.js';
@@ -27,6 +27,10 @@ export const brokerCheck: Check = {
       url = new URL(mqtt.url);
     } catch {
       return fail(`mqtt.url ${JSON.stringify(where)} is not a URL`, 'use mqtt://host:1883 or mqtts://host:8883');
+    }
+    if (isPlaceholderBroker(mqtt.url)) {
+      // The example configuration's placeholder: contact nothing until the owner names their broker.
+      return warn(`mqtt.url is not configured yet (${where} is a placeholder)`, "set mqtt.url to your broker's address, e.g. mqtt://192.0.2.10:1883, then run doctor again");
     }
     const tls = TLS_PROTOCOLS.has(url.protocol);
     let options;

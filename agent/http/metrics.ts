@@ -57,6 +57,15 @@ export class AgentMetrics implements Service {
   readonly forecastCelsius = this.gauge('edge_agent_forecast_celsius', 'Last forecast temperature.', []);
   readonly forecasts = this.counter('edge_agent_forecasts_total', 'Forecasts made.', []);
   readonly forecastsSkipped = this.counter('edge_agent_forecasts_skipped_total', 'Forecasts not made, by reason.', ['reason']);
+  readonly forecastMae = this.gauge(
+    'edge_agent_forecast_mae_celsius',
+    'Mean absolute error of the forecasts scored over the span (24h, 7d), of the active model and of persistence on the same forecasts.',
+    ['span', 'predictor'],
+  );
+  readonly forecastSkill = this.gauge('edge_agent_forecast_skill', '1 - MAE / persistence MAE over the span: above 0 the model beats persistence.', ['span']);
+  readonly forecastsScored = this.gauge('edge_agent_forecasts_scored', 'Forecasts of the active model scored over the span.', ['span']);
+  readonly forecastFallback = this.gauge('edge_agent_forecast_fallback', '1 while forecasts are served by persistence because the model lost to it over 24 h.', []);
+  readonly calibrations = this.counter('edge_agent_forecast_calibrations_total', 'Forecast calibrations run, by outcome (promoted, rejected, failed).', ['outcome']);
   readonly outboxDropped = this.counter('edge_agent_outbox_dropped_total', 'Outbox messages dropped because the outbox was full.', []);
   readonly publishSeconds = new Histogram({
     name: 'edge_agent_publish_latency_seconds',
@@ -129,6 +138,16 @@ export class AgentMetrics implements Service {
       this.forecastCelsius.set(e.predicted_celsius);
     });
     bus.on('forecast.skipped', this, (e) => this.forecastsSkipped.inc({ reason: this.boundedReason(e.reason) }));
+    bus.on('forecast.score', this, (e) => {
+      for (const [span, score] of [['24h', e.last_24h], ['7d', e.last_7d]] as const) {
+        this.setOrRemove(this.forecastMae, { span, predictor: 'model' }, score.mae_celsius);
+        this.setOrRemove(this.forecastMae, { span, predictor: 'persistence' }, score.persistence_mae_celsius);
+        this.setOrRemove(this.forecastSkill, { span }, score.skill);
+        this.forecastsScored.set({ span }, score.scored);
+      }
+      this.forecastFallback.set(e.fallback.active ? 1 : 0);
+    });
+    bus.on('forecast.calibration', this, (e) => this.calibrations.inc({ outcome: e.outcome }));
     bus.on('outbox.dropped', this, (e) => this.outboxDropped.inc(e.count));
     bus.on('published', this, (e) => this.publishSeconds.observe(e.latency_ms / 1000));
     bus.on('mqtt.connection', this, (e) => this.mqttConnected.set(e.connected ? 1 : 0));
@@ -158,6 +177,12 @@ export class AgentMetrics implements Service {
 
   private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** A gauge with no value (nothing scored yet) has no sample, rather than a made-up 0. */
+  private setOrRemove<L extends string>(gauge: Gauge<L>, labels: Partial<Record<L, string>>, value: number | null): void {
+    if (value === null) gauge.remove(labels);
+    else gauge.set(labels, value);
   }
 
   private boundedReason(reason: string): string {

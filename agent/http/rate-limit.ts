@@ -42,7 +42,7 @@ export class TokenBucketLimiter {
 
   private sweep(): void {
     const nowMs = this.now();
-    if (nowMs - this.lastSweepMs < SWEEP_INTERVAL_MS) return;
+    if (Math.abs(nowMs - this.lastSweepMs) < SWEEP_INTERVAL_MS) return;
     this.lastSweepMs = nowMs;
     for (const [client, bucket] of this.buckets) {
       if (bucket.isFull()) this.buckets.delete(client);

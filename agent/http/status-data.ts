@@ -1,9 +1,11 @@
 /**
  * The status page's JSON (`GET /api/status`): health, the last 24 h of temperature with the forecasts
- * placed at the time they predict, the latest intrusion events and which snapshot to show.
+ * placed at the time they predict and, once matured, what happened then; the active model's score; the
+ * latest intrusion events and which snapshot to show.
  */
 import type { DetectionRecord, ValidReading } from '../store/types.js';
-import type { ModelRef } from '../mqtt/contract/topics.js';
+import type { ModelRef, ScoreWindowPayload } from '../mqtt/contract/topics.js';
+import { scoreWindow } from '../telemetry/self-scoring.js';
 import type { BoundingBox } from '../../models/types.js';
 import type { HealthSummary } from './routes-ops.js';
 import type { StatusDataSource } from './types.js';
@@ -19,8 +21,11 @@ export interface StatusPayload {
   temperature: {
     /** [ms since the epoch, °C], oldest first. */
     readings: [number, number][];
-    forecasts: { made_at: number; target_ts: number; celsius: number; model: ModelRef }[];
+    /** `actual`: the reading at the target time, once it came (null before, or when none did). */
+    forecasts: { made_at: number; target_ts: number; celsius: number; model: ModelRef; actual: number | null }[];
   };
+  /** The active forecast model's rolling errors against persistence (null while no forecast model is loaded). */
+  forecast_score: { model: ModelRef; last_24h: ScoreWindowPayload; last_7d: ScoreWindowPayload } | null;
   intrusions: { event_id: string; event: string; ts: number; objects: { class: string; confidence: number; bbox: BoundingBox }[] }[];
   /** The newest detection with a snapshot on disk (served by `GET /api/snapshot`). */
   snapshot: { event_id: string; ts: number } | null;
@@ -51,6 +56,8 @@ export function statusPayload(source: StatusDataSource, health: HealthSummary, n
   const since = now - DAY_MS;
   const detections = source.recentDetections(RECENT_DETECTIONS);
   const snapshot = latestSnapshot(detections);
+  const actual = new Map(source.scores.scoredSince(since).map((s) => [s.forecast_id, s.actual_celsius]));
+  const model = health.models.forecast;
   return {
     health,
     temperature: {
@@ -60,7 +67,13 @@ export function statusPayload(source: StatusDataSource, health: HealthSummary, n
         target_ts: f.to_ts + f.horizon_s * 1000,
         celsius: f.predicted_celsius,
         model: f.model,
+        actual: actual.get(f.id) ?? null,
       })),
+    },
+    forecast_score: model && {
+      model,
+      last_24h: scoreWindow(source.scores.summary(now - DAY_MS, now, model)),
+      last_7d: scoreWindow(source.scores.summary(now - 7 * DAY_MS, now, model)),
     },
     intrusions: detections.slice(0, EVENTS_SHOWN).map((d) => ({ event_id: d.event_id, event: d.event, ts: d.ts, objects: d.objects })),
     snapshot: snapshot ? { event_id: snapshot.event_id, ts: snapshot.ts } : null,

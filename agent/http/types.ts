@@ -6,6 +6,7 @@ import type { AgentConfig } from '../config/types.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { HealthReport } from '../daemon/agent.js';
 import type { DetectionRecord, ForecastRecord, ValidReading } from '../store/types.js';
+import type { ForecastScores } from '../store/scores.js';
 import type { Logger } from '../lib/log.js';
 import type { ModelSlot } from '../runtime/model-slot.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
@@ -21,6 +22,8 @@ export interface StatusDataSource {
   forecastsSince(sinceTs: number): ForecastRecord[];
   /** The latest detection records, newest first. */
   recentDetections(limit: number): DetectionRecord[];
+  /** What the matured forecasts were worth (agent/store/scores.ts). */
+  readonly scores: Pick<ForecastScores, 'scoredSince' | 'summary'>;
 }
 
 export interface HttpServerDeps {

@@ -45,7 +45,8 @@ export class TokenBucket {
 
   private refill(): void {
     const nowMs = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.updatedMs) / 1000) * this.perSecond);
+    // Never a negative refill: a wall clock stepping back must not empty the bucket until it catches up.
+    this.tokens = Math.min(this.burst, this.tokens + (Math.max(0, nowMs - this.updatedMs) / 1000) * this.perSecond);
     this.updatedMs = nowMs;
   }
 }

@@ -11,6 +11,19 @@ import { baseTopic, Topic } from './contract/topics.js';
 /** AWS IoT Core refuses larger publishes (and disconnects the client that sends one). */
 export const AWS_IOT_MAX_PAYLOAD_BYTES = 128 * 1024;
 
+/**
+ * A broker address that stands for "not configured yet": a host under `.invalid`, the top-level domain
+ * that never resolves (RFC 6761), as in the example configuration. Nothing is sent to it, not even a DNS
+ * query: the agent runs locally and keeps its messages until the owner names a broker.
+ */
+export function isPlaceholderBroker(url: string): boolean {
+  try {
+    return /(^|\.)invalid\.?$/i.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
 export function isAwsIot(config: MqttConfig): boolean {
   return config.aws_iot.thing_name !== null;
 }

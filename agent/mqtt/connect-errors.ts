@@ -36,6 +36,12 @@ const CONNACK_REASONS: Record<number, { problem: string; fix: string }> = {
 /** The broker's TLS alerts when it did not accept the certificate the agent presented. */
 const CLIENT_CERT_REJECTED = /^ERR_SSL_(TLSV1|SSLV3|TLSV13)_ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|ACCESS_DENIED)$/;
 
+/**
+ * The MQTT parser's complaints about what came back (mqtt-packet): the peer answered, but not in MQTT. An
+ * HTTP server's `HTTP/1.1 400` reads as a PUBACK with bad flag bits, say.
+ */
+const NOT_MQTT = /^(Invalid |Malformed |Cannot parse |Packet too short|Packet must not|Not supported|Unknown property|Connect flag|Will (QoS|Retain))/;
+
 /** `url`: the broker's; `connected`: the error ended an established connection (not a failed attempt). */
 export function explainConnectError(err: unknown, url: string, connected = false): ConnectErrorExplanation {
   if (!(err instanceof Error)) return { problem: String(err ?? 'connection closed'), fix: null };
@@ -45,6 +51,12 @@ export function explainConnectError(err: unknown, url: string, connected = false
     return { problem: `${reason.problem} (${err.message})`, fix: reason.fix };
   }
   if (typeof code !== 'string') {
+    if (NOT_MQTT.test(err.message)) {
+      return {
+        problem: `something answered there, but it is not an MQTT broker (it sent what MQTT cannot read: ${err.message})`,
+        fix: 'check the host and port in mqtt.url: brokers listen on 1883 (MQTT) or 8883 (MQTT over TLS)',
+      };
+    }
     // mqtt.js: no CONNACK within connectTimeout.
     if (/timeout|timed out/i.test(err.message)) return { problem: `no answer (${err.message})`, fix: 'check the address, the port and any firewall' };
     return { problem: err.message, fix: null };

@@ -93,6 +93,19 @@ export function discoveryConfigs(deps: Pick<HomeAssistantDeps, 'config' | 'baseT
       json_attributes_topic: at(Topic.forecast),
       json_attributes_template: '{{ {"horizon_s": value_json.horizon_s, "based_on": value_json.based_on, "model": value_json.model} | tojson }}',
     }),
+    entity('sensor', 'forecast_skill', {
+      name: 'Forecast skill',
+      icon: 'mdi:bullseye-arrow',
+      unit_of_measurement: '%',
+      state_class: 'measurement',
+      state_topic: at(Topic.forecastScore),
+      // Skill over the last 24 h: above 0 the forecasts beat "no change"; unknown until some have matured.
+      value_template: '{{ (value_json.last_24h.skill * 100) | round(1) if value_json.last_24h.skill is not none else None }}',
+      json_attributes_topic: at(Topic.forecastScore),
+      json_attributes_template:
+        '{{ {"mae_celsius": value_json.last_24h.mae_celsius, "persistence_mae_celsius": value_json.last_24h.persistence_mae_celsius, ' +
+        '"scored": value_json.last_24h.scored, "last_7d": value_json.last_7d, "model": value_json.model, "fallback": value_json.fallback} | tojson }}',
+    }),
     entity('image', 'snapshot', { name: 'Intrusion snapshot', image_topic: at(Topic.snapshot), content_type: 'image/jpeg' }),
     entity('switch', 'alarm', {
       name: 'Alarm',

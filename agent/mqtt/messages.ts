@@ -9,8 +9,10 @@ import {
   Topic,
   type CommandProgressPayload,
   type CommandResponsePayload,
+  type ForecastScorePayload,
   type IntruderAlertPayload,
   type ModelInfoPayload,
+  type StoreAlertPayload,
   type TemperatureAlertPayload,
   type TemperatureForecastPayload,
   type TemperatureTelemetryPayload,
@@ -111,9 +113,19 @@ export class MessageBuilder {
       horizon_s: record.horizon_s,
       unit: 'Celsius',
       based_on: { from: isoTs(record.from_ts), to: isoTs(record.to_ts), n: record.n },
-      model: { name: record.model.name, version: record.model.version },
+      model: {
+        name: record.model.name,
+        version: record.model.version,
+        ...(record.fallback ? { reason: record.fallback.reason, instead_of: { ...record.fallback.instead_of } } : {}),
+      },
     };
     return this.json(Topic.forecast, payload);
+  }
+
+  /** `<base>/forecast/score`, retained: the rolling errors of the matured forecasts. */
+  forecastScore(score: Omit<ForecastScorePayload, 'id' | 'ts' | 'device'>, ts: number): OutboxMessage {
+    const payload: ForecastScorePayload = { id: this.ids.next(ts), ts: isoTs(ts), device: this.device, ...score };
+    return { ...this.json(Topic.forecastScore, payload), retain: true };
   }
 
   /** `<base>/alerts/temperature`: a forecast crossed `high_c`/`low_c`, or came back inside. */
@@ -121,6 +133,12 @@ export class MessageBuilder {
     const { ts, id = this.ids.next(), ...rest } = alert;
     const payload: TemperatureAlertPayload = { id, ts: isoTs(ts), device: this.device, ...rest };
     return this.json(Topic.temperatureAlert, payload);
+  }
+
+  /** `<base>/alerts/store`: the database was damaged and replaced at start. */
+  storeAlert(alert: Omit<StoreAlertPayload, 'id' | 'ts' | 'device' | 'kind'>, ts: number): OutboxMessage {
+    const payload: StoreAlertPayload = { id: this.ids.next(ts), ts: isoTs(ts), device: this.device, kind: 'database_recovered', ...alert };
+    return this.json(Topic.storeAlert, payload);
   }
 
   /** `<base>/alarm`, retained `on` / `off`. */

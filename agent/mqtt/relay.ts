@@ -13,7 +13,7 @@ import type { MqttConfig } from '../config/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
-import { buildClientOptions, isAwsIot, maxPayloadBytes, mqttBaseTopic } from './client-options.js';
+import { buildClientOptions, isAwsIot, isPlaceholderBroker, maxPayloadBytes, mqttBaseTopic } from './client-options.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { Backoff, type BackoffTiming } from '../lib/backoff.js';
 import { OutboxCursor } from '../store/outbox-cursor.js';
@@ -166,7 +166,8 @@ export class MqttRelay implements Service {
     if (!this.running) return { state: 'down', detail: 'not started', connected: false, url: this.url, outbox };
     const retry = this.nextAttemptAt === null ? '' : `; retrying in ${Math.max(0, Math.ceil((this.nextAttemptAt - this.now()) / 1000))} s`;
     const reason = this.lastReason ?? 'connecting';
-    return { state: 'down', detail: `not connected to ${this.url}: ${reason}${retry}; ${outbox} message(s) waiting`, connected: false, url: this.url, outbox };
+    // Degraded, not down: without the broker the agent still detects, alarms and buffers (the outbox).
+    return { state: 'degraded', detail: `not connected to ${this.url}: ${reason}${retry}; ${outbox} message(s) waiting`, connected: false, url: this.url, outbox };
   }
 
   /**
@@ -199,6 +200,12 @@ export class MqttRelay implements Service {
     this.retryTimer = null;
     this.nextAttemptAt = null;
     if (!this.running) return;
+    if (isPlaceholderBroker(this.deps.config.url)) {
+      // No retry: the address cannot change without a restart, and the owner has not chosen a broker yet.
+      this.lastReason = `mqtt.url is not configured yet (${this.url} is the example's placeholder): set your broker's address`;
+      this.log.warn(this.lastReason);
+      return;
+    }
     let client: MqttClient;
     try {
       client = (this.deps.connect ?? mqttConnect)(this.deps.config.url, buildClientOptions(this.deps.config, this.deps.deviceId));

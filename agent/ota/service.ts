@@ -10,10 +10,11 @@ import type { Logger } from '../lib/log.js';
 import { Topic, type ModelInfoPayload } from '../mqtt/contract/topics.js';
 import { MODEL_ROLES, type ActiveModel, type ModelRegistry, type ModelRole } from './registry.js';
 import type { ModelInfo } from '../../models/types.js';
+import { ActiveModelWatch } from './active-watch.js';
 import { AwsJobs } from './aws-jobs.js';
 import { modelInfoPayload, unregisteredModelInfo } from './messages.js';
 import { ModelCommands, type ModelCommandsDeps, type OtaMqtt, type OtaOutbox } from './mqtt-commands.js';
-import type { ModelUpdater, SwappableSlot } from './updater.js';
+import type { ModelUpdater, SwappableSlot, UpdateRequest } from './updater.js';
 import type { RoleModels } from './validate.js';
 
 /** A pipeline's model slot as OTA needs it: swap to a new model, and say what it serves now. */
@@ -33,12 +34,15 @@ export interface OtaServiceDeps {
   logger: Logger;
   slots: { [R in ModelRole]?: OtaSlot<RoleModels[R]> };
   clock?: () => number;
+  /** How often the registry's active pointers are checked for activations made with the CLI (default 2 s). */
+  watchPollMs?: number;
 }
 
 export class OtaService implements Service {
   readonly name = 'ota';
   private commands: ModelCommands | null = null;
   private jobs: AwsJobs | null = null;
+  private watch: ActiveModelWatch | null = null;
   private lastResult: { role: ModelRole; version: string; at: string } | null = null;
 
   constructor(private readonly deps: OtaServiceDeps) {}
@@ -55,14 +59,43 @@ export class OtaService implements Service {
       this.jobs = new AwsJobs({ thingName, mqtt, bus, updater, registry, logger, onActivated });
       this.jobs.start();
     }
+    const configured = { intruder: config.intruder.model, forecast: config.forecast.model };
+    this.watch = new ActiveModelWatch({
+      roles: MODEL_ROLES.filter((role) => this.deps.slots[role] && configured[role] === null),
+      registry,
+      updater,
+      servingSha256: (role) => this.deps.slots[role]?.current()?.info.sha256 ?? null,
+      onActivated,
+      logger,
+      ...(this.deps.watchPollMs === undefined ? {} : { pollMs: this.deps.watchPollMs }),
+    });
+    await this.watch.start();
   }
 
   async stop(): Promise<void> {
+    await this.watch?.stop();
+    this.watch = null;
     this.jobs?.stop();
     this.commands?.stop();
     this.jobs = null;
     this.commands = null;
     await this.deps.updater.stop();
+  }
+
+  /**
+   * Installs and activates a model made on this device (the forecast calibration) exactly as an update
+   * received over MQTT: verified, validated, swapped in, announced on `<base>/models/<role>`, and undone
+   * by `model-rollback`.
+   */
+  async update(request: UpdateRequest): Promise<ActiveModel> {
+    const active = await this.deps.updater.update(request);
+    this.announce(active);
+    return active;
+  }
+
+  /** The registry's active version of a role (null: the pipeline serves a configured or shipped model). */
+  active(role: ModelRole): Promise<ActiveModel | null> {
+    return this.deps.registry.active(role);
   }
 
   health(): ComponentHealth {

@@ -102,6 +102,21 @@ export class ModelUpdater {
     });
   }
 
+  /**
+   * Serves the registry's active version of `role` (activated by another process, the CLI): validates it
+   * and hot-swaps it in, leaving the pointer as it is. Null when there is no active version or `wanted`
+   * says the pipeline already serves it (checked in turn with other operations, so an MQTT update that
+   * just activated it is not loaded twice).
+   */
+  serveActive(role: ModelRole, wanted: (sha256: string) => boolean): Promise<ActiveModel | null> {
+    return this.serially(async () => {
+      const active = await this.deps.registry.active(role);
+      if (!active || !wanted(active.manifest.sha256)) return null;
+      const model = await validateModel(role, active.path, active.manifest, this.deps.loaders);
+      return this.switchTo(role, model, () => Promise.resolve(active));
+    });
+  }
+
   /** Goes back to the previously active version, validating it before the switch. */
   rollback(role: string, onProgress?: ProgressListener): Promise<ActiveModel> {
     return this.serially(async () => {

@@ -4,6 +4,8 @@
  */
 import type { Logger } from '../lib/log.js';
 import type { DetectedObject } from '../../models/types.js';
+import type { ForecastScorePayload } from '../mqtt/contract/topics.js';
+import type { CalibrationOutcome } from '../telemetry/calibration/service.js';
 
 export interface AgentEvents {
   'frame.captured': { camera: string };
@@ -16,6 +18,10 @@ export interface AgentEvents {
   'reading': { valid: boolean; celsius: number | null; error?: string; sensor: string; ts: number };
   'forecast': { predicted_celsius: number; ts: number; horizon_s: number };
   'forecast.skipped': { reason: string };
+  /** Forecasts matured and were scored: the rolling errors now (`ts`: the data time of the reading that settled them). */
+  'forecast.score': Omit<ForecastScorePayload, 'id' | 'ts' | 'device'> & { ts: number };
+  /** A forecast calibration ran (agent/telemetry/calibration/service.ts). */
+  'forecast.calibration': CalibrationOutcome;
   'outbox.dropped': { count: number };
   'published': { topic: string; latency_ms: number };
   'mqtt.connection': { connected: boolean; reason?: string };

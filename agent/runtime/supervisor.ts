@@ -3,6 +3,10 @@
  * that crashed a decoder, a bug), the error is logged, counted, shown in health and on the event bus,
  * and the loop starts again after an exponential backoff. A crash never reaches the other pipeline or
  * the process. A loop that ran for a while before failing starts again from the shortest delay.
+ *
+ * Health: one crash is `degraded` (the loop is waiting to start again, and will); CRASH_LOOP crashes in a
+ * row without a run of `resetAfterMs` between them is `down`, a crash loop: the agent cannot do that
+ * pipeline's job, and /health answers 503.
  */
 import { Backoff, DEFAULT_BACKOFF, type BackoffTiming } from '../lib/backoff.js';
 import { abortableSleep } from '../lib/timing.js';
@@ -20,10 +24,15 @@ export interface BackoffPolicy extends BackoffTiming {
 
 const DEFAULT_POLICY: BackoffPolicy = { ...DEFAULT_BACKOFF, resetAfterMs: 60_000 };
 
+/** Crashes in a row (no long enough run between them) that make a crash loop. */
+export const CRASH_LOOP = 3;
+
 export class Supervisor {
   private controller: AbortController | null = null;
   private running: Promise<void> | null = null;
   private restarts = 0;
+  /** Crashes since the last run that lasted `resetAfterMs`. */
+  private crashesInARow = 0;
   private lastError: string | null = null;
   private state: 'stopped' | 'running' | 'backoff' = 'stopped';
 
@@ -53,7 +62,10 @@ export class Supervisor {
 
   health(): ComponentHealth {
     const extra = { restarts: this.restarts, last_error: this.lastError };
-    if (this.state === 'backoff') return { state: 'down', detail: `restarting after a crash: ${this.lastError}`, ...extra };
+    if (this.state === 'backoff') {
+      if (this.crashesInARow >= CRASH_LOOP) return { state: 'down', detail: `crash loop (${this.crashesInARow} crashes in a row): ${this.lastError}`, ...extra };
+      return { state: 'degraded', detail: `restarting after a crash: ${this.lastError}`, ...extra };
+    }
     if (this.state === 'stopped') return { state: 'disabled', detail: 'not running', ...extra };
     return { state: 'ok', ...extra };
   }
@@ -72,7 +84,11 @@ export class Supervisor {
         const message = err instanceof Error ? err.message : String(err);
         this.restarts++;
         this.lastError = message;
-        if (performance.now() - startedAt >= this.backoff.resetAfterMs) delays.reset();
+        if (performance.now() - startedAt >= this.backoff.resetAfterMs) {
+          delays.reset();
+          this.crashesInARow = 0;
+        }
+        this.crashesInARow++;
         const delay = delays.nextDelayMs();
         this.deps.logger.error({ err, pipeline: this.pipeline, retry_in_ms: delay }, 'pipeline crashed; restarting');
         this.deps.bus.emit('pipeline.restart', { pipeline: this.pipeline, error: message });

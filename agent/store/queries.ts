@@ -29,12 +29,13 @@ export interface Statements {
 
 export function prepare(db: Db): Statements {
   return {
-    insertReading: db.prepare('INSERT INTO readings (ts, sensor, celsius, valid, error) VALUES (?, ?, ?, ?, ?)'),
+    // Every record ends with its clock epoch and whether the clock was synchronised (agent/store/clock-epochs.ts).
+    insertReading: db.prepare('INSERT INTO readings (ts, sensor, celsius, valid, error, clock_epoch, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     insertDetection: db.prepare(
-      'INSERT INTO detections (id, event_id, event, ts, objects, model_name, model_version, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO detections (id, event_id, event, ts, objects, model_name, model_version, snapshot, clock_epoch, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     insertForecast: db.prepare(
-      'INSERT INTO forecasts (id, ts, predicted_celsius, horizon_s, from_ts, to_ts, n, model_name, model_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO forecasts (id, ts, predicted_celsius, horizon_s, from_ts, to_ts, n, model_name, model_version, clock_epoch, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     insertOutbox: db.prepare('INSERT INTO outbox (id, topic, payload, retain, created_at) VALUES (?, ?, ?, ?, ?)'),
     dropOldestOutbox: db.prepare('DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)'),
@@ -42,11 +43,13 @@ export function prepare(db: Db): Statements {
     deleteOutboxRange: db.prepare('DELETE FROM outbox WHERE id BETWEEN ? AND ?'),
     pendingOutbox: db.prepare('SELECT id, topic, payload, retain, created_at FROM outbox WHERE id > ? AND id < ? ORDER BY id LIMIT ?'),
     outboxSize: db.prepare('SELECT count(*) AS n, max(id) AS max FROM outbox'),
-    validReadingsSince: db.prepare('SELECT ts, celsius FROM readings WHERE valid = 1 AND ts >= ? ORDER BY ts, id'),
-    readingsSince: db.prepare('SELECT ts, sensor, celsius, valid, error FROM readings WHERE ts >= ? ORDER BY ts, id LIMIT ?'),
-    lastForecast: db.prepare('SELECT * FROM forecasts ORDER BY ts DESC, rowid DESC LIMIT 1'),
-    forecastsSince: db.prepare('SELECT * FROM forecasts WHERE ts >= ? ORDER BY ts, rowid LIMIT ?'),
-    recentDetections: db.prepare('SELECT * FROM detections ORDER BY ts DESC, rowid DESC LIMIT ?'),
+    // Ordered by the store's own sequence (row ids), never by wall time, which can step (clock-epochs.ts).
+    // A forecast window is made of the current clock epoch only: it never spans a step.
+    validReadingsSince: db.prepare('SELECT ts, celsius FROM readings WHERE clock_epoch = ? AND valid = 1 AND ts >= ? ORDER BY id'),
+    readingsSince: db.prepare('SELECT ts, sensor, celsius, valid, error FROM readings WHERE ts >= ? ORDER BY id LIMIT ?'),
+    lastForecast: db.prepare('SELECT * FROM forecasts ORDER BY rowid DESC LIMIT 1'),
+    forecastsSince: db.prepare('SELECT * FROM forecasts WHERE ts >= ? ORDER BY rowid LIMIT ?'),
+    recentDetections: db.prepare('SELECT * FROM detections ORDER BY rowid DESC LIMIT ?'),
     saveState: db.prepare('INSERT INTO agent_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     loadState: db.prepare('SELECT value FROM agent_state WHERE key = ?'),
   };

@@ -56,6 +56,49 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 3: forecast scores (agent/store/scores.ts). A row per forecast: the model's prediction (kept even when
+  // persistence was served), persistence's, and, once the target time's reading is stored, what happened
+  // (scored_ts set; actual_celsius NULL when no reading came near the target time). Rows go with their
+  // forecast when prune() deletes it.
+  `
+  CREATE TABLE forecast_scores (
+    forecast_id TEXT PRIMARY KEY,
+    target_ts INTEGER NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    model_celsius REAL NOT NULL,
+    persistence_celsius REAL NOT NULL,
+    served TEXT NOT NULL,
+    actual_celsius REAL,
+    scored_ts INTEGER
+  );
+  CREATE INDEX forecast_scores_target ON forecast_scores (target_ts);
+  CREATE INDEX forecast_scores_pending ON forecast_scores (target_ts) WHERE scored_ts IS NULL;
+  CREATE TRIGGER forecast_scores_follow_forecasts AFTER DELETE ON forecasts BEGIN
+    DELETE FROM forecast_scores WHERE forecast_id = old.id;
+  END;
+  `,
+  // 4: clock safety (agent/store/clock-epochs.ts). Each record says in which clock epoch (a stretch of
+  // wall time without a step) it was made and whether the clock was synchronised then (NULL: unknown,
+  // made before this migration); each epoch has the shift that maps its times onto the current timeline.
+  `
+  CREATE TABLE clock_epochs (
+    epoch INTEGER PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    shift_ms INTEGER NOT NULL DEFAULT 0,
+    cause TEXT NOT NULL
+  );
+  INSERT INTO clock_epochs (epoch, started_at, shift_ms, cause) VALUES (0, 0, 0, 'first start');
+  ALTER TABLE readings ADD COLUMN clock_epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE readings ADD COLUMN clock_synced INTEGER;
+  ALTER TABLE detections ADD COLUMN clock_epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE detections ADD COLUMN clock_synced INTEGER;
+  ALTER TABLE forecasts ADD COLUMN clock_epoch INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE forecasts ADD COLUMN clock_synced INTEGER;
+  CREATE INDEX readings_epoch_ts ON readings (clock_epoch, ts);
+  CREATE INDEX detections_epoch_ts ON detections (clock_epoch, ts);
+  CREATE INDEX forecasts_epoch_ts ON forecasts (clock_epoch, ts);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

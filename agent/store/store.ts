@@ -14,7 +14,6 @@
  * `FULL` would fsync every commit on the event loop (better-sqlite3 is synchronous): ~0.5 to 6 ms each
  * here, capping the store at a few hundred commits a second.
  */
-import { makeDirSync } from '../lib/make-dir.js';
 import { dirname } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
 import type { Reading } from '../../drivers/sensors/index.js';
@@ -27,8 +26,13 @@ import { JobBatch } from './batch.js';
 import { Outbox, type StagedRows } from './outbox.js';
 import { prepare, toDetection, toForecast, toReading, type Row, type Statements } from './queries.js';
 import { migrate } from './schema.js';
+import { ForecastScores } from './scores.js';
+import { makeDirSync } from '../lib/make-dir.js';
 import { WriteGuard } from './write-guard.js';
 import { WalSync, type FileSyncer } from './wal-sync.js';
+import { ClockEpochs, pruneByAge, type ClockStamp } from './clock-epochs.js';
+import { systemClockSynced } from './clock-sync.js';
+import { checkDatabase, copyReadableOutbox, describeRecovery, moveAside, type DatabaseRecovery } from './recovery.js';
 
 
 export interface StoreDeps {
@@ -37,6 +41,10 @@ export interface StoreDeps {
   config: StoreConfig;
   /** ms since the epoch; injected so tests control retention and latency figures. */
   clock?: () => number;
+  /** Monotonic ms, to see the wall clock step (default performance.now, or `clock` when only that is injected). */
+  monotonic?: () => number;
+  /** Whether the system clock is synchronised, written with every record (default: agent/store/clock-sync.ts). */
+  clockSynced?: () => boolean;
   /** Payloads larger than this are refused at enqueue time (AWS IoT Core: 128 KB); null = no limit. */
   maxPayloadBytes?: number | null;
   /** Caps the file at this many pages (1 KB each in files this agent created): bounds the database on a shared SD card, and lets tests fill it. */
@@ -82,6 +90,8 @@ const WAL_AUTOCHECKPOINT_PAGES = 16_384;
 const DAY_MS = 86_400_000;
 
 export class SqliteStore implements AgentStore {
+  /** Forecast scores, written in this store's job batches (agent/store/scores.ts). */
+  readonly scores: ForecastScores;
   /** Writes of the current JavaScript job share one commit (JobBatch). */
   private readonly batch: JobBatch;
   /** The messages waiting for the broker, written in the same transactions as their records. */
@@ -89,6 +99,8 @@ export class SqliteStore implements AgentStore {
   private closed = false;
   /** Something was committed since the last sync(). */
   private dirty = false;
+  /** Set when the file was damaged at start and replaced (agent/store/recovery.ts); reported in health and over MQTT. */
+  recovery: DatabaseRecovery | null = null;
 
   private constructor(
     private readonly db: Db,
@@ -97,18 +109,46 @@ export class SqliteStore implements AgentStore {
     private readonly guard: WriteGuard,
     /** Null for `:memory:` (no file to sync). */
     private readonly walSync: WalSync | null,
+    private readonly epochs: ClockEpochs,
   ) {
     this.batch = new JobBatch(db, { committed: () => this.batchCommitted(), lost: (err, writes) => this.batchLost(err, writes) });
     const logger = deps.logger.child({ module: 'store' });
     this.outbox = new Outbox({ stmt, batch: this.batch, guard, maxRows: deps.config.max_outbox_rows, maxPayloadBytes: deps.maxPayloadBytes ?? null, logger, ...(deps.bus ? { bus: deps.bus } : {}) });
+    this.scores = new ForecastScores(db, (what, write) => this.guard.run(what, () => this.batch.add(write)));
+  }
+
+  /** The database file (`:memory:` for an in-memory store): the calibration worker reads readings from it. */
+  get path(): string {
+    return this.db.name;
+  }
+
+  /** Time of the oldest valid reading kept, or null: how many days of this room the store holds. */
+  firstValidReadingTs(): number | null {
+    return (this.db.prepare('SELECT min(ts) AS ts FROM readings WHERE valid = 1').get() as { ts: number | null }).ts;
   }
 
   /**
    * Opens (creating it and its folder if needed) and migrates the database at `path` (`:memory:` for
-   * tests). Throws a clear error if the file is not a database or was written by a newer agent.
+   * tests). A file that fails SQLite's quick check, or is no database, is moved aside and replaced by a
+   * fresh one holding the outbox rows that could be read (`recovery` says what happened). Throws a clear
+   * error if the file was written by a newer agent.
    */
   static open(path: string, deps: StoreDeps): SqliteStore {
-    if (path !== ':memory:') makeDirSync(dirname(path));
+    if (path === ':memory:') return SqliteStore.openFile(path, deps);
+    makeDirSync(dirname(path));
+    const damage = checkDatabase(path);
+    if (damage === null) return SqliteStore.openFile(path, deps);
+    const at = (deps.clock ?? Date.now)();
+    const movedTo = moveAside(path, at);
+    let salvaged = { rows: 0, unreadable: 0 };
+    const store = SqliteStore.openFile(path, deps, (db) => (salvaged = copyReadableOutbox(movedTo, db)));
+    store.recovery = { at, reason: damage, moved_to: movedTo, recovered_outbox_rows: salvaged.rows, unreadable_ranges: salvaged.unreadable };
+    deps.logger.child({ module: 'store' }).error({ recovery: store.recovery }, describeRecovery(store.recovery));
+    return store;
+  }
+
+  /** Opens and migrates; `salvage` fills the fresh database of a recovery before the outbox counts its rows. */
+  private static openFile(path: string, deps: StoreDeps, salvage?: (db: Db) => void): SqliteStore {
     let db: Db | undefined;
     try {
       db = new Database(path);
@@ -120,13 +160,22 @@ export class SqliteStore implements AgentStore {
       // A second process (`edge-agent doctor`, sqlite3) may read while the agent writes.
       db.pragma('busy_timeout = 5000');
       migrate(db, path);
+      salvage?.(db);
+      const wall = deps.clock ?? Date.now;
+      const epochs = new ClockEpochs(db, {
+        wall,
+        monotonic: deps.monotonic ?? (deps.clock ? wall : () => performance.now()),
+        synced: deps.clockSynced ?? systemClockSynced(),
+        logger: deps.logger.child({ module: 'store' }),
+      });
       // The schema (and anything an older agent left in the WAL) reaches the database file now.
       db.pragma('wal_checkpoint(TRUNCATE)');
       if (deps.maxPageCount !== undefined) db.pragma(`max_page_count = ${deps.maxPageCount}`);
       const logger = deps.logger.child({ module: 'store' });
-      const guard = new WriteGuard(logger, deps.clock ?? Date.now);
+      // Monotonic: a clock step must not silence (or unsilence) repeated failures for a day.
+      const guard = new WriteGuard(logger, () => performance.now());
       const walSync = path === ':memory:' ? null : new WalSync(`${path}-wal`, (err) => store.syncFailed(err), deps.fileSyncer);
-      const store: SqliteStore = new SqliteStore(db, prepare(db), deps, guard, walSync);
+      const store: SqliteStore = new SqliteStore(db, prepare(db), deps, guard, walSync, epochs);
       return store;
     } catch (err) {
       db?.close();
@@ -139,20 +188,22 @@ export class SqliteStore implements AgentStore {
   }
 
   saveReading(reading: Reading, messages: OutboxMessage[]): boolean {
-    return this.write('reading', messages, () => {
+    return this.write('reading', messages, (clock) => {
       this.stmt.insertReading.run(
         reading.ts,
         reading.sensor,
         reading.valid ? reading.celsius : null,
         reading.valid ? 1 : 0,
         reading.valid ? null : reading.error,
+        clock.epoch,
+        clock.synced,
       );
     });
   }
 
   /** Synced to disk before it returns: an intrusion must survive a power cut that follows it. */
   saveDetection(record: DetectionRecord, messages: OutboxMessage[]): boolean {
-    const saved = this.write('detection', messages, () => {
+    const saved = this.write('detection', messages, (clock) => {
       this.stmt.insertDetection.run(
         record.id,
         record.event_id,
@@ -162,15 +213,17 @@ export class SqliteStore implements AgentStore {
         record.model.name,
         record.model.version,
         record.snapshot,
+        clock.epoch,
+        clock.synced,
       );
     });
     return this.syncNow() && saved;
   }
 
   saveForecast(record: ForecastRecord, messages: OutboxMessage[]): boolean {
-    return this.write('forecast', messages, () => {
+    return this.write('forecast', messages, (clock) => {
       const r = record;
-      this.stmt.insertForecast.run(r.id, r.ts, r.predicted_celsius, r.horizon_s, r.from_ts, r.to_ts, r.n, r.model.name, r.model.version);
+      this.stmt.insertForecast.run(r.id, r.ts, r.predicted_celsius, r.horizon_s, r.from_ts, r.to_ts, r.n, r.model.name, r.model.version, clock.epoch, clock.synced);
     });
   }
 
@@ -194,8 +247,9 @@ export class SqliteStore implements AgentStore {
     }
   }
 
+  /** Of the current clock epoch only: a forecast window never spans a clock step. */
   validReadingsSince(sinceTs: number): ValidReading[] {
-    return this.stmt.validReadingsSince.all(sinceTs) as ValidReading[];
+    return this.stmt.validReadingsSince.all(this.epochs.epoch, sinceTs) as ValidReading[];
   }
 
   lastForecast(): ForecastRecord | null {
@@ -248,28 +302,20 @@ export class SqliteStore implements AgentStore {
   }
 
   /**
-   * Deletes records more than `retention_days` older than the newest record (outbox rows are kept: the
-   * cap bounds them), then checkpoints and truncates the WAL and hands free pages back to the file system.
-   * Run it periodically (StoreMaintenance does, hourly).
+   * Deletes records more than `retention_days` older than the newest record or now, whichever is earlier
+   * (outbox rows are kept: the cap bounds them), then checkpoints and truncates the WAL and hands free
+   * pages back to the file system. Run it periodically (StoreMaintenance does, hourly).
    *
-   * Age counts from the newest record, not from the wall clock, when the data is older than the clock: a
-   * replay of old data (the occupancy files are from 2015) keeps its last `retention_days` instead of
-   * losing every row at each prune, and a Pi without a real-time clock that boots with its clock far
-   * ahead before NTP corrects it does not wipe its history.
+   * Ages count on the current timeline (agent/store/clock-epochs.ts), so a clock step of a year forward
+   * does not wipe the history; from the newest record when the data is older than the clock, so a replay
+   * of old data (the occupancy files are from 2015) keeps its last `retention_days`.
    */
   prune(): PruneResult {
-    const removed: PruneResult = { readings: 0, detections: 0, forecasts: 0 };
-    const tables = ['readings', 'detections', 'forecasts'] as const;
+    let removed: PruneResult = { readings: 0, detections: 0, forecasts: 0 };
     let committed = false;
     this.guard.run('prune', () => {
       this.batch.add(() => {
-        const newest = Math.max(
-          ...tables.map((table) => (this.db.prepare(`SELECT MAX(ts) AS ts FROM ${table}`).get() as { ts: number | null }).ts ?? -Infinity),
-        );
-        const cutoff = Math.min(this.now(), newest) - this.deps.config.retention_days * DAY_MS;
-        for (const table of tables) {
-          removed[table] = this.db.prepare(`DELETE FROM ${table} WHERE ts < ?`).run(cutoff).changes;
-        }
+        removed = pruneByAge(this.db, this.epochs, this.now(), this.deps.config.retention_days * DAY_MS);
       });
       // Now, with whatever this job wrote before: a checkpoint cannot run inside a transaction. A failed
       // commit is logged by the batch.
@@ -288,7 +334,11 @@ export class SqliteStore implements AgentStore {
   health(): ComponentHealth {
     const stats = this.stats();
     const failure = this.guard.lastFailure;
-    if (failure) return { state: 'degraded', detail: `the last write failed: ${failure}`, ...stats };
+    const recovered = this.recovery ? { recovery: this.recovery } : {};
+    // Down: records and their messages are being lost, the one thing the agent must not do quietly.
+    if (failure) return { state: 'down', detail: `cannot write to the database: ${failure}`, ...stats, ...recovered };
+    // Degraded for as long as the process runs: records were lost, and the owner should know.
+    if (this.recovery) return { state: 'degraded', detail: describeRecovery(this.recovery), ...stats, ...recovered };
     return { state: 'ok', ...stats };
   }
 
@@ -327,12 +377,12 @@ export class SqliteStore implements AgentStore {
    * One atomic write: the record (if any), then its outbox rows and the cap; committed with the rest of
    * this job's writes (JobBatch). False if a message was refused or the write failed.
    */
-  private write(what: string, messages: OutboxMessage[], insertRecord: () => void): boolean {
+  private write(what: string, messages: OutboxMessage[], insertRecord: (clock: ClockStamp) => void): boolean {
     const staged: StagedRows = this.outbox.stage(messages, this.now());
     const ok = this.guard.run(`save ${what}`, () =>
       this.batch.add(
         () => {
-          insertRecord();
+          insertRecord(this.epochs.stamp());
           this.outbox.insert(staged);
         },
         () => this.outbox.committed(staged),

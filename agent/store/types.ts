@@ -47,6 +47,8 @@ export interface ForecastRecord {
   to_ts: number;
   n: number;
   model: ModelRef;
+  /** Set when persistence was served instead of the model (not stored in the forecasts table; the scores keep both). */
+  fallback?: { reason: string; instead_of: ModelRef };
 }
 
 export interface ValidReading {

@@ -45,24 +45,39 @@ export function buildWindow(
 ): WindowResult {
   const stepMs = spec.step_s * 1000;
   const from = endTs - (spec.window - 1) * stepMs;
-  const slots = nearestPerStep(readings, from, stepMs, spec.window);
-  const missing = slots.filter((v) => v === null).length;
+  const filled = fillWindow(resampleToSteps(readings, from, stepMs, spec.window), limits);
+  if (filled.ok) return { ok: true, values: filled.values, from, to: endTs, interpolated: filled.interpolated };
   const when = `window ${new Date(from).toISOString()} to ${new Date(endTs).toISOString()}`;
-  if (missing > limits.maxMissing || missing === spec.window) {
+  if (filled.gap === null) {
     return {
       ok: false,
-      reason: `only ${spec.window - missing} of ${spec.window} steps of ${spec.step_s} s have a valid reading (${when}); at most ${limits.maxMissing} may be missing`,
+      reason: `only ${spec.window - filled.missing} of ${spec.window} steps of ${spec.step_s} s have a valid reading (${when}); at most ${limits.maxMissing} may be missing`,
     };
   }
-  const gap = longestGap(slots);
-  if (gap > limits.maxGap) {
-    return { ok: false, reason: `${gap} consecutive steps of ${spec.step_s} s have no valid reading (${when}); at most ${limits.maxGap} may be filled in` };
-  }
-  return { ok: true, values: fillGaps(slots), from, to: endTs, interpolated: missing };
+  return { ok: false, reason: `${filled.gap} consecutive steps of ${spec.step_s} s have no valid reading (${when}); at most ${limits.maxGap} may be filled in` };
 }
 
-/** For each step, the reading closest to it within half a step (null when none). */
-function nearestPerStep(readings: readonly ValidReading[], from: number, stepMs: number, steps: number): (number | null)[] {
+/**
+ * The steps' values (null where no reading is within half a step), or why there are too many holes:
+ * `gap` null means too many missing in all, else the longest run of missing steps was too long.
+ */
+export function fillWindow(
+  slots: readonly (number | null)[],
+  limits: WindowLimits = DEFAULT_LIMITS,
+): { ok: true; values: number[]; interpolated: number } | { ok: false; missing: number; gap: number | null } {
+  const missing = slots.filter((v) => v === null).length;
+  if (missing > limits.maxMissing || missing === slots.length) return { ok: false, missing, gap: null };
+  const gap = longestGap(slots);
+  if (gap > limits.maxGap) return { ok: false, missing, gap };
+  return { ok: true, values: fillGaps(slots), interpolated: missing };
+}
+
+/**
+ * For each of `steps` steps from `from`, the reading closest to it within half a step (null when none),
+ * from readings sorted oldest first (others are ignored): the forecaster's windows, and the calibration's
+ * whole history, are resampled the same way.
+ */
+export function resampleToSteps(readings: Iterable<ValidReading>, from: number, stepMs: number, steps: number): (number | null)[] {
   const best: { distance: number; celsius: number }[] = [];
   for (const r of readings) {
     const index = Math.round((r.ts - from) / stepMs);

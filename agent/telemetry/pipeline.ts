@@ -8,9 +8,12 @@
  * back from the store. The first valid reading after a start forecasts at once (if the stored window is
  * complete); then one every `every_s`. A window with too many holes is skipped with its reason (logged,
  * in health, on the bus) and tried again at the next reading.
+ *
+ * Every forecast is scored once the reading at its target time is stored (self-scoring.ts); while the
+ * model has lost to persistence over the last 24 h, persistence is served instead, with the reason.
  */
 import type { TemperatureSensor, Reading } from '../../drivers/sensors/index.js';
-import type { Forecaster } from '../../models/types.js';
+import type { Forecaster, LevelRange } from '../../models/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { AgentStore, ForecastRecord } from '../store/types.js';
 import type { EventBus } from '../runtime/event-bus.js';
@@ -22,6 +25,8 @@ import { Supervisor } from '../runtime/supervisor.js';
 import { abortableSleep } from '../lib/timing.js';
 import { SerialQueue } from '../lib/serial-queue.js';
 import type { TemperatureAlerts } from './temperature-alerts.js';
+import { PERSISTENCE } from './fallback.js';
+import type { SelfScoring, TrackedForecast } from './self-scoring.js';
 
 /** The store key of the temperature alerts' state (agent.ts reads it back at start). */
 export const TEMPERATURE_ALERTS_STATE = 'temperature_alerts';
@@ -40,6 +45,7 @@ export interface TelemetryDeps {
   store: Pick<AgentStore, 'saveReading' | 'saveForecast' | 'saveState' | 'validReadingsSince'>;
   messages: MessageBuilder;
   alerts: TemperatureAlerts;
+  scoring: SelfScoring;
   config: TelemetryConfig;
   bus: EventBus;
   logger: Logger;
@@ -56,6 +62,8 @@ export class TelemetryPipeline implements Service {
   private lastReading: Reading | null = null;
   private lastForecast: ForecastRecord | null = null;
   private skipReason: string | null = null;
+  /** Set while the readings are further outside the model's training range than its margin. */
+  private rangeNote: string | null = null;
   /** Data time when the current run of skipped forecasts was last logged (one line per `every_s`). */
   private skipLoggedAt: number | null = null;
   private counts = { readings: 0, invalid: 0, forecasts: 0, skipped: 0 };
@@ -67,6 +75,7 @@ export class TelemetryPipeline implements Service {
   }
 
   start(): Promise<void> {
+    this.storeHistory();
     this.supervisor.start();
     return Promise.resolve();
   }
@@ -88,6 +97,8 @@ export class TelemetryPipeline implements Service {
         ? { ts: new Date(this.lastForecast.ts).toISOString(), predicted_celsius: this.lastForecast.predicted_celsius }
         : null,
       forecast_skipped: this.skipReason,
+      ...(this.rangeNote ? { outside_model_range: this.rangeNote } : {}),
+      ...this.deps.scoring.health(this.lastValidTs),
     };
     const supervised = this.supervisor.health();
     if (supervised.state === 'down') return { ...extra, state: 'down', detail: supervised.detail };
@@ -122,6 +133,23 @@ export class TelemetryPipeline implements Service {
     }
   }
 
+  /**
+   * A sensor's readings from before the start (the simulated sensor's demo hour), stored and published
+   * like any reading where the store has none newer, so the first live reading has a full window.
+   */
+  private storeHistory(): void {
+    const history = this.deps.sensor.history?.() ?? [];
+    if (history.length === 0) return;
+    const stored = this.deps.store.validReadingsSince(history[0]!.ts);
+    const newest = stored.length > 0 ? stored[stored.length - 1]!.ts : -Infinity;
+    const fresh = history.filter((r) => r.ts > newest);
+    for (const reading of fresh) this.record(reading);
+    if (fresh.length > 0) {
+      const sensor = fresh[0]!.sensor;
+      this.deps.logger.info({ readings: fresh.length, sensor }, `stored ${fresh.length} readings from before the start (sensor ${sensor}), so the first forecast comes at once`);
+    }
+  }
+
   private record(reading: Reading): void {
     const { store, messages, bus } = this.deps;
     this.lastReading = reading;
@@ -129,6 +157,8 @@ export class TelemetryPipeline implements Service {
     if (reading.valid) this.lastValidTs = reading.ts;
     else this.counts.invalid++;
     store.saveReading(reading, [messages.telemetry(reading)]);
+    // In the same job as the reading: the forecasts it settles are scored in its commit.
+    if (reading.valid) this.deps.scoring.settle(reading.ts, (this.deps.forecaster.current()?.contract.step_s ?? 60) * 500);
     bus.emit('reading', {
       valid: reading.valid,
       celsius: reading.valid ? reading.celsius : null,
@@ -152,42 +182,65 @@ export class TelemetryPipeline implements Service {
 
   private async forecastWindow(endTs: number): Promise<ForecastOutcome> {
     const { forecaster, store, logger } = this.deps;
-    const model = forecaster.current();
-    if (!model) return this.skipped(endTs, 'no forecast model is loaded');
-    const spec = { window: model.contract.window, step_s: model.contract.step_s };
+    const current = forecaster.current();
+    if (!current) return this.skipped(endTs, 'no forecast model is loaded');
+    const spec = { window: current.contract.window, step_s: current.contract.step_s };
     const window = buildWindow(store.validReadingsSince(endTs - windowSpanMs(spec)), endTs, spec);
     if (!window.ok) return this.skipped(endTs, window.reason);
     let predicted: number;
-    let info: { name: string; version: string; horizon_s: number };
+    let info: { name: string; version: string; horizon_s: number; levelRange: LevelRange | null };
     try {
       ({ predicted, info } = await forecaster.use(async (m) => ({
         predicted: await m.forecast(window.values),
-        info: { name: m.info.name, version: m.info.version, horizon_s: m.contract.horizon_s },
+        info: { name: m.info.name, version: m.info.version, horizon_s: m.contract.horizon_s, levelRange: m.levelRange ?? null },
       })));
     } catch (err) {
       logger.error({ err }, 'forecast failed');
       return this.skipped(endTs, `the model failed: ${(err as Error).message}`);
     }
+    const model = { name: info.name, version: info.version };
+    const last = window.values[window.values.length - 1] as number;
+    this.noteRange(model, info.levelRange, last);
+    const servedBy = this.deps.scoring.choose(model, endTs);
     const record: ForecastRecord = {
       id: this.deps.messages.ids.next(),
       ts: endTs,
-      predicted_celsius: predicted,
+      predicted_celsius: servedBy.served === 'model' ? predicted : Math.round(last * 100) / 100,
       horizon_s: info.horizon_s,
       from_ts: window.from,
       to_ts: window.to,
       n: spec.window,
-      model: { name: info.name, version: info.version },
+      model: servedBy.served === 'model' ? model : PERSISTENCE,
+      ...(servedBy.served === 'persistence' ? { fallback: { reason: servedBy.reason, instead_of: model } } : {}),
     };
-    this.save(record);
+    this.save(record, {
+      forecastId: record.id,
+      targetTs: record.to_ts + record.horizon_s * 1000,
+      model,
+      modelCelsius: predicted,
+      persistenceCelsius: last,
+      served: servedBy.served,
+    });
     if (window.interpolated > 0) logger.debug({ interpolated: window.interpolated }, 'forecast window had missing steps filled in');
     return { ok: true, record };
   }
 
+  /** Says (in health, and once in the log) when the readings are where the model never was in training. */
+  private noteRange(model: { name: string; version: string }, range: LevelRange | null, last: number): void {
+    const outside = range !== null && (last < range.min - range.margin || last > range.max + range.margin);
+    const note = outside
+      ? `the readings (${last.toFixed(2)} °C) are more than ${range.margin} °C outside the range ${model.name} ${model.version} was trained on ` +
+        `(${range.min.toFixed(2)} to ${range.max.toFixed(2)} °C): it forecasts from the hour's shape alone`
+      : null;
+    if (note && !this.rangeNote) this.deps.logger.warn(note);
+    this.rangeNote = note;
+  }
+
   /**
-   * The forecast and the threshold alerts it raises, in one transaction, and the alerts' new state with
-   * them (written in the same job, so in the same commit).
+   * The forecast and the threshold alerts it raises, in one transaction, and the alerts' new state and
+   * the forecast's score row with them (written in the same job, so in the same commit).
    */
-  private save(record: ForecastRecord): void {
+  private save(record: ForecastRecord, scored: TrackedForecast): void {
     const { store, messages, alerts, bus, logger } = this.deps;
     const raised = alerts.evaluate(record.predicted_celsius);
     const alertMessages = raised.map((a) => {
@@ -201,7 +254,7 @@ export class TelemetryPipeline implements Service {
         ts: record.ts,
       });
     });
-    store.saveForecast(record, [messages.forecast(record), ...alertMessages]);
+    if (store.saveForecast(record, [messages.forecast(record), ...alertMessages])) this.deps.scoring.track(scored);
     if (raised.length > 0) store.saveState(TEMPERATURE_ALERTS_STATE, alerts.saved());
     this.lastForecastTs = record.ts;
     this.lastForecast = record;

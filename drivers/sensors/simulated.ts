@@ -6,11 +6,17 @@ import type { Reading, TemperatureSensor } from './types.js';
  * A room that does not exist, for the demo: a daily swing (coolest before dawn, warmest mid-afternoon,
  * UTC), slow weather drift, and sensor noise. The temperature is a pure function of (seed, time), so
  * a given seed replays the same curve whatever the sampling pattern, and a forecaster has real
- * structure (the daily cycle and the drift) to learn from.
+ * structure (the daily cycle and the drift) to learn from. It also has a past: `history()` gives the
+ * hour before the start (simulated too, and named so), so that the demo's first forecast comes at once.
  */
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/** The demo's history: an hour of readings a minute apart, what the forecaster needs for its first window. */
+const HISTORY_MS = HOUR;
+const HISTORY_STEP_MS = 60_000;
+/** The sensor name of the history's readings, so that nobody takes them for measurements (or for this start's). */
+export const SIMULATED_HISTORY = 'sim-history';
 const BASE_C = 21;
 const DAILY_AMPLITUDE_C = 2.5;
 const NOISE_SD_C = 0.04;
@@ -64,12 +70,26 @@ export class SimulatedSensor implements TemperatureSensor {
   read(): Promise<Reading> {
     const ts = this.clock.now();
     if (this.closed) return Promise.resolve(invalidReading(this.name, ts, 'sensor closed'));
-    // Reported at 0.01 °C, the resolution of a BME280.
-    return Promise.resolve(checkedReading(this.name, ts, Math.round(this.curve(ts) * 100) / 100, AMBIENT_RANGE));
+    return Promise.resolve(this.at(ts, this.name));
+  }
+
+  /**
+   * The hour before now, a reading a minute, from the same curve, named `sim-history`: with it the demo
+   * forecasts at its first reading instead of an hour after `npm start`.
+   */
+  history(): Reading[] {
+    const now = this.clock.now();
+    const steps = HISTORY_MS / HISTORY_STEP_MS;
+    return Array.from({ length: steps }, (_, i) => this.at(now - (steps - i) * HISTORY_STEP_MS, SIMULATED_HISTORY));
   }
 
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();
+  }
+
+  /** Reported at 0.01 °C, the resolution of a BME280. */
+  private at(ts: number, sensor: string): Reading {
+    return checkedReading(sensor, ts, Math.round(this.curve(ts) * 100) / 100, AMBIENT_RANGE);
   }
 }

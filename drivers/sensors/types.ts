@@ -43,5 +43,11 @@ export interface TemperatureSensor {
   readonly paced?: boolean;
   /** Never throws: a failure is an invalid reading that carries its reason. `ts` is ms since the epoch. */
   read(): Promise<Reading>;
+  /**
+   * Readings from before the start that the sensor can give at once, oldest first (only the simulated
+   * sensor has them: the demo's last hour, marked with its own sensor name). The telemetry pipeline stores
+   * those newer than what the store already holds.
+   */
+  history?(): Reading[];
   close(): Promise<void>;
 }

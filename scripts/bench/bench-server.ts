@@ -26,7 +26,12 @@ export async function serveApi(detector: IntruderDetector, forecaster: Forecaste
     detector: new ModelSlot<IntruderDetector>(detector),
     forecaster: new ModelSlot<Forecaster>(forecaster),
     health: () => ({ components: {} }),
-    status: { validReadingsSince: () => [], forecastsSince: () => [], recentDetections: () => [] },
+    status: {
+      validReadingsSince: () => [],
+      forecastsSince: () => [],
+      recentDetections: () => [],
+      scores: { scoredSince: () => [], summary: () => ({ scored: 0, model_mae: null, persistence_mae: null, served_mae: null }) },
+    },
     metrics: new AgentMetrics({ bus }),
     bus,
     logger: silentLogger(),

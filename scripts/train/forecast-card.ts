@@ -1,7 +1,7 @@
 /** The model card written beside models/temperature-forecast.onnx, generated from the same training run. */
 import { createHash } from 'node:crypto';
 import { DATA_CREDIT, formatCelsius, INPUT_NAME, MODEL_NAME, MODEL_VERSION, OUTPUT_NAME } from './forecast-onnx.js';
-import { FOLDS, NETWORK_CONFIG, TASK, type TrainedForecaster } from './forecast-training.js';
+import { FOLDS, LEVEL_MARGIN_C, NETWORK_CONFIG, TASK, type TrainedForecaster } from './forecast-training.js';
 
 function percentBelow(value: number, reference: number): string {
   return `${(((reference - value) / reference) * 100).toFixed(1)}%`;
@@ -11,6 +11,13 @@ export function renderModelCard(trained: TrainedForecaster, modelBytes: Uint8Arr
   const { metrics, counts } = trained;
   const { mlp } = NETWORK_CONFIG;
   const range = trained.model.levelRange.map((c) => c.toFixed(2)).join(' to ');
+  const middle = ((trained.model.levelRange[0] + trained.model.levelRange[1]) / 2).toFixed(2);
+  const shiftedRows = metrics.shifted
+    .map(
+      ({ shift, model, persistence }) =>
+        `| datatest.txt moved ${shift > 0 ? '+' : ''}${shift} °C (a room near ${(21 + shift).toFixed(0)} °C): this model / persistence | ${formatCelsius(model)} / ${formatCelsius(persistence)} |`,
+    )
+    .join('\n');
   const sha256 = createHash('sha256').update(modelBytes).digest('hex');
   return `# Model card: ${MODEL_NAME} ${MODEL_VERSION}
 
@@ -38,7 +45,10 @@ The model predicts the change from the last reading, \`celsius = last + f(offset
 are the offsets of the other ${TASK.window - 1} readings to the last one (the shape of the last hour: rising, falling,
 levelling off) and the last reading itself clamped to the range seen in training, ${range} °C (the
 level: in this office a warm afternoon tends to cool in the evening and a cold night to warm up in
-the morning). Working on offsets also keeps float32 arithmetic on tenths of a degree.
+the morning). More than ${LEVEL_MARGIN_C} °C outside that range the level input is the range's middle,
+${middle} °C: the level of a room this office never was says nothing the model learnt, so it forecasts
+from the hour's shape alone (stated in the metadata: \`level_min_celsius\`, \`level_max_celsius\`,
+\`level_margin_celsius\`). Working on offsets also keeps float32 arithmetic on tenths of a degree.
 
 Each network: ${mlp.hidden} ReLU hidden units, inputs and target standardised on the training set, Huber
 loss (delta ${mlp.huberDelta} standard deviations, about 0.15 °C, close to the absolute error the model is
@@ -55,9 +65,10 @@ squares, ridge and Huber regression, on the raw lags or on the offsets) beat the
 baseline on datatest.txt by 0.001 °C at best, and this network was the first candidate to beat it
 clearly. Data from other days of the same room is the fair check.
 
-ONNX graph (IR 8, opset 13, float32): \`Slice\` (last reading), \`Sub\` (offsets), \`Clip\` (level),
-\`MatMul\`/\`Add\`/\`Relu\`, \`MatMul\`/\`Add\`, \`Add\` (last). onnxruntime reproduces the training script's
-float64 predictions on every validation window within 1e-4 °C (checked by the script on every run).
+ONNX graph (IR 8, opset 13, float32, built by models/forecast-graph.ts): \`Slice\` (last reading), \`Sub\`
+(offsets), \`Clip\`/\`Sub\`/\`Abs\`/\`Greater\`/\`Where\` (level), \`MatMul\`/\`Add\`/\`Relu\`, \`MatMul\`/\`Add\`,
+\`Add\` (last). onnxruntime reproduces the training script's float64 predictions on every validation
+window within 1e-4 °C (checked by the script on every run).
 
 ## Metrics
 Mean absolute error in °C on datatest.txt, all computed in the same run:
@@ -68,6 +79,7 @@ Mean absolute error in °C on datatest.txt, all computed in the same run:
 | Persistence ("no change") | ${formatCelsius(metrics.persistence)} |
 | Least squares on the 60 raw lags + intercept, fitted on datatraining.txt | ${formatCelsius(metrics.leastSquares)} |
 | Least squares on the 60 raw lags, no intercept (the fixtures README's 0.200) | ${formatCelsius(metrics.leastSquaresNoIntercept)} |
+${shiftedRows}
 
 The model's error is ${percentBelow(metrics.model, metrics.persistence)} below persistence and ${percentBelow(metrics.model, metrics.leastSquares)} below least squares.
 
@@ -75,9 +87,11 @@ The model's error is ${percentBelow(metrics.model, metrics.persistence)} below p
 One-hour-ahead forecasts for indoor rooms with a reading every minute, to warn before a threshold is
 crossed. Trained on six days of one heated office in winter: expect larger errors in rooms with other
 heating or cooling, in summer, outdoors, or with other sampling steps (the contract says 60 s; feed it
-gap-free windows). The level input ties it to this office's temperatures: outside ${range} °C it
-behaves as at the nearest end of that range. It has no notion of time of day, occupancy or
-schedules, so the start of heating in the morning is seen only once it shows in the readings.
-Retrain on the target room's own history for better accuracy.
+gap-free windows). The level input ties it to this office's temperatures: up to ${LEVEL_MARGIN_C} °C outside
+${range} °C it behaves as at the nearest end of that range, further out it forecasts from the hour's
+shape alone (the shifted rows above). It has no notion of time of day, occupancy or schedules, so the
+start of heating in the morning is seen only once it shows in the readings. The agent scores its
+forecasts, falls back to persistence where it loses, and calibrates a model for its own room after a
+few days (docs/forecaster.md, "A forecaster that learns its room"); or retrain on the room's history.
 `;
 }

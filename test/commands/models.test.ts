@@ -60,7 +60,8 @@ describe('edge-agent models', () => {
     expect(rolledBack, rolledBack.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`active intruder model: yolov8n-int8 ${version}`) });
     const json = JSON.parse((await models('list', '--json', '--config', config)).stdout) as { version: string; active: boolean; sha256: string }[];
     expect(json.map((m) => [m.version, m.active, m.sha256])).toEqual([['2.0.0', false, sha], [version, true, sha]]);
-  });
+    // Seven CLI runs, each loading onnxruntime and validating a 3 MB model: over 30 s on a loaded 2-core machine.
+  }, 180_000);
 
   it.each([
     { why: 'no --sha256', args: ['install', 'intruder', 'file:///m.onnx'], code: 2, line: 'edge-agent models install: --sha256 is required (the sha256 of the model file)' },

@@ -47,7 +47,7 @@ describe('the schema', () => {
     expect(config.device_id).toBe(hostname().replace(/[^A-Za-z0-9_.:-]/g, '-'));
     // Every key of AgentConfig is there (sections included), so nothing downstream meets undefined.
     expect(Object.keys(config).sort()).toEqual(
-      ['alarm', 'camera', 'data_dir', 'device_id', 'forecast', 'homeassistant', 'http', 'intruder', 'log_level', 'motion', 'mqtt', 'ota', 'sensor', 'store'].sort(),
+      ['alarm', 'camera', 'data_dir', 'device_id', 'forecast', 'homeassistant', 'http', 'intruder', 'log_level', 'motion', 'mqtt', 'ota', 'sensor', 'store', 'watchdog'].sort(),
     );
   });
 });
@@ -165,6 +165,21 @@ describe('loadConfig', () => {
     expect(config.intruder).toMatchObject({ threads: null, classes: ['person', 'cat'] });
     expect(config.mqtt).toMatchObject({ keepalive_s: 45, url: 'mqtt://127.0.0.1:1883', embedded_broker: { enabled: false } });
     expect(config.log_level).toBe('debug');
+  });
+
+  it('runs the embedded broker (auto) exactly when no mqtt.url is configured; true and false force it', () => {
+    const load = (yaml: string, env: NodeJS.ProcessEnv = {}) => {
+      writeFileSync(join(dir, 'broker.yaml'), yaml);
+      return loadConfig({ file: join(dir, 'broker.yaml'), env }).mqtt.embedded_broker.enabled;
+    };
+    expect(load('device_id: a\n')).toBe(true);
+    expect(load('mqtt: { url: "mqtt://127.0.0.1:45999" }\n')).toBe(false);
+    expect(load('device_id: a\n', { EDGE_AGENT_MQTT_URL: 'mqtt://127.0.0.1:45999' })).toBe(false);
+    expect(load('mqtt: { url: "mqtt://127.0.0.1:45999", embedded_broker: { enabled: auto } }\n')).toBe(false);
+    expect(load('mqtt: { url: "mqtt://127.0.0.1:45999", embedded_broker: { enabled: true } }\n')).toBe(true);
+    expect(load('mqtt: { embedded_broker: { enabled: false } }\n')).toBe(false);
+    expect(load('device_id: a\n', { EDGE_AGENT_MQTT_EMBEDDED_BROKER_ENABLED: 'auto' })).toBe(true);
+    expect(() => load('mqtt: { embedded_broker: { enabled: sometimes } }\n')).toThrow(/mqtt\.embedded_broker\.enabled: must be one of true, false, "auto" \(got "sometimes"\)/);
   });
 
   it('names the variable when an environment value is wrong, and catches misspelt variables', () => {

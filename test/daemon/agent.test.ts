@@ -86,7 +86,7 @@ describe('Agent', () => {
     });
     try {
       await agent.start();
-      expect(Object.keys(agent.health().components)).toEqual(['store', 'mqtt', 'alarm', 'telemetry']);
+      expect(Object.keys(agent.health().components)).toEqual(['store', 'mqtt', 'alarm', 'models', 'telemetry']);
       await sub.waitFor((m) => m.some((x) => x.topic === `${base}/forecast/temperature`), 20_000, 'a forecast');
 
       await publish(`${base}/cmd/alarm`, JSON.stringify({ action: 'test', duration_s: 30, transaction: 'r-1' }));

@@ -46,6 +46,23 @@ function inetPeers(trace: string): string[] {
   return [...peers];
 }
 
+/** The agent run under strace; `stop()` sends SIGTERM to the agent itself (strace passes on only its own end) and resolves with its exit status. */
+function tracedAgent(trace: string, args: string[], env: NodeJS.ProcessEnv): { output: () => string; stop: () => Promise<number | null> } {
+  const child = spawn('strace', straced(trace, [process.execPath, CLI, ...args]), { cwd: packageRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    output: () => out,
+    stop: () => {
+      const pid = /"pid":(\d+)/.exec(out)?.[1];
+      if (pid) process.kill(Number(pid), 'SIGTERM');
+      else child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
+
 async function requireStrace(): Promise<void> {
   await run('strace', ['-V']).catch(() => {
     throw new Error('strace is missing: apt-get install strace (.ci/run installs it)');
@@ -66,24 +83,43 @@ describe('what leaves the device', () => {
       EDGE_AGENT_MQTT_EMBEDDED_BROKER_PORT: String(brokerPort),
       EDGE_AGENT_HTTP_PORT: String(httpPort),
     };
-    const child = spawn('strace', straced(trace, [process.execPath, CLI, 'run']), { cwd: packageRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const agent = tracedAgent(trace, ['run'], env);
+    let status: number | null;
     try {
       // Connected, the HTTP server up and a reading delivered: every part of the demo has run.
-      await expect.poll(() => out.includes('"msg":"connected to mqtt://') && out.includes('"msg":"HTTP server listening"'), { timeout: 40_000 }).toBe(true);
+      await expect.poll(() => agent.output().includes('"msg":"connected to mqtt://') && agent.output().includes('"msg":"HTTP server listening"'), { timeout: 40_000 }).toBe(true);
       const sub = await MqttSubscriber.connect(`mqtt://127.0.0.1:${brokerPort}`, 'edge/+/telemetry/temperature');
       await sub.waitFor((messages) => messages.length > 0, 30_000, 'a reading').finally(() => sub.close());
       expect((await fetch(`http://127.0.0.1:${httpPort}/health`)).status).toBe(200);
     } finally {
-      // The agent's own pid (strace passes a signal to its tracee only when it ends itself).
-      const pid = /"pid":(\d+)/.exec(out)?.[1];
-      if (pid) process.kill(Number(pid), 'SIGTERM');
-      else child.kill('SIGKILL');
+      status = await agent.stop();
     }
-    expect(await exited).toBe(0);
+    expect(status).toBe(0);
     expect(inetPeers(trace)).toEqual([`127.0.0.1:${brokerPort}`]);
+  });
+
+  it('on the example configuration, whose broker is a placeholder, doctor and the daemon contact nothing', { timeout: 60_000 }, async () => {
+    await requireStrace();
+    const dir = tempDir();
+    const example = join(packageRoot(), 'systemd', 'config.example.yaml');
+    const env = { ...process.env, EDGE_AGENT_DATA_DIR: join(dir, 'data') };
+    // What scripts/install.sh runs before the owner has edited the file.
+    const doctorTrace = join(dir, 'doctor-trace');
+    const doctor = await run('strace', straced(doctorTrace, [process.execPath, CLI, 'doctor', '--config', example]), { env }).catch((err: { stdout: string }) => err);
+    expect(doctor.stdout).toMatch(/WARN\s+MQTT broker\s+mqtt\.url is not configured yet/);
+    expect(inetPeers(doctorTrace)).toEqual([]);
+
+    const daemonTrace = join(dir, 'daemon-trace');
+    const agent = tracedAgent(daemonTrace, ['run', '--config', example], env);
+    let status: number | null;
+    try {
+      await expect.poll(() => agent.output().includes('"msg":"mqtt.url is not configured yet'), { timeout: 40_000 }).toBe(true);
+      await expect.poll(() => agent.output().includes('"ready_ms"'), { timeout: 20_000 }).toBe(true);
+    } finally {
+      status = await agent.stop();
+    }
+    expect(status).toBe(0);
+    expect(inetPeers(daemonTrace)).toEqual([]);
   });
 
   it('`edge-agent detect` connects to nothing', async () => {

@@ -1,7 +1,10 @@
 /**
  * A replay of the occupancy test file through the running daemon: the forecasts it publishes, made on
  * data time from windows it resampled out of SQLite, must be as good as the forecaster run directly on
- * the file's own rows, and better than predicting "no change".
+ * the file's own rows, and better than predicting "no change". And the demo as `npm start` runs it (the
+ * embedded defaults: the simulated sensor, the shipped forecaster), only pointed at the test broker and
+ * without the HTTP API: its first forecast comes at its first reading, from the hour of simulated
+ * history the sensor provides, not an hour later.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,4 +83,31 @@ describe('replay of datatest.txt through the daemon', () => {
     expect(Math.abs(agentMae - directMae)).toBeLessThan(0.02);
     expect(agentMae).toBeLessThan(persistenceMae);
   }, 180_000);
+});
+
+describe('the demo on the embedded defaults', () => {
+  it('forecasts at its first reading, from an hour of simulated history marked as such', async () => {
+    const base = 'edge/demo';
+    const sub = await MqttSubscriber.connect(broker.url, [`${base}/forecast/temperature`, `${base}/telemetry/temperature`]);
+    // A sandbox of its own: a fresh store, as on a first `npm start`.
+    const demoBox = new AgentSandbox();
+    const config = demoBox.writeConfig({ device_id: 'demo', mqtt: { url: broker.url, embedded_broker: { enabled: false } }, http: { enabled: false } });
+    const agent = AgentProcess.start(['run', '--config', config]);
+    try {
+      // `npm start`'s promise: a forecast within a minute.
+      await sub.waitForMessage((m) => m.topic.endsWith('/forecast/temperature'), 60_000, 'the first forecast');
+    } finally {
+      await agent.stop('SIGTERM');
+      await sub.close();
+      demoBox.dispose();
+    }
+    const telemetry = sub.json<TemperatureTelemetryPayload>(`${base}/telemetry/temperature`);
+    const history = telemetry.filter((t) => t.sensor === 'sim-history');
+    const live = telemetry.filter((t) => t.sensor === 'sim');
+    expect(history).toHaveLength(60);
+    expect(Date.parse(history.at(-1)!.ts)).toBeLessThan(Date.parse(live[0]!.ts));
+    const [first] = sub.json<TemperatureForecastPayload>(`${base}/forecast/temperature`);
+    expect(first!.based_on).toMatchObject({ to: live[0]!.ts, n: 60 });
+    expect(first!.model).toEqual({ name: 'temperature-forecast', version: '1.1.0' });
+  });
 });

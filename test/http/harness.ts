@@ -39,6 +39,7 @@ export const emptyStatus: StatusDataSource = {
   validReadingsSince: () => [],
   forecastsSince: () => [],
   recentDetections: () => [],
+  scores: { scoredSince: () => [], summary: () => ({ scored: 0, model_mae: null, persistence_mae: null, served_mae: null }) },
 };
 
 export function httpConfig(overrides: Partial<HttpConfig> = {}): HttpConfig {

@@ -70,6 +70,46 @@ describe('AgentMetrics', () => {
     expect(sample(await metrics.exposition(), 'edge_agent_alarm_on')).toBe(0);
   });
 
+  it('exposes the forecast score, the fallback and the calibrations; a span with nothing scored has no MAE sample', async () => {
+    const bus = new EventBus(silentLogger());
+    const metrics = new AgentMetrics({ bus });
+    await metrics.start();
+    const window = (mae: number | null, persistence: number | null, skill: number | null, scored: number) => ({ mae_celsius: mae, persistence_mae_celsius: persistence, skill, scored });
+    bus.emit('forecast.score', {
+      ts: 1,
+      model: { name: 'temperature-forecast', version: '1.1.0' },
+      last_24h: window(0.31, 0.25, -0.24, 120),
+      last_7d: window(0.2, 0.25, 0.2, 900),
+      fallback: { active: true, reason: 'worse than persistence' },
+    });
+    const calibration = { ts: 2, reason: 'r', version: null, active: null, candidate_mae: null, active_mae: null, persistence_mae: null, training_windows: 0, holdout_windows: 0, candidate_path: null, cost: null };
+    bus.emit('forecast.calibration', { ...calibration, outcome: 'rejected' });
+    bus.emit('forecast.calibration', { ...calibration, outcome: 'promoted' });
+    bus.emit('forecast.calibration', { ...calibration, outcome: 'rejected' });
+    let text = await metrics.exposition();
+    expect(sample(text, 'edge_agent_forecast_mae_celsius{span="24h",predictor="model"}')).toBe(0.31);
+    expect(sample(text, 'edge_agent_forecast_mae_celsius{span="24h",predictor="persistence"}')).toBe(0.25);
+    expect(sample(text, 'edge_agent_forecast_mae_celsius{span="7d",predictor="model"}')).toBe(0.2);
+    expect(sample(text, 'edge_agent_forecast_skill{span="24h"}')).toBe(-0.24);
+    expect(sample(text, 'edge_agent_forecasts_scored{span="7d"}')).toBe(900);
+    expect(sample(text, 'edge_agent_forecast_fallback')).toBe(1);
+    expect(sample(text, 'edge_agent_forecast_calibrations_total{outcome="rejected"}')).toBe(2);
+    expect(sample(text, 'edge_agent_forecast_calibrations_total{outcome="promoted"}')).toBe(1);
+
+    // A new model (promoted): nothing scored yet in 24 h.
+    bus.emit('forecast.score', {
+      ts: 3,
+      model: { name: 'temperature-forecast-room', version: 'room-1' },
+      last_24h: window(null, null, null, 0),
+      last_7d: window(null, null, null, 0),
+      fallback: { active: false, reason: null },
+    });
+    text = await metrics.exposition();
+    expect(sample(text, 'edge_agent_forecast_mae_celsius{span="24h",predictor="model"}')).toBeUndefined();
+    expect(sample(text, 'edge_agent_forecasts_scored{span="24h"}')).toBe(0);
+    expect(sample(text, 'edge_agent_forecast_fallback')).toBe(0);
+  });
+
   it('reads the broker connection at scrape time, so a connection made before it started still shows', async () => {
     const bus = new EventBus(silentLogger());
     let connected = true;

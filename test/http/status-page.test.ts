@@ -19,7 +19,8 @@ import { httpConfig, KEY, loadModels, type Models } from './harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HOUR = 3_600_000;
-const MODEL = { name: 'ridge-60', version: '1' };
+/** The shipped forecaster's name and version: the page scores the model in service. */
+const MODEL = { name: 'temperature-forecast', version: '1.1.0' };
 
 let dir: string;
 let store: SqliteStore;
@@ -28,15 +29,22 @@ let server: HttpServer;
 let browser: BrowserContext;
 let base: string;
 
-/** A day of readings every 5 minutes (a sine around 21 °C), hourly forecasts, and one intrusion with a snapshot. */
+/**
+ * A day of readings every 5 minutes (a sine around 21 °C), hourly forecasts of 21.5 °C (the last one by
+ * persistence), scored once their hour had passed, and one intrusion with a snapshot.
+ */
 function fillStore(now: number): void {
+  const at = (ts: number) => Math.round((21 + 2 * Math.sin((ts / (24 * HOUR)) * 2 * Math.PI)) * 100) / 100;
   for (let ts = now - 24 * HOUR + 60_000; ts <= now; ts += 5 * 60_000) {
-    const celsius = 21 + 2 * Math.sin((ts / (24 * HOUR)) * 2 * Math.PI);
-    store.saveReading({ valid: true, celsius: Math.round(celsius * 100) / 100, ts, sensor: 'bme280@0x76' }, []);
+    store.saveReading({ valid: true, celsius: at(ts), ts, sensor: 'bme280@0x76' }, []);
   }
   for (let i = 23; i >= 0; i--) {
     const ts = now - i * HOUR;
-    store.saveForecast({ id: `f${i}`, ts, predicted_celsius: 21.5, horizon_s: 3600, from_ts: ts - HOUR, to_ts: ts, n: 60, model: MODEL }, []);
+    const model = i === 0 ? { name: 'persistence', version: '1' } : MODEL;
+    store.saveForecast({ id: `f${i}`, ts, predicted_celsius: 21.5, horizon_s: 3600, from_ts: ts - HOUR, to_ts: ts, n: 60, model }, []);
+    store.scores.track({ forecast_id: `f${i}`, target_ts: ts + HOUR, model: MODEL, model_celsius: 21.5, persistence_celsius: 21, served: i === 0 ? 'persistence' : 'model' });
+    // The forecasts whose hour has passed (and whose target reading lies within the chart's 24 h) are scored.
+    if (i >= 1 && i <= 22) store.scores.settle(`f${i}`, at(ts + HOUR), now);
   }
   const snapshot = join(dir, 'snapshot.jpg');
   copyFileSync(fixture('images/bus.jpg'), snapshot);
@@ -98,6 +106,13 @@ describe('status page', () => {
     const line = await page.locator('#chart path.reading').getAttribute('d');
     expect(line?.match(/L/g)?.length).toBeGreaterThan(200);
     expect(await page.locator('#chart circle.forecast').count()).toBe(24);
+    // Forecast vs what happened: a line to the reading for each matured forecast; the fallback's dot is hollow.
+    expect(await page.locator('#chart line.miss').count()).toBe(22);
+    expect(await page.locator('#chart circle.forecast.persistence').count()).toBe(1);
+    expect(await page.locator('#score-model').innerText()).toBe('temperature-forecast 1.1.0');
+    const scoreRows = await page.locator('#score tr').allInnerTexts();
+    expect(scoreRows).toHaveLength(2);
+    expect(scoreRows[0]).toMatch(/^24 h\s+\d\.\d{3} °C\s+\d\.\d{3} °C\s+-?\d+%\s+22$/);
 
     const snapshot = page.locator('#snapshot');
     await snapshot.waitFor({ state: 'visible' });

@@ -5,7 +5,7 @@ import { loadForecaster } from '../../models/forecast.js';
 import type { Forecaster } from '../../models/types.js';
 import { renderModelCard } from '../../scripts/train/forecast-card.js';
 import { buildExamples, parseOccupancyCsv, type TimedReading } from '../../scripts/train/forecast-data.js';
-import { fitLinear, predictLinear } from '../../scripts/train/forecast-linear.js';
+import { fitLinear, predictLinear } from '../../agent/telemetry/calibration/linear.js';
 import { foldEnsemble, predictFolded, seededRandom, trainMlp } from '../../scripts/train/forecast-mlp.js';
 import { buildForecastOnnx, largestOnnxDeviation } from '../../scripts/train/forecast-onnx.js';
 import { predictCelsius, trainForecaster, type TrainedForecaster } from '../../scripts/train/forecast-training.js';

@@ -125,10 +125,18 @@ describe('the shipped forecaster', () => {
     expect(await forecaster.forecastBatch([])).toEqual([]);
   });
 
-  it('treats readings beyond the trained range as its nearest end: only the offsets move the forecast', async () => {
-    const flat = new Array<number>(60).fill(30);
-    const [at30, at40] = await forecaster.forecastBatch([flat, flat.map((v) => v + 10)]);
-    expect(at40! - at30!).toBeCloseTo(10, 2);
+  it('states its training range; just outside it behaves as at the nearest end, further out it forecasts the shape at the range\'s middle', async () => {
+    expect(forecaster.levelRange).toEqual({ min: 19, max: 23.1, margin: 0.25 });
+    // A real hour of the office (not flat: its shape moves the forecast), moved so that it ends at `last`.
+    const hour = windows.find((w) => Math.abs(w[59]! - w[0]!) > 0.3)!;
+    const endingAt = (last: number) => hour.map((v) => v + last - hour[59]!);
+    const change = async (last: number) => (await forecaster.forecast(endingAt(last))) - last;
+    const atMiddle = await change(21.05);
+    const atTop = await change(23.1);
+    expect(Math.abs(atTop - atMiddle)).toBeGreaterThan(0.05);
+    // 0.2 °C above the range: as at its top (the level is clamped); 0.3 °C above and beyond: as at its middle.
+    expect(await change(23.3)).toBeCloseTo(atTop, 1);
+    for (const last of [23.4, 30, 45, 5, -20]) expect(await change(last)).toBeCloseTo(atMiddle, 1);
   });
 
   it('rejects bad windows with the reason, naming the window in a batch', async () => {

@@ -1,3 +1,5 @@
+import { createServer, type AddressInfo } from 'node:net';
+import { connectAsync } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { describeConnectError, explainConnectError } from '../../agent/mqtt/connect-errors.js';
 
@@ -34,5 +36,23 @@ describe('explainConnectError', () => {
     const ownWords = failure('no acknowledgement (PUBACK) for 30 s, so the unacknowledged messages go again on a new connection');
     expect(explainConnectError(ownWords, 'mqtt://127.0.0.1:1883')).toEqual({ problem: ownWords.message, fix: null });
     expect(describeConnectError(ownWords, 'mqtt://127.0.0.1:1883')).toBe(ownWords.message);
+  });
+
+  it('recognises a peer that answers, but not in MQTT (an HTTP server on the port), whatever mqtt.js says about its bytes', async () => {
+    const http = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `mqtt://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      const err = await connectAsync(url, { reconnectPeriod: 0, connectTimeout: 10_000 }).then(
+        (client) => client.endAsync().then(() => new Error('connected')),
+        (failed: unknown) => failed,
+      );
+      expect(explainConnectError(err, url)).toEqual({
+        problem: expect.stringMatching(/^something answered there, but it is not an MQTT broker \(it sent what MQTT cannot read: .+\)$/),
+        fix: 'check the host and port in mqtt.url: brokers listen on 1883 (MQTT) or 8883 (MQTT over TLS)',
+      });
+    } finally {
+      http.close();
+    }
   });
 });

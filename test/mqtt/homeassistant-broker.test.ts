@@ -59,10 +59,10 @@ describe('Home Assistant discovery through the broker', () => {
   it('leaves retained configs for a Home Assistant that connects later, republishes on its birth, and removes them when disabled', async () => {
     const agent = await startAgent(true);
     const early = await MqttSubscriber.connect(broker.url, 'homeassistant/#');
-    await early.waitFor((m) => configTopics(m).length >= 6, 10_000, 'the 6 discovery configs');
+    await early.waitFor((m) => configTopics(m).length >= 7, 10_000, 'the 7 discovery configs');
 
     const late = await MqttSubscriber.connect(broker.url, 'homeassistant/+/pi-ha/+/config');
-    await late.waitFor((m) => m.length >= 6, 5_000, 'the retained configs');
+    await late.waitFor((m) => m.length >= 7, 5_000, 'the retained configs');
     expect(late.messages.every((m) => m.retain)).toBe(true);
     const intrusion = late.json('homeassistant/binary_sensor/pi-ha/intrusion/config')[0]!;
     expect(intrusion).toMatchObject({ unique_id: 'edge_agent_pi-ha_intrusion', state_topic: 'edge/pi-ha/alerts/intruder' });
@@ -71,12 +71,12 @@ describe('Home Assistant discovery through the broker', () => {
     // Home Assistant restarts: its birth message makes the agent announce everything again.
     const homeAssistant = await connectAsync(broker.url);
     await homeAssistant.publishAsync('homeassistant/status', 'online', { qos: 1 });
-    await early.waitFor((m) => configTopics(m).length >= 12, 10_000, 'the configs announced again');
+    await early.waitFor((m) => configTopics(m).length >= 14, 10_000, 'the configs announced again');
     await homeAssistant.endAsync();
     await agent.stop();
 
     const disabled = await startAgent(false);
-    await early.waitFor((m) => m.filter((x) => x.payload.length === 0).length >= 6, 10_000, 'all 6 removals');
+    await early.waitFor((m) => m.filter((x) => x.payload.length === 0).length >= 7, 10_000, 'all 7 removals');
     await disabled.stop();
     const afterRemoval = await MqttSubscriber.connect(broker.url, 'homeassistant/#');
     // The broker sends what it retained right after the subscription: a message published once it was

@@ -48,6 +48,7 @@ describe('Home Assistant discovery payloads', () => {
       'homeassistant/binary_sensor/pi-garage/intrusion/config',
       'homeassistant/sensor/pi-garage/temperature/config',
       'homeassistant/sensor/pi-garage/temperature_forecast/config',
+      'homeassistant/sensor/pi-garage/forecast_skill/config',
       'homeassistant/image/pi-garage/snapshot/config',
       'homeassistant/switch/pi-garage/alarm/config',
       'homeassistant/button/pi-garage/alarm_silence/config',
@@ -80,6 +81,8 @@ describe('Home Assistant discovery payloads', () => {
     expect(byId.temperature!.payload).toMatchObject({ state_topic: `${BASE}/telemetry/temperature` });
     expect(byId.temperature!.payload.value_template).toContain('value_json.celsius');
     expect(byId.temperature_forecast!.payload).toMatchObject({ state_topic: `${BASE}/forecast/temperature`, value_template: '{{ value_json.predicted_celsius }}' });
+    expect(byId.forecast_skill!.payload).toMatchObject({ state_topic: `${BASE}/forecast/score`, unit_of_measurement: '%', json_attributes_topic: `${BASE}/forecast/score` });
+    expect(byId.forecast_skill!.payload.value_template).toContain('value_json.last_24h.skill * 100');
     expect(byId.snapshot!.payload).toMatchObject({ image_topic: `${BASE}/snapshot`, content_type: 'image/jpeg' });
     expect(byId.alarm!.payload).toMatchObject({
       state_topic: `${BASE}/alarm`,
@@ -112,19 +115,19 @@ describe('HomeAssistantDiscovery service', () => {
   it('queues retained configs at start and again whenever Home Assistant comes online', async () => {
     const { published, handlers, service } = harness(stateFile, true);
     await service.start();
-    expect(published).toHaveLength(6);
+    expect(published).toHaveLength(7);
     expect(published.every((m) => m.retain === true)).toBe(true);
     expect(json(published[0]!).unique_id).toBe('edge_agent_pi-garage_intrusion');
-    expect(service.health()).toEqual({ state: 'ok', entities: 6 });
-    expect(JSON.parse(readFileSync(stateFile, 'utf8')).topics).toHaveLength(6);
+    expect(service.health()).toEqual({ state: 'ok', entities: 7 });
+    expect(JSON.parse(readFileSync(stateFile, 'utf8')).topics).toHaveLength(7);
 
     const onStatus = handlers.get('homeassistant/status');
     expect(onStatus).toBeDefined();
     onStatus!('homeassistant/status', Buffer.from('offline'));
-    expect(published).toHaveLength(6);
+    expect(published).toHaveLength(7);
     onStatus!('homeassistant/status', Buffer.from('online'));
-    expect(published).toHaveLength(12);
-    expect(published.slice(6).map((m) => m.topic)).toEqual(published.slice(0, 6).map((m) => m.topic));
+    expect(published).toHaveLength(14);
+    expect(published.slice(7).map((m) => m.topic)).toEqual(published.slice(0, 7).map((m) => m.topic));
 
     await service.stop();
     expect(handlers.size).toBe(0);
@@ -159,7 +162,7 @@ describe('HomeAssistantDiscovery service', () => {
     const { published, service } = harness(join(dir, 'homeassistant.json'), true);
     await service.start();
     expect(published[0]).toEqual({ topic: stale, payload: '', retain: true });
-    expect(published.slice(1)).toHaveLength(6);
+    expect(published.slice(1)).toHaveLength(7);
   });
 
   it('stays up, degraded, when its state file cannot be written', async () => {

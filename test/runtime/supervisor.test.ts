@@ -28,8 +28,11 @@ describe('Supervisor', () => {
     const t0 = Date.now();
     supervisor.start();
     await vi.advanceTimersByTimeAsync(0);
-    expect(supervisor.health()).toMatchObject({ state: 'down', restarts: 1, last_error: 'camera vanished' });
-    await vi.advanceTimersByTimeAsync(1_000 + 2_000 + 4_000 + 4_000);
+    // One crash: waiting to start again is not yet a failure of the agent.
+    expect(supervisor.health()).toMatchObject({ state: 'degraded', restarts: 1, last_error: 'camera vanished' });
+    await vi.advanceTimersByTimeAsync(1_000 + 2_000);
+    expect(supervisor.health()).toMatchObject({ state: 'down', restarts: 3, detail: 'crash loop (3 crashes in a row): camera vanished' });
+    await vi.advanceTimersByTimeAsync(4_000 + 4_000);
     expect(startedAt.map((t) => t - t0)).toEqual([0, 1_000, 3_000, 7_000, 11_000]);
     expect(restarts).toHaveLength(5);
     expect(restarts[0]).toEqual({ pipeline: 'vision', error: 'camera vanished' });
@@ -61,8 +64,11 @@ describe('Supervisor', () => {
     supervisor.start();
     await vi.advanceTimersByTimeAsync(1_000 + 2_000); // runs 1, 2, 3
     expect(runs).toBe(3);
+    expect(supervisor.health().state).toBe('down');
     await vi.advanceTimersByTimeAsync(4_000 + 60_000); // run 4 lasts a minute, then fails
     expect(runs).toBe(4);
+    // After a long healthy run one crash is no crash loop.
+    expect(supervisor.health().state).toBe('degraded');
     await vi.advanceTimersByTimeAsync(1_000);
     expect(runs).toBe(5);
     await supervisor.stop();

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +16,20 @@ describe('systemd files', () => {
       throw new Error(`systemd-analyze verify failed: ${err.stderr ?? err.message}`);
     });
     expect(stderr.trim()).toBe('');
+  });
+
+  it("rates the unit's exposure at most 2.5 (systemd-analyze security) and still lets it reach the Pi's camera, I2C and GPIO", async () => {
+    const unit = join(packageRoot(), 'systemd', 'edge-agent.service');
+    const { stdout } = await run('systemd-analyze', ['security', '--offline=true', '--no-pager', unit]).catch((err: NodeJS.ErrnoException & { stderr?: string }) => {
+      throw new Error(`systemd-analyze security failed: ${err.stderr ?? err.message}`);
+    });
+    const exposure = Number(/Overall exposure level for edge-agent\.service: ([\d.]+)/.exec(stdout)?.[1]);
+    expect(exposure, stdout).toBeLessThanOrEqual(2.5);
+    const text = readFileSync(unit, 'utf8');
+    for (const device of ['video4linux', 'media', 'dma_heap', 'i2c', 'gpiochip']) expect(text).toMatch(new RegExp(`^DeviceAllow=char-${device} rw$`, 'm'));
+    // /sys stays writable for the alarm's sysfs GPIO, and /proc/cpuinfo visible for onnxruntime.
+    expect(text).not.toMatch(/^ProtectKernelTunables=yes/m);
+    expect(text).not.toMatch(/^ProcSubset=pid/m);
   });
 
   it('the example configuration is valid and turns off the demo broker', () => {

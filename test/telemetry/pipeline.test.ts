@@ -1,17 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBus } from '../../agent/runtime/event-bus.js';
 import { silentLogger } from '../../agent/lib/log.js';
-import { MessageBuilder } from '../../agent/mqtt/messages.js';
-import { ModelSlot } from '../../agent/runtime/model-slot.js';
-import { SqliteStore } from '../../agent/store/store.js';
-import { TEMPERATURE_ALERTS_STATE, TelemetryPipeline } from '../../agent/telemetry/pipeline.js';
-import { savedThresholdState, TemperatureAlerts } from '../../agent/telemetry/temperature-alerts.js';
+import type { SqliteStore } from '../../agent/store/store.js';
+import type { TelemetryPipeline } from '../../agent/telemetry/pipeline.js';
 import type { Reading } from '../../drivers/sensors/types.js';
 import type { Forecaster } from '../../models/types.js';
-import { FakeTemperatureSensor } from '../fakes/temperature-sensor.js';
+import { SimulatedSensor } from '../../drivers/sensors/simulated.js';
+import { MINUTE, openStore, T0, telemetryRig } from './rig.js';
 
-const MINUTE = 60_000;
-const T0 = Date.UTC(2015, 1, 2, 14, 0);
 
 /**
  * A forecaster whose prediction shows which window it got: the last value plus the window's mean slope
@@ -43,39 +39,24 @@ afterEach(async () => {
 });
 
 function setup(readings: Reading[], opts: { every_s?: number; high_c?: number | null; store?: SqliteStore } = {}) {
-  const store = opts.store ?? SqliteStore.open(':memory:', { logger: silentLogger(), config: { max_outbox_rows: 100_000, retention_days: 100_000 } });
+  const store = opts.store ?? openStore();
   if (!opts.store) stores.push(store);
   const forecaster = new WindowEchoForecaster();
   const bus = new EventBus(silentLogger());
   const skipped: string[] = [];
   bus.on('forecast.skipped', {}, (e) => skipped.push(e.reason));
-  const pipeline = new TelemetryPipeline({
-    sensor: new FakeTemperatureSensor(readings, { name: 'list' }),
-    forecaster: new ModelSlot<Forecaster>(forecaster),
-    store,
-    messages: new MessageBuilder('edge/dev', 'dev'),
-    // As the agent builds it: resuming the state saved before a restart.
-    alerts: new TemperatureAlerts({ high_c: opts.high_c ?? null, low_c: null, hysteresis_c: 0.5 }, savedThresholdState(store.loadState(TEMPERATURE_ALERTS_STATE))),
-    config: { periodMs: 0, forecastEnabled: true, every_s: opts.every_s ?? 600 },
-    bus,
-    logger: silentLogger(),
-  });
+  // As the agent builds it: resuming the alerts' state saved before a restart.
+  const { pipeline, outbox } = telemetryRig({ readings, forecaster, store, bus, forecast: { every_s: opts.every_s ?? 600, high_c: opts.high_c ?? null, low_c: null, hysteresis_c: 0.5 } });
   pipelines.push(pipeline);
-  const outbox = (suffix: string) =>
-    store
-      .pendingOutbox(100_000)
-      .filter((r) => r.topic === `edge/dev/${suffix}`)
-      .map((r) => JSON.parse(String(r.payload)) as Record<string, unknown>);
   return { store, pipeline, forecaster, outbox, skipped };
 }
-
 
 describe('TelemetryPipeline', () => {
   it('stores and publishes every reading, invalid ones flagged with their reason', async () => {
     const readings: Reading[] = [valid(0), { valid: false, error: 'CRC mismatch', ts: T0 + MINUTE, sensor: 'list' }, valid(2)];
     const { pipeline, outbox, store } = setup(readings);
     await pipeline.start();
-    await expect.poll(() => outbox('telemetry/temperature').length).toBe(3);
+    await expect.poll(() => outbox('telemetry/temperature').length === 3).toBe(true);
     const published = outbox('telemetry/temperature');
     expect(published.map((p) => p.valid)).toEqual([true, false, true]);
     expect(published[1]).toMatchObject({ celsius: null, error: 'CRC mismatch', ts: new Date(T0 + MINUTE).toISOString() });
@@ -87,7 +68,7 @@ describe('TelemetryPipeline', () => {
     const readings = Array.from({ length: 90 }, (_, i) => valid(i));
     const { pipeline, outbox, forecaster, skipped } = setup(readings, { every_s: 600 });
     await pipeline.start();
-    await expect.poll(() => outbox('telemetry/temperature').length).toBe(90);
+    await expect.poll(() => outbox('telemetry/temperature').length === 90).toBe(true);
     const forecasts = outbox('forecast/temperature');
     // 57 of 60 steps is the first window with few enough missing (3 steps in a row may be filled in).
     expect(forecasts.map((f) => (f.based_on as { to: string }).to)).toEqual(
@@ -105,19 +86,19 @@ describe('TelemetryPipeline', () => {
     );
     const { pipeline, forecaster } = setup(readings);
     await pipeline.start();
-    await expect.poll(() => forecaster.windows.length).toBe(1);
+    await expect.poll(() => forecaster.windows.length === 1).toBe(true);
     expect(Math.max(...forecaster.windows[0]!)).toBe(20);
   });
 
   it('after a restart the window comes back from the store: the first reading forecasts at once', async () => {
     const first = setup(Array.from({ length: 60 }, (_, i) => valid(i)), { every_s: 3600 });
     await first.pipeline.start();
-    await expect.poll(() => first.outbox('telemetry/temperature').length).toBe(60);
+    await expect.poll(() => first.outbox('telemetry/temperature').length === 60).toBe(true);
     await first.pipeline.stop();
     expect(first.outbox('forecast/temperature')).toHaveLength(1);
     const second = setup([valid(61)], { every_s: 3600, store: first.store });
     await second.pipeline.start();
-    await expect.poll(() => second.outbox('forecast/temperature').length).toBe(2);
+    await expect.poll(() => second.outbox('forecast/temperature').length === 2).toBe(true);
     expect(second.forecaster.windows[0]).toHaveLength(60);
   });
 
@@ -125,7 +106,7 @@ describe('TelemetryPipeline', () => {
     const readings = Array.from({ length: 60 }, (_, i) => valid(i)).filter((_, i) => i < 20 || i > 30);
     const { pipeline, outbox, skipped } = setup(readings);
     await pipeline.start();
-    await expect.poll(() => outbox('telemetry/temperature').length).toBe(readings.length);
+    await expect.poll(() => outbox('telemetry/temperature').length === readings.length).toBe(true);
     expect(outbox('forecast/temperature')).toEqual([]);
     expect(skipped.length).toBeGreaterThan(0);
     expect(pipeline.health()).toMatchObject({ state: 'degraded', detail: expect.stringMatching(/^forecast skipped: only 49 of 60 steps .*at most 6 may be missing$/) });
@@ -136,7 +117,7 @@ describe('TelemetryPipeline', () => {
     const readings = Array.from({ length: 70 }, (_, i) => valid(i, 20 + i * 0.02));
     const { pipeline, outbox } = setup(readings, { every_s: 60, high_c: 22 });
     await pipeline.start();
-    await expect.poll(() => outbox('telemetry/temperature').length).toBe(70);
+    await expect.poll(() => outbox('telemetry/temperature').length === 70).toBe(true);
     const alerts = outbox('alerts/temperature');
     expect(alerts).toHaveLength(1);
     const crossing = outbox('forecast/temperature').find((f) => f.id === alerts[0]!.forecast_id)!;
@@ -148,20 +129,20 @@ describe('TelemetryPipeline', () => {
     const rising = (from: number, count: number) => Array.from({ length: count }, (_, i) => valid(from + i, 20 + (from + i) * 0.02));
     const first = setup(rising(0, 70), { every_s: 60, high_c: 22 });
     await first.pipeline.start();
-    await expect.poll(() => first.outbox('telemetry/temperature').length).toBe(70);
+    await expect.poll(() => first.outbox('telemetry/temperature').length === 70).toBe(true);
     await first.pipeline.stop();
     expect(first.outbox('alerts/temperature').map((a) => a.kind)).toEqual(['high']);
 
     const forecastsBefore = first.outbox('forecast/temperature').length;
     const sameThreshold = setup(rising(70, 3), { every_s: 60, high_c: 22, store: first.store });
     await sameThreshold.pipeline.start();
-    await expect.poll(() => sameThreshold.outbox('forecast/temperature').length).toBe(forecastsBefore + 3);
+    await expect.poll(() => sameThreshold.outbox('forecast/temperature').length === forecastsBefore + 3).toBe(true);
     await sameThreshold.pipeline.stop();
     expect(sameThreshold.outbox('alerts/temperature')).toHaveLength(1); // still high: nothing new to say
 
     const newThreshold = setup(rising(73, 1), { every_s: 60, high_c: 21.5, store: first.store });
     await newThreshold.pipeline.start();
-    await expect.poll(() => newThreshold.outbox('alerts/temperature').length).toBe(2);
+    await expect.poll(() => newThreshold.outbox('alerts/temperature').length === 2).toBe(true);
     expect(newThreshold.outbox('alerts/temperature')[1]).toMatchObject({ kind: 'high', threshold_c: 21.5 });
   });
 
@@ -169,9 +150,36 @@ describe('TelemetryPipeline', () => {
     const { pipeline, outbox } = setup(Array.from({ length: 60 }, (_, i) => valid(i)), { every_s: 100_000 });
     expect(await pipeline.forecastNow()).toEqual({ ok: false, reason: 'no valid reading since the agent started' });
     await pipeline.start();
-    await expect.poll(() => outbox('telemetry/temperature').length).toBe(60);
+    await expect.poll(() => outbox('telemetry/temperature').length === 60).toBe(true);
     const outcome = await pipeline.forecastNow();
     expect(outcome.ok && outcome.record.to_ts).toBe(T0 + 59 * MINUTE);
     expect(outbox('forecast/temperature').at(-1)!.id).toBe(outcome.ok && outcome.record.id);
+  });
+
+  it('stores the simulated sensor\'s hour of history at start, so its first reading forecasts at once, and never twice', async () => {
+    const store = openStore();
+    stores.push(store);
+    let now = T0;
+    const clock = { now: () => (now += 10_000), monotonic: () => now };
+    const run = async () => {
+      const forecaster = new WindowEchoForecaster();
+      const rig = telemetryRig({ readings: new SimulatedSensor(3, clock), forecaster, store });
+      pipelines.push(rig.pipeline);
+      await rig.pipeline.start();
+      await expect.poll(() => rig.outbox('forecast/temperature').length > 0).toBe(true);
+      await rig.pipeline.stop();
+      return { rig, forecaster };
+    };
+    const first = await run();
+    const history = first.rig.outbox<{ sensor: string; ts: string }>('telemetry/temperature').filter((t) => t.sensor === 'sim-history');
+    expect(history).toHaveLength(60);
+    const [forecast] = first.rig.outbox<{ based_on: { to: string } }>('forecast/temperature');
+    // The first forecast's window ends at the first live reading: the hour before it is the history.
+    const firstLive = first.rig.outbox<{ sensor: string; ts: string }>('telemetry/temperature').find((t) => t.sensor === 'sim')!;
+    expect(forecast!.based_on.to).toBe(firstLive.ts);
+    expect(first.forecaster.windows[0]).toHaveLength(60);
+
+    const second = await run();
+    expect(second.rig.outbox<{ sensor: string }>('telemetry/temperature').filter((t) => t.sensor === 'sim-history')).toHaveLength(60);
   });
 });

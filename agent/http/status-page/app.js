@@ -80,10 +80,38 @@ function drawChart(temperature, now) {
   }
   if (d) svg.append(el('path', { class: 'reading', d }));
   for (const f of forecasts) {
-    const dot = el('circle', { class: 'forecast', cx: x(f.target_ts), cy: y(f.celsius), r: 3 });
-    dot.append(el('title', {}, `${f.celsius} °C forecast for ${timeOf(f.target_ts)} (made ${timeOf(f.made_at)})`));
+    // Forecast vs what happened: a line from the forecast to the reading at its target time.
+    if (f.actual !== null) svg.append(el('line', { class: 'miss', x1: x(f.target_ts), x2: x(f.target_ts), y1: y(f.celsius), y2: y(f.actual) }));
+    const byPersistence = f.model.name === 'persistence';
+    const dot = el('circle', { class: byPersistence ? 'forecast persistence' : 'forecast', cx: x(f.target_ts), cy: y(f.celsius), r: 3 });
+    const outcome = f.actual === null ? '' : `; it was ${f.actual} °C (${f.celsius >= f.actual ? '+' : ''}${(f.celsius - f.actual).toFixed(2)})`;
+    dot.append(el('title', {}, `${f.celsius} °C forecast for ${timeOf(f.target_ts)} by ${f.model.name} (made ${timeOf(f.made_at)})${outcome}`));
     svg.append(dot);
   }
+}
+
+const celsius = (value) => (value === null ? '-' : `${value.toFixed(3)} °C`);
+
+function drawScore(score) {
+  if (!score) {
+    $('score-model').textContent = 'no forecast model loaded';
+    $('score').replaceChildren();
+    return;
+  }
+  $('score-model').textContent = `${score.model.name} ${score.model.version}`;
+  const rows = [
+    ['24 h', score.last_24h],
+    ['7 days', score.last_7d],
+  ].map(([span, s]) =>
+    row(
+      el('td', {}, span),
+      el('td', {}, celsius(s.mae_celsius)),
+      el('td', {}, celsius(s.persistence_mae_celsius)),
+      el('td', { class: s.skill !== null && s.skill < 0 ? 'error' : '' }, s.skill === null ? '-' : `${Math.round(s.skill * 100)}%`),
+      el('td', {}, String(s.scored)),
+    ),
+  );
+  $('score').replaceChildren(...rows);
 }
 
 function describeObjects(objects) {
@@ -157,6 +185,7 @@ async function refresh() {
   $('content').hidden = false;
   drawHealth(status.health);
   drawChart(status.temperature, now);
+  drawScore(status.forecast_score);
   drawEvents(status.intrusions);
   await drawSnapshot(status.snapshot);
   $('updated').textContent = `updated ${timeOf(now)}`;

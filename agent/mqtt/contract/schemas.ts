@@ -10,8 +10,12 @@ import type {
   CommandProgressPayload,
   ModelInfoPayload,
   CommandResponsePayload,
+  ForecastModelRef,
+  ForecastScorePayload,
   IntruderAlertPayload,
   ModelRef,
+  ScoreWindowPayload,
+  StoreAlertPayload,
   TemperatureAlertPayload,
   TemperatureForecastPayload,
   TemperatureTelemetryPayload,
@@ -102,6 +106,19 @@ const telemetry: JSONSchemaType<TemperatureTelemetryPayload> = {
   additionalProperties: false,
 };
 
+const forecastModel: JSONSchemaType<ForecastModelRef> = {
+  type: 'object',
+  description: 'The model that made the forecast, or `persistence` (the last reading) standing in for a model that lost to it over the last 24 h.',
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    version: { type: 'string', minLength: 1 },
+    reason: { type: 'string', nullable: true, minLength: 1, description: 'Why persistence was served (only then).' },
+    instead_of: { ...modelRef, nullable: true, description: 'The model persistence stands in for (only then).' },
+  },
+  required: ['name', 'version'],
+  additionalProperties: false,
+};
+
 const forecast: JSONSchemaType<TemperatureForecastPayload> = {
   type: 'object',
   properties: {
@@ -117,9 +134,48 @@ const forecast: JSONSchemaType<TemperatureForecastPayload> = {
       required: ['from', 'to', 'n'],
       additionalProperties: false,
     },
-    model: modelRef,
+    model: forecastModel,
   },
   required: ['id', 'ts', 'predicted_celsius', 'horizon_s', 'unit', 'based_on', 'model'],
+  additionalProperties: false,
+};
+
+function scoreWindow(span: string): JSONSchemaType<ScoreWindowPayload> {
+  return {
+    type: 'object',
+    description: `Forecasts whose target time fell in the ${span} before \`ts\`.`,
+    properties: {
+      mae_celsius: requiredNullable({ type: 'number', description: "Mean absolute error of the model's forecasts; null when none was scored." }),
+      persistence_mae_celsius: requiredNullable({ type: 'number', description: 'Mean absolute error of persistence (the last reading) on the same forecasts.' }),
+      skill: requiredNullable({ type: 'number', description: '1 - mae / persistence mae: above 0 the model beats persistence; null when unknown.' }),
+      scored: { type: 'integer', minimum: 0, description: 'Forecasts scored.' },
+    },
+    required: ['mae_celsius', 'persistence_mae_celsius', 'skill', 'scored'],
+    additionalProperties: false,
+  };
+}
+
+const forecastScore: JSONSchemaType<ForecastScorePayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    device,
+    model: { ...modelRef, description: 'The active model, whose forecasts are scored (also while persistence is served).' },
+    last_24h: scoreWindow('24 h'),
+    last_7d: scoreWindow('7 days'),
+    fallback: {
+      type: 'object',
+      description: 'Whether forecasts are served by persistence because the model lost to it over the last 24 h.',
+      properties: {
+        active: { type: 'boolean' },
+        reason: requiredNullable({ type: 'string', description: 'Why (null when not active).' }),
+      },
+      required: ['active', 'reason'],
+      additionalProperties: false,
+    },
+  },
+  required: ['id', 'ts', 'device', 'model', 'last_24h', 'last_7d', 'fallback'],
   additionalProperties: false,
 };
 
@@ -136,6 +192,22 @@ const temperatureAlert: JSONSchemaType<TemperatureAlertPayload> = {
     forecast_id: { type: 'string', minLength: 1, description: 'The `id` of the forecast message that triggered it.' },
   },
   required: ['id', 'ts', 'device', 'kind', 'threshold_c', 'predicted_celsius', 'horizon_s', 'forecast_id'],
+  additionalProperties: false,
+};
+
+const storeAlert: JSONSchemaType<StoreAlertPayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    device,
+    kind: { type: 'string', const: 'database_recovered', description: 'The database failed its check at start: it was moved aside and a fresh one started.' },
+    reason: { type: 'string', minLength: 1, description: "What SQLite's quick check (or the open) said." },
+    moved_to: { type: 'string', minLength: 1, description: 'File name of the damaged database, kept in the data folder.' },
+    recovered_outbox_rows: { type: 'integer', minimum: 0, description: 'Undelivered messages that could be read and were copied into the fresh database.' },
+    unreadable_ranges: { type: 'integer', minimum: 0, description: 'Ranges of undelivered messages that could not be read.' },
+  },
+  required: ['id', 'ts', 'device', 'kind', 'reason', 'moved_to', 'recovered_outbox_rows', 'unreadable_ranges'],
   additionalProperties: false,
 };
 
@@ -197,8 +269,10 @@ export const TOPICS: readonly TopicSpec[] = [
   { suffix: 'alerts/intruder', direction: 'published', qos: 1, retained: false, format: 'json', schema: intruderAlert, description: 'Intrusion events: start, update (objects changed), end.' },
   { suffix: 'snapshot', direction: 'published', qos: 1, retained: true, format: 'jpeg', description: 'JPEG of the last intrusion frame with boxes and labels drawn (at most 128 KB with AWS IoT Core).' },
   { suffix: 'telemetry/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: telemetry, description: 'Every sensor reading, invalid ones included (flagged, with the reason).' },
-  { suffix: 'forecast/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: forecast, description: 'The temperature forecast, every `forecast.every_s`.' },
+  { suffix: 'forecast/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: forecast, description: 'The temperature forecast, every `forecast.every_s`; made by persistence (the last reading) while the model loses to it, with the reason in `model`.' },
+  { suffix: 'forecast/score', direction: 'published', qos: 1, retained: true, format: 'json', schema: forecastScore, description: "How good the forecasts have been: the model's and persistence's rolling errors over 24 h and 7 days, and whether the fallback serves persistence. Updated whenever forecasts mature." },
   { suffix: 'alerts/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: temperatureAlert, description: 'A forecast crossed `forecast.high_c` / `forecast.low_c`, or came back inside.' },
+  { suffix: 'alerts/store', direction: 'published', qos: 1, retained: false, format: 'json', schema: storeAlert, description: 'The database was damaged (power cut, SD card): moved aside, a fresh one started with the undelivered messages that could be read.' },
   { suffix: 'alarm', direction: 'published', qos: 1, retained: true, format: 'text', values: ['on', 'off'], description: 'State of the alarm output.' },
   { suffix: 'models/+', direction: 'published', qos: 1, retained: true, format: 'json', schema: modelInfo, description: 'The active model of each role (`intruder`, `forecast`).' },
   { suffix: 'cmd/+', direction: 'subscribed', qos: 1, retained: false, format: 'json', description: 'Remote commands: `alarm`, `forecast-now`, `model-update`, `model-rollback` (the request fields are documented per command); a JSON object, `transaction` echoed in the reply.' },

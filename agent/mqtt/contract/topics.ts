@@ -33,6 +33,14 @@ export interface TemperatureTelemetryPayload {
   error?: string;
 }
 
+/** Who made a forecast: the model, or `persistence` (with why, and which model it stands in for). */
+export interface ForecastModelRef extends ModelRef {
+  /** Why persistence was served instead of the model (only then). */
+  reason?: string;
+  /** The model persistence stands in for (only then). */
+  instead_of?: ModelRef;
+}
+
 export interface TemperatureForecastPayload {
   id: string;
   ts: string;
@@ -41,7 +49,31 @@ export interface TemperatureForecastPayload {
   unit: 'Celsius';
   /** The window the forecast was computed from: ISO times of its first and last reading, and its length. */
   based_on: { from: string; to: string; n: number };
+  model: ForecastModelRef;
+}
+
+/** Rolling errors of matured forecasts over one span: the model's, persistence's, and the skill between them. */
+export interface ScoreWindowPayload {
+  /** Mean absolute error of the model's forecasts (null: none scored). */
+  mae_celsius: number | null;
+  /** Mean absolute error of persistence ("no change") on the same forecasts. */
+  persistence_mae_celsius: number | null;
+  /** 1 - mae / persistence_mae: above 0 the model beats persistence; null when either is unknown or persistence was perfect. */
+  skill: number | null;
+  /** Forecasts scored in the span. */
+  scored: number;
+}
+
+/** `<base>/forecast/score`, retained: how good the active model's forecasts have been. */
+export interface ForecastScorePayload {
+  id: string;
+  ts: string;
+  device: string;
   model: ModelRef;
+  last_24h: ScoreWindowPayload;
+  last_7d: ScoreWindowPayload;
+  /** Whether forecasts are served by persistence because the model lost to it over the last 24 h. */
+  fallback: { active: boolean; reason: string | null };
 }
 
 export interface TemperatureAlertPayload {
@@ -54,6 +86,20 @@ export interface TemperatureAlertPayload {
   predicted_celsius: number;
   horizon_s: number;
   forecast_id: string;
+}
+
+/** `<base>/alerts/store`: the database was damaged and replaced at start (agent/store/recovery.ts). */
+export interface StoreAlertPayload {
+  id: string;
+  ts: string;
+  device: string;
+  kind: 'database_recovered';
+  /** What SQLite's quick check (or the open) said. */
+  reason: string;
+  /** File name the damaged database was moved to, in the data folder. */
+  moved_to: string;
+  recovered_outbox_rows: number;
+  unreadable_ranges: number;
 }
 
 export interface ModelInfoPayload {
@@ -98,7 +144,9 @@ export const Topic = {
   snapshot: 'snapshot',
   temperature: 'telemetry/temperature',
   forecast: 'forecast/temperature',
+  forecastScore: 'forecast/score',
   temperatureAlert: 'alerts/temperature',
+  storeAlert: 'alerts/store',
   alarm: 'alarm',
   model: (role: string) => `models/${role}`,
   command: (name: string) => `cmd/${name}`,

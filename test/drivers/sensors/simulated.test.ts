@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimulatedSensor, simulatedTemperature } from '../../../drivers/sensors/simulated.js';
+import { SIMULATED_HISTORY, SimulatedSensor, simulatedTemperature } from '../../../drivers/sensors/simulated.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -51,5 +51,16 @@ describe('simulated sensor', () => {
     expect(reading).toEqual({ valid: true, celsius: Math.round(simulatedTemperature(5)(now) * 100) / 100, ts: now, sensor: 'sim' });
     now += MINUTE;
     expect((await sensor.read()).ts).toBe(now);
+  });
+
+  it('has an hour of history before now, a reading a minute from the same curve, marked as history', () => {
+    const now = START + 15 * 60 * MINUTE + 12_345;
+    const history = new SimulatedSensor(5, { now: () => now, monotonic: () => now }).history();
+    expect(history).toHaveLength(60);
+    expect(history.map((r) => r.ts)).toEqual(Array.from({ length: 60 }, (_, i) => now - (60 - i) * MINUTE));
+    for (const r of history) {
+      expect(r).toEqual({ valid: true, celsius: Math.round(simulatedTemperature(5)(r.ts) * 100) / 100, ts: r.ts, sensor: SIMULATED_HISTORY });
+    }
+    expect(SIMULATED_HISTORY).toBe('sim-history');
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Linear least squares (optionally ridge-penalised) for the forecaster's baselines, solved by Cholesky
- * on the normal equations, plus the error measure everything is judged by.
+ * Linear least squares (optionally ridge-penalised), solved by Cholesky on the normal equations, plus
+ * the error measure everything is judged by. The room models calibrated on the device are fitted with
+ * it (agent/telemetry/calibration/), and so are the baselines of the shipped forecaster (scripts/train/).
  *
  * Only + - * / and sqrt (all correctly rounded in IEEE 754) in a fixed loop order: the same data gives
  * bit-identical results on any machine.
@@ -55,36 +56,65 @@ export function solveSymmetric(a: Float64Array, b: Float64Array, n: number): Flo
   return x;
 }
 
-function columnMeans(rows: readonly Float64Array[], targets: Float64Array, n: number): [Float64Array, number] {
+/**
+ * Training rows read one at a time, so a fit never needs them all in memory (weeks of a room's windows
+ * on a Pi): row `r` is written into `into` (`width` values), its target returned by `target(r)`.
+ */
+export interface RowSource {
+  count: number;
+  width: number;
+  row(r: number, into: Float64Array): void;
+  target(r: number): number;
+}
+
+function columnMeans(source: RowSource): [Float64Array, number] {
+  const n = source.width;
   const mean = new Float64Array(n);
+  const row = new Float64Array(n);
   let targetMean = 0;
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r] as Float64Array;
+  for (let r = 0; r < source.count; r++) {
+    source.row(r, row);
     for (let j = 0; j < n; j++) mean[j] = (mean[j] as number) + (row[j] as number);
-    targetMean += targets[r] as number;
+    targetMean += source.target(r);
   }
-  for (let j = 0; j < n; j++) mean[j] = (mean[j] as number) / rows.length;
-  return [mean, targetMean / rows.length];
+  for (let j = 0; j < n; j++) mean[j] = (mean[j] as number) / source.count;
+  return [mean, targetMean / source.count];
+}
+
+/** Rows held in memory, as a RowSource. */
+export function arrayRows(rows: readonly Float64Array[], targets: ArrayLike<number>): RowSource {
+  return {
+    count: rows.length,
+    width: rows.length > 0 ? (rows[0] as Float64Array).length : 0,
+    row: (r, into) => into.set(rows[r] as Float64Array),
+    target: (r) => targets[r] as number,
+  };
+}
+
+/** `fitLinearRows` over rows in memory. */
+export function fitLinear(rows: readonly Float64Array[], targets: Float64Array, options: LinearFitOptions = {}): LinearModel {
+  return fitLinearRows(arrayRows(rows, targets), options);
 }
 
 /**
  * Minimises sum (w.x + b - y)^2 + lambda |w|^2. With an intercept the columns are centred first, which
  * leaves the intercept out of the penalty and keeps the normal equations well conditioned (the raw lags
- * all sit near 21 °C and are nearly collinear).
+ * all sit near 21 °C and are nearly collinear). Two passes over the rows; memory is width^2.
  */
-export function fitLinear(rows: readonly Float64Array[], targets: Float64Array, options: LinearFitOptions = {}): LinearModel {
+export function fitLinearRows(source: RowSource, options: LinearFitOptions = {}): LinearModel {
   const { lambda = 0, intercept = true } = options;
-  if (rows.length === 0) throw new Error('no training rows');
-  const n = (rows[0] as Float64Array).length;
-  const [mean, targetMean] = intercept ? columnMeans(rows, targets, n) : [new Float64Array(n), 0];
+  if (source.count === 0) throw new Error('no training rows');
+  const n = source.width;
+  const [mean, targetMean] = intercept ? columnMeans(source) : [new Float64Array(n), 0];
 
   const gram = new Float64Array(n * n);
   const moment = new Float64Array(n);
+  const row = new Float64Array(n);
   const centred = new Float64Array(n);
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r] as Float64Array;
+  for (let r = 0; r < source.count; r++) {
+    source.row(r, row);
     for (let j = 0; j < n; j++) centred[j] = (row[j] as number) - (mean[j] as number);
-    const t = (targets[r] as number) - targetMean;
+    const t = source.target(r) - targetMean;
     for (let i = 0; i < n; i++) {
       const ci = centred[i] as number;
       moment[i] = (moment[i] as number) + ci * t;
