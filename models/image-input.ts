@@ -2,14 +2,40 @@
  * Turns what callers have (encoded image bytes or a raw RGB frame) into the resized RGB pixels the
  * letterbox needs, with sharp (libvips: decoding and resizing run on libuv's thread pool, off the JS
  * thread). Every refusal is an InvalidInputError that says what is wrong with the image.
+ *
+ * Decoding is priced before it starts, from the header (`decodePlan`): a baseline JPEG or a
+ * non-interlaced PNG streams through the resize a band of rows at a time, while a progressive JPEG (its
+ * DCT coefficients, 2 bytes each), an interlaced PNG, a GIF or a HEIF is decoded whole first. An image
+ * that costs more than the decode budget is refused; the others run when their cost fits what the decodes
+ * in flight leave of it (a MemoryBudget), so concurrent decodes are bounded by memory, not by count.
  */
 import sharp from 'sharp';
+import type { MemoryBudget } from '../agent/lib/memory-budget.js';
 import { InvalidInputError } from './errors.js';
 import { letterboxGeometry, type LetterboxGeometry } from './letterbox.js';
 import type { RawRgbImage } from './types.js';
 
 /** Default pixel limit: well above any camera frame (a 64 MP sensor), far below a decompression bomb. */
 export const DEFAULT_MAX_PIXELS = 70_000_000;
+
+/**
+ * Memory the decodes in flight may take together (and one image at most), on top of the daemon's steady
+ * ~190 MB: a camera frame costs about 10 MB, a 12 MP progressive phone photo 46 MB, the 8300x8300
+ * progressive JPEG of the hostile-input sweep 216 MB (refused; it took ~200 MB per decode before).
+ */
+export const DEFAULT_DECODE_BUDGET_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The price list, fitted to sharp 0.34 / libvips measurements of the peak RSS a decode adds (`npm run
+ * bench:decode` prints estimate and measurement side by side; an estimate errs on the high side): a fixed
+ * part (decoder and resize state, whatever the size), a window of source rows the streamed resize holds,
+ * with its overhead, and for images that cannot stream, the whole image.
+ */
+const DECODE_BASE_BYTES = 6 * 1024 * 1024;
+const WINDOW_ROWS = 1600;
+const WINDOW_OVERHEAD = 1.25;
+/** libjpeg keeps every DCT coefficient of a progressive JPEG (16 bits each) until the last scan. */
+const DCT_COEFFICIENT_BYTES = 2;
 
 /**
  * Raster formats accepted. Vector and document formats (SVG, PDF) that sharp can also render are refused:
@@ -31,6 +57,99 @@ export interface ModelInputSize {
   height: number;
 }
 
+/** What decoding an encoded image will take, read from its header. */
+export interface DecodePlan {
+  format: string;
+  /** The image as the boxes refer to it (after EXIF orientation). */
+  width: number;
+  height: number;
+  /** Decoded whole before the resize (progressive, interlaced, GIF, HEIF), not streamed by rows. */
+  wholeImage: boolean;
+  /** Estimated peak memory of the decode, in bytes. */
+  costBytes: number;
+}
+
+/** Samples per pixel a JPEG stores, from its chroma subsampling (`4:2:0`: one luma, two quarter chromas). */
+function jpegSamplesPerPixel(metadata: sharp.Metadata): number {
+  switch (metadata.chromaSubsampling) {
+    case '4:2:0':
+      return 1.5;
+    case '4:2:2':
+      return 2;
+    case '4:4:4':
+      return 3;
+    case '4:4:4:4':
+      return 4;
+    default:
+      return metadata.channels ?? 3;
+  }
+}
+
+/**
+ * The factor a JPEG or WebP is shrunk by while it is decoded, as sharp chooses it for a resize by
+ * `shrink` (JPEG: 8, 4 or 2, one step lower when the shrink is exactly that integer; WebP: any factor).
+ * Without a target, the largest: the decode's cost is then a lower bound.
+ */
+function shrinkOnLoad(format: string, shrink: number | null): number {
+  if (format === 'webp') return shrink === null ? 8 : Math.max(1, shrink);
+  if (format !== 'jpeg') return 1;
+  if (shrink === null) return 8;
+  const factor = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
+  return factor > 1 && Math.trunc(shrink) === factor ? factor / 2 : factor;
+}
+
+/** The decode's estimated peak memory: fixed state, the band of rows the resize streams, and the whole image when it cannot stream. */
+function decodeCost(metadata: sharp.Metadata, wholeImage: boolean, target: ModelInputSize | undefined): number {
+  const width = metadata.width ?? 0;
+  const height = metadata.height ?? 0;
+  const bytesPerSample = metadata.depth === 'ushort' ? 2 : 1;
+  // libvips' GIF loader always produces RGBA.
+  const channels = metadata.format === 'gif' ? 4 : (metadata.channels ?? 3);
+  // The letterbox scales both axes alike, by the larger of the two ratios.
+  const resize = target ? Math.max(width / target.width, height / target.height) : null;
+  const shrink = shrinkOnLoad(metadata.format, resize === null ? null : Math.max(resize, 1));
+  const rows = Math.min(height / shrink, WINDOW_ROWS);
+  const window = (width / shrink) * rows * channels * bytesPerSample * WINDOW_OVERHEAD;
+  const perPixel = metadata.format === 'jpeg' ? jpegSamplesPerPixel(metadata) * DCT_COEFFICIENT_BYTES : channels * bytesPerSample;
+  return Math.ceil(DECODE_BASE_BYTES + window + (wholeImage ? width * height * perPixel : 0));
+}
+
+function formatMB(bytes: number): string {
+  return `${Math.round(bytes / (1024 * 1024))} MB`;
+}
+
+/**
+ * Reads the header of `bytes` and prices its decode for a resize into `target` (none: the cheapest
+ * resize, so that only images too costly for any model are refused). Throws an InvalidInputError for an
+ * undecodable header, a format that is not a raster image, more than `maxPixels` pixels, or a decode that
+ * would cost more than `budgetBytes`.
+ */
+export async function decodePlan(bytes: Uint8Array, maxPixels: number, budgetBytes: number, target?: ModelInputSize): Promise<DecodePlan> {
+  if (bytes.length === 0) throw new InvalidInputError('empty image (0 bytes)');
+  // The header alone: the size and orientation fix the geometry, and a bomb is refused before decoding
+  // (with its size in the message: sharp's own limit would only say "exceeds pixel limit").
+  let metadata: sharp.Metadata;
+  try {
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new InvalidInputError(`not a decodable image (${(err as Error).message})`);
+  }
+  const { format } = metadata;
+  if (!RASTER_FORMATS.has(format)) {
+    throw new InvalidInputError(`unsupported image format '${format}' (expected JPEG, PNG, WebP, GIF, TIFF or HEIF/AVIF)`);
+  }
+  const { width, height } = metadata.autoOrient;
+  checkPixelLimit(width, height, maxPixels);
+  const wholeImage = metadata.isProgressive === true || format === 'gif' || format === 'heif';
+  const costBytes = decodeCost(metadata, wholeImage, target);
+  if (costBytes > budgetBytes) {
+    const kind = wholeImage ? `${metadata.isProgressive ? (format === 'png' ? 'interlaced ' : 'progressive ') : ''}${format.toUpperCase()} (decoded whole)` : format.toUpperCase();
+    const hint = wholeImage ? 'send a baseline JPEG or a non-interlaced PNG, or a smaller image' : 'send a smaller image';
+    throw new InvalidInputError(`decoding this ${width}x${height} ${kind} takes about ${formatMB(costBytes)}, over the ${formatMB(budgetBytes)} decode budget: ${hint}`);
+  }
+  return { format, width, height, wholeImage, costBytes };
+}
+
 function checkPixelLimit(width: number, height: number, maxPixels: number): void {
   const pixels = width * height;
   if (pixels > maxPixels) {
@@ -44,36 +163,34 @@ function isRawRgbImage(image: Uint8Array | RawRgbImage): image is RawRgbImage {
 
 /**
  * Decodes `image`, applies its EXIF orientation, and resizes it to the letterbox geometry for `input`.
- * Rejects empty, truncated, undecodable and oversized images with an InvalidInputError.
+ * An encoded image waits for its decode's cost in `budget` (default: a budget of its own, which bounds
+ * only the image itself). Rejects empty, truncated, undecodable, oversized and too costly images with an
+ * InvalidInputError.
  */
-export async function letterboxPixels(image: Uint8Array | RawRgbImage, input: ModelInputSize, maxPixels: number): Promise<LetterboxedPixels> {
-  return isRawRgbImage(image) ? letterboxRaw(image, input, maxPixels) : letterboxEncoded(image, input, maxPixels);
+export async function letterboxPixels(
+  image: Uint8Array | RawRgbImage,
+  input: ModelInputSize,
+  maxPixels: number,
+  budget?: MemoryBudget,
+): Promise<LetterboxedPixels> {
+  return isRawRgbImage(image) ? letterboxRaw(image, input, maxPixels) : letterboxEncoded(image, input, maxPixels, budget);
 }
 
-async function letterboxEncoded(bytes: Uint8Array, input: ModelInputSize, maxPixels: number): Promise<LetterboxedPixels> {
-  if (bytes.length === 0) throw new InvalidInputError('empty image (0 bytes)');
-  // The header alone: the size and orientation fix the geometry, and a bomb is refused before decoding
-  // (with its size in the message: sharp's own limit would only say "exceeds pixel limit").
-  let metadata: sharp.Metadata;
-  try {
-    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
-  } catch (err) {
-    throw new InvalidInputError(`not a decodable image (${(err as Error).message})`);
-  }
-  if (!RASTER_FORMATS.has(metadata.format)) {
-    throw new InvalidInputError(`unsupported image format '${metadata.format}' (expected JPEG, PNG, WebP, GIF, TIFF or HEIF/AVIF)`);
-  }
-  const { width, height } = metadata.autoOrient;
-  checkPixelLimit(width, height, maxPixels);
+async function letterboxEncoded(bytes: Uint8Array, input: ModelInputSize, maxPixels: number, budget?: MemoryBudget): Promise<LetterboxedPixels> {
+  const plan = await decodePlan(bytes, maxPixels, budget?.capacityBytes ?? DEFAULT_DECODE_BUDGET_BYTES, input);
+  const { width, height } = plan;
   const geometry = letterboxGeometry(width, height, input.width, input.height);
-  try {
-    // One top-to-bottom pass is all a resize needs: libvips then holds a band of rows, not the whole image.
-    const pipeline = sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true, sequentialRead: true });
-    const rgb = await toResizedRgb(pipeline, geometry);
-    return { rgb, geometry, imageWidth: width, imageHeight: height };
-  } catch (err) {
-    throw new InvalidInputError(`cannot decode the ${metadata.format} image (${(err as Error).message.trim()})`);
-  }
+  const decode = async () => {
+    try {
+      // One top-to-bottom pass is all a resize needs: libvips then holds a band of rows, not the whole image.
+      const pipeline = sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true, sequentialRead: true });
+      return await toResizedRgb(pipeline, geometry);
+    } catch (err) {
+      throw new InvalidInputError(`cannot decode the ${plan.format} image (${(err as Error).message.trim()})`);
+    }
+  };
+  const rgb = budget ? await budget.use(plan.costBytes, decode) : await decode();
+  return { rgb, geometry, imageWidth: width, imageHeight: height };
 }
 
 async function letterboxRaw(image: RawRgbImage, input: ModelInputSize, maxPixels: number): Promise<LetterboxedPixels> {

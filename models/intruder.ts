@@ -11,10 +11,11 @@ import { performance } from 'node:perf_hooks';
 import * as ort from './onnxruntime.js';
 import { InvalidInputError, ModelLoadError } from './errors.js';
 import { fileErrorReason } from './file-errors.js';
-import { letterboxPixels, DEFAULT_MAX_PIXELS, type LetterboxedPixels } from './image-input.js';
+import { letterboxPixels, DEFAULT_DECODE_BUDGET_BYTES, DEFAULT_MAX_PIXELS, type LetterboxedPixels } from './image-input.js';
 import { boxToImage, writePlanarTensor } from './letterbox.js';
 import { nonMaxSuppression } from './nms.js';
 import { readOnnxMetadata } from './onnx-proto.js';
+import { MemoryBudget } from '../agent/lib/memory-budget.js';
 import { SerialQueue } from '../agent/lib/serial-queue.js';
 import { Pool } from './pool.js';
 import type { DetectedObject, DetectionResult, IntruderDetector, ModelInfo, RawRgbImage } from './types.js';
@@ -39,6 +40,8 @@ export interface IntruderDetectorOptions {
   threads?: number;
   /** Images with more pixels are refused before decoding (default 70 million). */
   maxPixels?: number;
+  /** Memory the image decodes of this detector may take together, and one at most (default 64 MB; models/image-input.ts). */
+  decodeBudgetBytes?: number;
   /** Class names file (one per line, or a JSON array); overrides the model's names metadata. */
   labelsPath?: string;
   /** Reported in `info.version` (default: the model's `version` metadata, else 'unversioned'). */
@@ -61,6 +64,8 @@ interface DetectorSettings {
   threshold: number;
   iou: number;
   maxPixels: number;
+  /** Shared by every detection of this detector (pipeline and HTTP alike). */
+  decodeBudget: MemoryBudget;
   /** 1 for the class indices that count as intruders. */
   intruderMask: Uint8Array;
 }
@@ -113,7 +118,7 @@ class YoloIntruderDetector implements LoadedIntruderDetector {
 
   private async detectNow(image: Uint8Array | RawRgbImage): Promise<DetectionResult> {
     const start = performance.now();
-    const pixels = await letterboxPixels(image, this.inputSize, this.settings.maxPixels);
+    const pixels = await letterboxPixels(image, this.inputSize, this.settings.maxPixels, this.settings.decodeBudget);
     const letterboxMs = performance.now() - start;
     const { output, tensorMs, inferenceMs } = await this.infer(pixels);
     const postStart = performance.now();
@@ -276,5 +281,6 @@ export async function loadIntruderDetector(modelPath: string, options: IntruderD
     sha256: createHash('sha256').update(bytes).digest('hex'),
     path: modelPath,
   };
-  return new YoloIntruderDetector(info, classes.names, session, spec, { threshold, iou, maxPixels, intruderMask: mask });
+  const decodeBudget = new MemoryBudget(options.decodeBudgetBytes ?? DEFAULT_DECODE_BUDGET_BYTES);
+  return new YoloIntruderDetector(info, classes.names, session, spec, { threshold, iou, maxPixels, decodeBudget, intruderMask: mask });
 }

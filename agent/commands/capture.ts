@@ -2,13 +2,15 @@
  * `edge-agent capture`: takes N frames from a camera driver and writes them as JPEG files, a user's first
  * check that the camera works (and what it sees), and a hook for tests.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { AgentConfig, CameraConfig } from '../config/types.js';
 import { defineCommand, numberOption, type CommandIO, type OptionValues } from './command.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
+import { makeDirSync } from '../lib/make-dir.js';
 import { loadConfig } from '../config/load.js';
+import { DAY_S } from '../config/schema.js';
 import { CAMERA_DRIVERS, createCamera, type Camera } from '../../drivers/camera/index.js';
 
 /** The drivers that capture (`none` is no camera). */
@@ -77,10 +79,19 @@ export const command = defineCommand({
   async run({ values, logger, io }) {
     const request = captureRequest(values);
     const camera = createCamera(request.config, { logger });
-    await mkdir(request.out, { recursive: true });
+    createOutputFolder(request.out);
     return capture(camera, request, io);
   },
 });
+
+/** One level at a time: a recursive mkdir under /proc never returns (it spins on procfs). */
+function createOutputFolder(dir: string): void {
+  try {
+    makeDirSync(dir);
+  } catch (err) {
+    throw new CliError(`--out: cannot create ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, ExitCode.IO_ERROR);
+  }
+}
 
 function captureRequest(values: Values): CaptureRequest {
   const driver = values.camera;
@@ -111,7 +122,8 @@ function captureRequest(values: Values): CaptureRequest {
     throw new UsageError(`no camera: pass --camera (${DRIVERS.join(', ')}) or a --config whose camera.driver is set`);
   }
   const frameSeconds = config.driver === 'still' ? config.still_interval_s + 1 : 1 / config.fps;
-  const timeoutS = numberOption('timeout', values.timeout, (n) => n > 0) ?? Math.max(30, 3 * frames * frameSeconds);
+  // At most a day: a longer timer fires at once (Node's timers hold 24.8 days).
+  const timeoutS = numberOption('timeout', values.timeout, (n) => n > 0 && n <= DAY_S) ?? Math.min(DAY_S, Math.max(30, 3 * frames * frameSeconds));
   return { config, frames, out: resolve(values.out), timeoutMs: timeoutS * 1000 };
 }
 

@@ -4,11 +4,13 @@
  * that cannot be loaded is one line on stderr and exit status 66. The detector's defaults are the
  * configuration schema's (`intruder.*`, `data_dir`), as the daemon's.
  */
-import { readFile } from 'node:fs/promises';
 import { defineCommand, numberOption, type CommandIO } from './command.js';
+import { configNumberOption } from './config-options.js';
 import { defaultConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/types.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
+import { InputFileError, readRegularFile } from '../lib/input-file.js';
+import { checkInputFile } from './input-files.js';
 import { InvalidInputError } from '../../models/errors.js';
 import { fileErrorReason } from '../../models/file-errors.js';
 import { loadIntruderDetector, type IntruderDetectorOptions, type LoadedIntruderDetector } from '../../models/intruder.js';
@@ -30,7 +32,7 @@ Prints one JSON line per image: {"image", "intruder", "objects", "total_objects"
   --labels FILE     class names, one per line (default: the model's names metadata,
                     else FILE.labels.txt beside the model, else COCO-80)
   --threads N       onnxruntime threads (default: ${intruder.threads ?? 'all cores'})
-  --repeat N        process each image N times; timings are the medians
+  --repeat N        process each image N times (at most ${MAX_REPEAT}); timings are the medians
   --data-dir DIR    the agent's data folder holding installed models (default ${data_dir})
   --verbose         print the stack of an unexpected error`;
 
@@ -50,8 +52,10 @@ type ImageLine =
   | ({ image: string } & Pick<DetectionResult, 'intruder' | 'objects' | 'total_objects' | 'timings_ms'>)
   | { image: string; error: string };
 
-const isPositiveInteger = (n: number) => Number.isInteger(n) && n >= 1;
-const isUnitFraction = (n: number) => n > 0 && n <= 1;
+/** Far above any photo (a 70-megapixel PNG of noise is about 200 MB... and refused by the decoder anyway). */
+const MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024;
+const MAX_REPEAT = 10_000;
+const isRepeat = (n: number) => Number.isInteger(n) && n >= 1 && n <= MAX_REPEAT;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -78,6 +82,8 @@ async function defaultModelPath(dataDir: string): Promise<string> {
 }
 
 async function loadDetector(modelPath: string, options: IntruderDetectorOptions): Promise<LoadedIntruderDetector> {
+  await checkInputFile('--model', modelPath);
+  if (options.labelsPath !== undefined) await checkInputFile('--labels', options.labelsPath);
   try {
     return await loadIntruderDetector(modelPath, options);
   } catch (err) {
@@ -90,9 +96,9 @@ async function loadDetector(modelPath: string, options: IntruderDetectorOptions)
 async function detectFile(detector: LoadedIntruderDetector, path: string, repeat: number, io: CommandIO, verbose: boolean): Promise<ImageLine> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path, MAX_IMAGE_FILE_BYTES);
   } catch (err) {
-    return { image: path, error: `cannot read the file: ${fileErrorReason(err)}` };
+    return { image: path, error: `cannot read the file: ${err instanceof InputFileError ? `it ${err.reason}` : fileErrorReason(err)}` };
   }
   try {
     const timings: DetectionTimings[] = [];
@@ -118,14 +124,14 @@ export const command = defineCommand({
     const defaults = defaultConfig();
     const classes = values.classes?.split(',').map((name) => name.trim()).filter((name) => name !== '');
     const options: IntruderDetectorOptions = {
-      threshold: numberOption('threshold', values.threshold, isUnitFraction) ?? defaults.intruder.threshold,
-      iou: numberOption('iou', values.iou, isUnitFraction) ?? defaults.intruder.iou,
-      threads: numberOption('threads', values.threads, isPositiveInteger) ?? defaults.intruder.threads ?? undefined,
+      threshold: configNumberOption('threshold', values.threshold, 'intruder.threshold') ?? defaults.intruder.threshold,
+      iou: configNumberOption('iou', values.iou, 'intruder.iou') ?? defaults.intruder.iou,
+      threads: configNumberOption('threads', values.threads, 'intruder.threads') ?? defaults.intruder.threads ?? undefined,
       classes: classes ?? defaults.intruder.classes,
       allClasses: values['all-classes'] ?? false,
       labelsPath: values.labels,
     };
-    const repeat = numberOption('repeat', values.repeat, isPositiveInteger) ?? 1;
+    const repeat = numberOption('repeat', values.repeat, isRepeat) ?? 1;
     const modelPath = values.model ?? (await defaultModelPath(values['data-dir'] ?? defaults.data_dir));
 
     const detector = await loadDetector(modelPath, options);

@@ -4,6 +4,7 @@
  * same contract (`--model`).
  */
 import { defineCommand, type CommandContext, type CommandIO } from './command.js';
+import { checkInputFile } from './input-files.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
 import { InvalidInputError } from '../../models/errors.js';
 import { forecastLines, lineGroups } from '../../models/forecast-lines.js';
@@ -89,6 +90,7 @@ export const command = defineCommand({
   async run(context) {
     const { values } = context;
     if ((values.values === undefined) === (values.batch !== true)) throw new UsageError('give either --values v1,...,v60 or --batch');
+    if (values.model !== undefined) await checkInputFile('--model', values.model);
     const forecaster = await loadForecaster(values.model);
     try {
       return values.values !== undefined ? await forecastOne(forecaster, values.values, context.io) : await forecastStdin(forecaster, context);

@@ -57,7 +57,8 @@ export const command = defineCommand({
   actions: { list: [], install: ['role', 'source'], activate: ['role', 'version'], rollback: ['role'] },
   async run({ values, action, args, logger, io }) {
     const config = loadConfig({ file: values.config, overrides: { data_dir: values['data-dir'] } });
-    const parts = createUpdater(config, { logger });
+    // Someone with a shell on the device: a signature is needed only when ota.public_key is set.
+    const parts = createUpdater(config, { logger, origin: 'local' });
     await parts.registry.cleanup();
     switch (action) {
       case 'list':
@@ -90,7 +91,9 @@ async function list({ registry }: UpdaterParts, values: Values, io: CommandIO): 
 
 function row(model: InstalledModel): string[] {
   const { manifest } = model;
-  return [model.active ? '*' : '', model.role, manifest.version, manifest.name, formatBytes(manifest.size), manifest.installed_at, manifest.source];
+  const cells = [model.active ? '*' : '', model.role, manifest.version, manifest.name, formatBytes(manifest.size), manifest.installed_at, manifest.source];
+  // Manifests written before names were checked may hold a newline or a NUL: one row stays one line.
+  return cells.map((cell) => cell.replace(/\p{C}/gu, '?'));
 }
 
 async function install({ updater }: UpdaterParts, [role, source]: string[], values: Values, io: CommandIO): Promise<number> {

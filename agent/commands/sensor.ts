@@ -5,6 +5,7 @@
  * finding the hardware (the schema's `sim` is the demo's).
  */
 import { defineCommand, numberOption, type CommandContext, type OptionValues } from './command.js';
+import { configNumberOption } from './config-options.js';
 import { defaultConfig } from '../config/load.js';
 import type { AgentConfig, SensorConfig } from '../config/types.js';
 import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
@@ -155,15 +156,15 @@ function readConfig(values: Values): SensorConfig {
     device: values.device ?? defaults.device,
     file: values.file ?? defaults.file,
     column: values.column ?? defaults.column,
-    speed: numberOption('speed', values.speed, (n) => Number.isFinite(n) && n > 0) ?? defaults.speed,
+    speed: configNumberOption('speed', values.speed, 'sensor.speed') ?? defaults.speed,
     // --count readings, not the daemon's endless loop over the file.
     loop: false,
-    interval_s: numberOption('interval', values.interval, (n) => Number.isFinite(n) && n > 0) ?? defaults.interval_s,
+    interval_s: configNumberOption('interval', values.interval, 'sensor.interval_s') ?? defaults.interval_s,
   };
 }
 
 function busOption(values: Values, defaults: SensorConfig): number {
-  return numberOption('bus', values.bus, (n) => Number.isInteger(n) && n >= 0) ?? defaults.bus;
+  return configNumberOption('bus', values.bus, 'sensor.bus') ?? defaults.bus;
 }
 
 /** `0x76` or `118`. */

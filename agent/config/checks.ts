@@ -5,8 +5,13 @@
  * user sees everything in one go; each check looks only at values of the right type.
  */
 import { accessSync, constants, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import type { ConfigProblem } from './env.js';
-import { loadPublicKey } from '../ota/verify.js';
+import { dataFolderProblem } from './path-checks.js';
+import { InputFileError, readRegularFileSync } from '../lib/input-file.js';
+import { loadPublicKey, MAX_PEM_BYTES } from '../ota/verify.js';
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 type Obj = Record<string, unknown>;
 type Locate = (path: string[]) => string | undefined;
@@ -18,6 +23,26 @@ function section(config: Obj, key: string): Obj {
 
 function text(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** Why `path` is not a readable PEM bundle of certificates, or null. */
+function certificatesProblem(path: string): string | null {
+  let text: string;
+  try {
+    text = readRegularFileSync(path, MAX_PEM_BYTES).toString('utf8');
+  } catch (err) {
+    return err instanceof InputFileError ? err.message : `${path}: ${(err as Error).message}`;
+  }
+  const blocks = text.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) return `${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`;
+  for (const [i, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      return `${path}: certificate ${i + 1} of ${blocks.length} cannot be parsed (${(err as Error).message})`;
+    }
+  }
+  return null;
 }
 
 function fileProblem(path: string, kind: 'file' | 'folder'): string | null {
@@ -89,7 +114,11 @@ export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
 
   // A key that cannot be used would otherwise stop start-up later with a less precise exit status.
   const ota = section(config, 'ota');
-  mustExist(['ota', 'ca'], ota.ca, 'file');
+  const otaCa = text(ota.ca);
+  if (otaCa !== null) {
+    const problem = fileProblem(otaCa, 'file') ?? certificatesProblem(otaCa);
+    if (problem) report(['ota', 'ca'], problem);
+  }
   const publicKey = text(ota.public_key);
   if (publicKey !== null) {
     try {
@@ -99,13 +128,9 @@ export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
     }
   }
 
+  // Missing is fine (the agent creates it), but not where it cannot be a folder on a disk.
   const dataDir = text(config.data_dir);
-  if (dataDir !== null) {
-    try {
-      if (!statSync(dataDir).isDirectory()) report(['data_dir'], `${dataDir} exists and is not a folder`);
-    } catch {
-      // Missing is fine: the agent creates it.
-    }
-  }
+  const dataProblem = dataDir === null ? null : dataFolderProblem(dataDir);
+  if (dataProblem) report(['data_dir'], dataProblem);
   return problems;
 }

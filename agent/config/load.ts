@@ -4,10 +4,11 @@
  * from files (`<key>_file`). Everything wrong is reported at once, each problem with its key path,
  * its reason and where the value came from, in one ConfigError (`edge-agent` exits 78 for it).
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { readRegularFileSync } from '../lib/input-file.js';
+import { quote } from '../lib/quote.js';
 import { checkConfig } from './checks.js';
 import { closest, readEnvOverrides, schemaLeaves, type ConfigProblem } from './env.js';
 import { configSchema, isSection, type AnySchema, type SectionSchema } from './schema.js';
@@ -30,6 +31,16 @@ export interface LoadConfigOptions {
 }
 
 type Obj = Record<string, unknown>;
+
+/** A configuration is a few KB; a file many times larger is a mistake (or an attack), refused unread. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+/** Secret files hold a password or a few API keys. */
+const MAX_SECRET_FILE_BYTES = 64 * 1024;
+/**
+ * YAML aliases a file may expand (the yaml package's default): far above any real configuration, far
+ * below a "billion laughs" file whose aliases of aliases would expand to gigabytes.
+ */
+const MAX_ALIAS_COUNT = 100;
 
 const PATH_KEYS = schemaLeaves()
   .filter((leaf) => leaf.schema['x-path'])
@@ -117,7 +128,7 @@ interface ParsedFile {
 function readConfigFile(path: string, problems: ConfigProblem[]): ParsedFile | null {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFileSync(path, MAX_CONFIG_FILE_BYTES).toString('utf8');
   } catch (err) {
     problems.push({ path: '', message: `cannot read the configuration file ${path}: ${(err as Error).message}` });
     return null;
@@ -131,7 +142,15 @@ function readConfigFile(path: string, problems: ConfigProblem[]): ParsedFile | n
     problems.push({ path: '', message: `not valid YAML/JSON: ${err.message.split('\n')[0]}`, source: `${name}:${line}:${col}` });
   }
   if (doc.errors.length > 0) return null;
-  const data = doc.toJS() as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // The yaml package's refusal of an alias bomb; anything else it throws is a bug to report as such.
+    if (!/alias/i.test((err as Error).message)) throw err;
+    problems.push({ path: '', message: `its YAML aliases expand too much (over ${MAX_ALIAS_COUNT}): refused as a resource exhaustion attack`, source: firstAliasAt(doc, lineCounter, name) });
+    return null;
+  }
   if (data === null || data === undefined) return { data: {}, locate: () => undefined };
   if (typeof data !== 'object' || Array.isArray(data)) {
     problems.push({ path: '', message: `must be a mapping of keys to values (got ${Array.isArray(data) ? 'a list' : typeof data})`, source: name });
@@ -140,6 +159,18 @@ function readConfigFile(path: string, problems: ConfigProblem[]): ParsedFile | n
   // A relative path in the file means "beside the file", wherever the agent was started from.
   resolvePaths(data as Obj, dirname(resolve(path)));
   return { data: data as Obj, locate: (p) => lineOf(doc, lineCounter, p, name) };
+}
+
+/** `file:line` of the document's first alias (`*name`). */
+function firstAliasAt(doc: Document, lineCounter: LineCounter, name: string): string {
+  let line: number | null = null;
+  visit(doc, {
+    Alias(_key, node) {
+      if (isAlias(node) && node.range) line = lineCounter.linePos(node.range[0]).line;
+      return visit.BREAK;
+    },
+  });
+  return line === null ? name : `${name}:${line}`;
 }
 
 function lineOf(doc: Document, lineCounter: LineCounter, path: string[], name: string): string | undefined {
@@ -166,7 +197,7 @@ function deepMerge(base: Obj, top: Obj): Obj {
 function hasIn(obj: Obj, path: readonly string[]): boolean {
   let node: unknown = obj;
   for (const key of path) {
-    if (!isObj(node) || !(key in node) || node[key] === undefined) return false;
+    if (!isObj(node) || !Object.hasOwn(node, key) || node[key] === undefined) return false;
     node = node[key];
   }
   return true;
@@ -206,7 +237,7 @@ function resolveSecretFiles(node: Obj, schema: SectionSchema, at: string[], prob
       problems.push({ path: path.join('.'), message: 'must be the path of a file', source: locate(path) });
     } else {
       try {
-        const text = readFileSync(file, 'utf8');
+        const text = readRegularFileSync(file, MAX_SECRET_FILE_BYTES).toString('utf8');
         const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
         node[target] = targetSchema.type === 'array' ? lines : (lines[0] ?? '');
       } catch (err) {
@@ -227,7 +258,8 @@ const PATTERN_HINTS: Record<string, string> = {
 function describeAjvError(err: ErrorObject, data: Obj, locate: (p: string[]) => string | undefined): ConfigProblem {
   const segments = err.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const value = segments.reduce<unknown>((node, key) => (isObj(node) || Array.isArray(node) ? (node as Obj)[key] : undefined), data);
-  const got = ` (got ${JSON.stringify(value)})`;
+  // Quoted, not copied: a 50 MB value must not become a 50 MB error message.
+  const got = ` (got ${quote(value)})`;
   const params = err.params as Record<string, unknown>;
   let message: string;
   switch (err.keyword) {

@@ -127,6 +127,12 @@ const strings = (description: string, def: string[], minItems: number, minLength
 const oneOf = <V extends string | number>(description: string, values: readonly V[], def: NoInfer<V>): TypedLeaf<V> =>
   typed({ type: typeof def === 'number' ? 'integer' : 'string', description, default: def, enum: values });
 
+/**
+ * The longest duration a key takes. Node's timers hold at most 2^31-1 ms (24.8 days): a longer delay
+ * fires after 1 ms instead (a sensor read every millisecond); a day is far beyond any sensible setting.
+ */
+export const DAY_S = 86_400;
+
 /** A valid MQTT topic level: no separators or wildcards. */
 const TOPIC_LEVEL = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 
@@ -163,7 +169,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
   motion: section('Motion gate in front of the detector: frames without motion skip inference.', {
     enabled: bool('Run the detector only on frames that differ from the previous one.', true),
     threshold: num('Fraction (0..1) of the downscaled frame that must change to count as motion.', 0.02, { min: 0, max: 1 }),
-    max_skip_s: num('Run the detector at least this often, motion or not (0 = every frame).', 10, { min: 0 }),
+    max_skip_s: num('Run the detector at least this often, motion or not (0 = every frame).', 10, { min: 0, max: DAY_S }),
   }),
   intruder: section('The intruder detector (YOLOv8/YOLO11 ONNX).', {
     enabled: bool('Run intruder detection on camera frames.', true),
@@ -171,8 +177,8 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     threshold: num('Minimum confidence of a detection.', 0.5, { above: 0, max: 1 }),
     iou: num('Non-maximum suppression IoU threshold.', 0.7, { above: 0, max: 1 }),
     classes: strings('Classes that count as intruders (COCO names).', ['person', 'dog', 'cat', 'bear'], 1),
-    clear_after_s: num('An intrusion event ends after this many seconds without an intruder.', 30, { above: 0 }),
-    cooldown_s: num('After an event ends, a new one within this many seconds continues it instead of alerting again.', 30, { min: 0 }),
+    clear_after_s: num('An intrusion event ends after this many seconds without an intruder.', 30, { above: 0, max: DAY_S }),
+    cooldown_s: num('After an event ends, a new one within this many seconds continues it instead of alerting again.', 30, { min: 0, max: DAY_S }),
     threads: int('onnxruntime intra-op threads; null = all cores.', null, 1, 64),
     snapshot: section('Annotated snapshot JPEGs of intrusions.', {
       enabled: bool('Keep a snapshot with boxes drawn and publish it retained on `<base>/snapshot`.', true),
@@ -186,14 +192,14 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     device: optStr('ds18b20: the 1-Wire device id (`28-...`); null = the first one found.', { pattern: '^28-[0-9a-f]{12}$' }),
     file: optPath('replay: the CSV file (required with `driver: replay`).'),
     column: str('replay: the column holding the temperature in Celsius.', 'Temperature'),
-    speed: num('replay: speed multiplier (600 = ten hours of data a minute).', 1, { above: 0, max: 100_000 }),
+    speed: num('replay: speed multiplier (600 = ten hours of data a minute).', 1, { min: 0.01, max: 100_000 }),
     loop: bool('replay: start again at the first row after the last.', true),
-    interval_s: num('Seconds between two readings (data time with replay).', 10, { min: 0.1 }),
+    interval_s: num('Seconds between two readings (data time with replay).', 10, { min: 0.1, max: DAY_S }),
   }),
   forecast: section('The temperature forecaster.', {
     enabled: bool('Forecast the temperature from the last readings.', true),
     model: optPath('ONNX model file; null = the active `forecast` model installed, else the one shipped with the agent.'),
-    every_s: num('Seconds between two forecasts.', 300, { min: 1 }),
+    every_s: num('Seconds between two forecasts.', 300, { min: 1, max: DAY_S }),
     high_c: num('Alert when a forecast reaches this temperature (Celsius); null = no high alert.', null, {}),
     low_c: num('Alert when a forecast falls to this temperature (Celsius); null = no low alert.', null, {}),
     hysteresis_c: num('A temperature alert clears once the forecast is this far back inside the threshold.', 0.5, { min: 0 }),
@@ -240,7 +246,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
   alarm: section('The alarm output (siren, relay, LED) on a GPIO pin.', {
     gpio: int('BCM GPIO number of the output; null = a log-only alarm.', null, 0, 57),
     active_low: bool('The output is on when the pin is low.', false),
-    hold_s: num('Seconds the alarm stays on after an intrusion starts (new detections extend it).', 30, { min: 0 }),
+    hold_s: num('Seconds the alarm stays on after an intrusion starts (new detections extend it).', 30, { min: 0, max: DAY_S }),
     gpio_base: int('sysfs GPIO number of BCM pin 0; null = found from /sys/class/gpio (512 on a Raspberry Pi 5 kernel 6.6+).', null, 0, 100_000),
   }),
   store: section('The SQLite store and its outbox.', {
@@ -254,19 +260,28 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     api_keys: strings('Keys accepted in the `x-api-key` header of inference requests; empty = no key needed. Better set with `api_keys_file` (one key a line).', [], 0, 8),
     rate_limit: section('Inference requests per client.', {
       enabled: bool('Limit the request rate (429 beyond it).', true),
-      per_second: num('Sustained requests per second.', 10, { above: 0 }),
+      per_second: num('Sustained requests per second.', 10, { min: 0.001, max: 100_000 }),
       burst: int('Requests allowed in a burst.', 10, 1, 10_000),
     }),
     max_queue: int('Inference requests waiting at most; beyond it 503.', 8, 1, 1_000),
     body_limit_bytes: int('Largest request body accepted.', 6 * 1024 * 1024, 1024, 100 * 1024 * 1024),
   }),
   ota: section('Over-the-air model updates.', {
-    public_key: optStr('Ed25519 public key (PEM text or the path of a PEM file); when set, updates must be signed with its private key.'),
+    public_key: optStr('Ed25519 public key (PEM text or the path of a PEM file); when set, every update must be signed with its private key. Without it remote updates are refused (see `allow_unsigned_remote_updates`).'),
     ca: optPath('Extra CA bundle (PEM) trusted for https:// model downloads.'),
     max_bytes: int('Largest model download accepted.', 200 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
     keep_versions: int('Installed versions kept per model role (for rollback).', 3, 1, 100),
-    connect_timeout_s: num('Download connect timeout in seconds.', 10, { above: 0 }),
-    read_timeout_s: num('Download timeout in seconds without receiving data.', 60, { above: 0 }),
+    connect_timeout_s: num('Download connect timeout in seconds.', 10, { above: 0, max: 600 }),
+    read_timeout_s: num('Download timeout in seconds without receiving data.', 60, { above: 0, max: 3600 }),
+    download_timeout_s: num(
+      'Longest a whole download may take, in seconds; null = the time `max_bytes` takes at 128 KB/s (at least 60 s: 1600 s for the default 200 MB). A slower download is cut with code `timeout`, so no server can hold the update queue.',
+      null,
+      { above: 0, max: DAY_S },
+    ),
+    allow_unsigned_remote_updates: bool(
+      'Accept remote model updates (MQTT `cmd/model-update`, AWS IoT Jobs, Home Assistant) without a signature when `public_key` is not set. Anyone who can publish to the device\'s command topics can then replace its models: `edge-agent doctor` warns about it. Local installs with `edge-agent models` need no key either way.',
+      false,
+    ),
   }),
   homeassistant: section('Home Assistant MQTT discovery.', {
     enabled: bool('Publish discovery messages so Home Assistant creates the entities.', false),

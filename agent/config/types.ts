@@ -138,6 +138,10 @@ export interface OtaConfig {
   keep_versions: number;
   connect_timeout_s: number;
   read_timeout_s: number;
+  /** Deadline of a whole download; null = derived from max_bytes at a minimum rate (agent/ota/setup.ts). */
+  download_timeout_s: number | null;
+  /** Accept remote updates without a signature when no public key is set (default false: refuse them). */
+  allow_unsigned_remote_updates: boolean;
 }
 
 export interface WatchdogConfig {

@@ -9,6 +9,7 @@ import { brokerCheck } from './broker.js';
 import { cameraCheck, gpioCheck, sensorCheck } from './hardware.js';
 import { forecastModelCheck, intruderModelCheck } from './models.js';
 import { archCheck, clockCheck, dataDirCheck, nodeCheck } from './system.js';
+import { updatesCheck } from './updates.js';
 import type { Check, CommandResult, DoctorContext } from './types.js';
 
 export const CHECKS: readonly Check[] = [
@@ -18,6 +19,7 @@ export const CHECKS: readonly Check[] = [
   clockCheck,
   intruderModelCheck,
   forecastModelCheck,
+  updatesCheck,
   cameraCheck,
   sensorCheck,
   gpioCheck,

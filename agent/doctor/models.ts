@@ -11,9 +11,12 @@ import { hashFile, ModelRegistry, type InstalledModel, type ModelRole } from '..
 import type { ModelInfo } from '../../models/types.js';
 import { fail, pass, warn, type Check, type CheckResult, type DoctorContext } from './types.js';
 
+function registryOf(context: DoctorContext): ModelRegistry {
+  return new ModelRegistry({ dataDir: context.config.data_dir, keepVersions: context.config.ota.keep_versions });
+}
+
 /** The registry's active version, damaged or not: a pointer to a broken install must show here, not be skipped. */
-function activeInstall(context: DoctorContext): (role: ModelRole) => Promise<InstalledModel | null> {
-  const registry = new ModelRegistry({ dataDir: context.config.data_dir, keepVersions: context.config.ota.keep_versions });
+function activeInstall(registry: ModelRegistry): (role: ModelRole) => Promise<InstalledModel | null> {
   return async (role) => (await registry.list(role)).find((m) => m.active) ?? null;
 }
 
@@ -30,7 +33,14 @@ async function load(role: ModelRole, path: string, context: DoctorContext): Prom
 }
 
 async function checkModel(role: ModelRole, context: DoctorContext): Promise<CheckResult> {
-  const chosen = await chooseModel(role, context.config, activeInstall(context));
+  const registry = registryOf(context);
+  const chosen = await chooseModel(role, context.config, activeInstall(registry));
+  // A pointer that cannot be used makes the agent serve another model: say so, whatever is served.
+  const pointer = context.config[role].model === null ? await registry.pointerProblem(role) : null;
+  if (pointer) {
+    const serves = chosen ? `the agent serves ${chosen.source} instead` : 'the agent serves no model';
+    return warn(`${pointer}; ${serves}`, `activate an installed version (edge-agent models list, then edge-agent models activate ${role} <version>)`);
+  }
   if (!chosen) {
     const message = 'no intruder model configured or installed';
     const hint = 'install one: edge-agent models install intruder file:///path/to/model.onnx --sha256 <sha256>, or set intruder.model';

@@ -4,6 +4,7 @@
  */
 import { InvalidInputError } from '../../models/errors.js';
 import { validateWindow } from '../../models/forecast.js';
+import { decodePlan, DEFAULT_DECODE_BUDGET_BYTES, DEFAULT_MAX_PIXELS } from '../../models/image-input.js';
 import { HttpError } from './errors.js';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
@@ -30,6 +31,21 @@ export function checkImageBytes(bytes: Uint8Array, what: string): Uint8Array {
   if (sniffImage(bytes) === null) {
     const head = Buffer.from(bytes.subarray(0, 4)).toString('hex');
     throw new HttpError(400, `${what} is not a JPEG, PNG or WebP image (it starts with bytes ${head})`, {}, 'not_an_image');
+  }
+  return bytes;
+}
+
+/**
+ * Refuses, before it waits in the queue, an image the detector would refuse for its size or its decode
+ * cost (models/image-input.ts): reading the header takes well under a millisecond, and a flood of costly
+ * images then takes no queue slot from anyone.
+ */
+export async function checkDecodable(bytes: Uint8Array): Promise<Uint8Array> {
+  try {
+    await decodePlan(bytes, DEFAULT_MAX_PIXELS, DEFAULT_DECODE_BUDGET_BYTES);
+  } catch (err) {
+    if (err instanceof InvalidInputError) throw new HttpError(400, err.message, {}, 'image_refused');
+    throw err;
   }
   return bytes;
 }

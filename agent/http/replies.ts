@@ -19,15 +19,20 @@ function compatBody(error: HttpError) {
   return { error: error.message };
 }
 
+/** Answers with `error` in an API's format. */
+export function sendError(reply: FastifyReply, error: HttpError, format: ErrorFormat): FastifyReply {
+  return reply
+    .code(error.statusCode)
+    .headers(error.headers)
+    .send(format === 'v1' ? v1Body(error) : compatBody(error));
+}
+
 /** Sets the error handler of an encapsulated context (auth and rate-limit errors of its routes included). */
 export function setErrorFormat(app: FastifyInstance, format: ErrorFormat): void {
   app.setErrorHandler((err, request, reply) => {
     const error = toHttpError(err, app.initialConfig.bodyLimit ?? 0);
     if (error.code === 'internal') request.log.error({ err, method: request.method, url: request.url }, 'request failed');
-    void reply
-      .code(error.statusCode)
-      .headers(error.headers)
-      .send(format === 'v1' ? v1Body(error) : compatBody(error));
+    void sendError(reply, error, format);
   });
 }
 

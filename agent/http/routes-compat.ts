@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DetectionAnswer, InferenceService } from './inference.js';
 import { HttpError } from './errors.js';
-import { checkWindow, decodeBase64Image, describe, isObject, jsonBody } from './inputs.js';
+import { checkDecodable, checkWindow, decodeBase64Image, describe, isObject, jsonBody } from './inputs.js';
 import { clientGone, setErrorFormat } from './replies.js';
 
 /** The old API's one documented validation message. */
@@ -58,7 +58,7 @@ export function compatRoutes(inference: InferenceService) {
     app.post('/compat/intruders', intruders, async (request, reply) => {
       const payload = unwrap(request.body);
       if (!('image' in payload)) throw new HttpError(400, 'missing field image (a base64 JPEG or PNG)', {}, 'missing_image');
-      const answer = await inference.detect(decodeBase64Image(payload.image, 'image'), clientGone(reply));
+      const answer = await inference.detect(await checkDecodable(decodeBase64Image(payload.image, 'image')), clientGone(reply));
       return { statusCode: 200, body: compatDetection(answer) };
     });
 

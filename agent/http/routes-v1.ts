@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError } from './errors.js';
 import type { InferenceService } from './inference.js';
-import { checkImageBytes, checkWindow, decodeBase64Image, IMAGE_CONTENT_TYPES, isObject } from './inputs.js';
+import { checkDecodable, checkImageBytes, checkWindow, decodeBase64Image, IMAGE_CONTENT_TYPES, isObject } from './inputs.js';
 import { clientGone, setErrorFormat } from './replies.js';
 
 /** Far more readings than any forecaster takes; bounds the work of validating a hostile array. */
@@ -73,7 +73,7 @@ export function v1Routes(inference: InferenceService) {
       } else {
         throw unsupportedType(request.headers['content-type'], `${IMAGE_CONTENT_TYPES.join(', ')} or application/json`);
       }
-      const { result, model } = await inference.detect(image, clientGone(reply));
+      const { result, model } = await inference.detect(await checkDecodable(image), clientGone(reply));
       return { ...result, model };
     });
 

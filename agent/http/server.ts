@@ -9,6 +9,7 @@ import type { ComponentHealth, Service } from '../runtime/service.js';
 import { registerAccessControl } from './access.js';
 import { InferenceService } from './inference.js';
 import { IMAGE_CONTENT_TYPES } from './inputs.js';
+import { closeOnClientError, registerProtocolErrors } from './protocol-errors.js';
 import { setErrorFormat } from './replies.js';
 import { compatRoutes } from './routes-compat.js';
 import { opsRoutes, type HealthSources } from './routes-ops.js';
@@ -57,6 +58,7 @@ export function buildHttpApp(deps: HttpServerDeps): FastifyInstance {
     requestTimeout: REQUEST_TIMEOUT_MS,
     return503OnClosing: true,
     forceCloseConnections: true,
+    clientErrorHandler: closeOnClientError,
     // Wrong types are errors, not values to coerce; unknown fields are rejected, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
@@ -72,6 +74,7 @@ export function buildHttpApp(deps: HttpServerDeps): FastifyInstance {
   });
   registerAccessControl(app, config.http, now, { onRefused: (reason) => counters.refused.inc({ reason }) });
   setErrorFormat(app, 'v1');
+  registerProtocolErrors(app);
 
   const sources: HealthSources = {
     deviceId: config.device_id,

@@ -100,9 +100,10 @@ export class RemoteCommands {
   /** Runs one request and queues its reply; never throws (a bad command must not reach the relay as an error). */
   async receive(topic: string, payload: Buffer): Promise<void> {
     const name = topic.slice(this.deps.transport.baseTopic.length + 1 + Topic.command('').length);
-    if (name.length > MAX_ECHO_CHARS) {
-      // No command has such a name, and a reply topic as long would only be noise.
-      this.deps.logger.warn({ command: echo(name) }, 'ignored a remote command with a name over 128 characters');
+    if (name === '' || name.length > MAX_ECHO_CHARS) {
+      // No command has such a name (`<base>/cmd/` matches `cmd/+` with an empty level), and a reply topic
+      // with an empty or a 1 KB level would only be noise.
+      this.deps.logger.warn({ command: echo(name) }, 'ignored a remote command with an empty name or one over 128 characters');
       return;
     }
     let transaction: string | number | undefined;

@@ -15,6 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
+import { truncate } from '../lib/quote.js';
 import { isModelRole, type ActiveModel, type ModelRegistry } from './registry.js';
 import { OtaError, toOtaError } from './errors.js';
 import { ProgressGate, percentOf } from './messages.js';
@@ -28,6 +29,8 @@ export const MAX_JOB_DOCUMENT_BYTES = 32 * 1024;
 const JOB_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 /** statusDetails values: 1..1024 characters, no control characters. */
 const STATUS_VALUE_MAX = 1024;
+/** Role and version as a job names them, cut for logs and statusDetails (a document may hold 32 KB of them). */
+const NAME_MAX = 128;
 
 export interface JobExecution {
   jobId: string;
@@ -121,7 +124,10 @@ export class AwsJobs {
 
   private onRejected(what: string, payload: Buffer): void {
     const message = safeParse(payload);
-    this.log.warn({ code: message?.['code'], what }, `AWS IoT Jobs rejected ${what}: ${String(message?.['message'] ?? 'no reason given')}`);
+    const reason = truncate(String(message?.['message'] ?? 'no reason given'), STATUS_VALUE_MAX);
+    const code = typeof message?.['code'] === 'string' ? truncate(message['code'], NAME_MAX) : undefined;
+    const request = truncate(what, NAME_MAX);
+    this.log.warn({ code, what: request }, `AWS IoT Jobs rejected ${request}: ${reason}`);
   }
 
   private async run(execution: JobExecution): Promise<void> {
@@ -161,7 +167,7 @@ export class AwsJobs {
         this.log.info({ jobId, ...subject }, `job ${jobId} interrupted by the agent stopping; it resumes at the next start`);
         return;
       }
-      this.log.warn({ jobId, code: error.code, ...subject }, `job ${jobId} failed: ${error.message}`);
+      this.log.warn({ jobId, code: error.code, ...subject }, `job ${jobId} failed: ${truncate(error.message, STATUS_VALUE_MAX)}`);
       await this.report(jobId, 'FAILED', { ...subject, code: error.code, reason: error.message });
     }
   }
@@ -194,8 +200,8 @@ function readOperation(execution: JobExecution): OtaOperation {
 }
 
 function describe(operation: OtaOperation): Record<string, string> {
-  if (operation.operation === 'model-rollback') return { operation: operation.operation, role: operation.role };
-  return { operation: operation.operation, role: operation.request.role, version: operation.request.version };
+  if (operation.operation === 'model-rollback') return { operation: operation.operation, role: truncate(operation.role, NAME_MAX) };
+  return { operation: operation.operation, role: truncate(operation.request.role, NAME_MAX), version: truncate(operation.request.version, NAME_MAX) };
 }
 
 function activeDetails(active: ActiveModel): Record<string, string> {

@@ -1,8 +1,10 @@
 /**
  * Downloads a model into a file: https:// (TLS verified against the system roots plus an optional extra
- * CA, redirects followed but never to plain http) or file://. The sha256 is computed while the bytes
- * stream, the size limit is enforced before and during the transfer, and the file is fsynced before this
- * resolves so that a later rename into the registry cannot expose unwritten data after a power cut.
+ * CA, redirects followed but never to plain http) or file:// (a regular file on a disk). The sha256 is
+ * computed while the bytes stream, the size limit is enforced before and during the transfer, the whole
+ * transfer has a deadline (a server trickling a byte now and then must not hold the one-at-a-time update
+ * queue for ever), and the file is fsynced before this resolves so that a later rename into the registry
+ * cannot expose unwritten data after a power cut.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -11,6 +13,8 @@ import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { checkRegularFile, InputFileError } from '../lib/input-file.js';
+import { truncate } from '../lib/quote.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { isUntrustedServerCertCode } from '../lib/tls-errors.js';
 import { OtaError } from './errors.js';
@@ -27,6 +31,8 @@ export interface FetchOptions {
   connectTimeoutMs: number;
   /** Longest silence allowed while waiting for the response or between two chunks of it. */
   readTimeoutMs: number;
+  /** Longest the whole transfer may take, connection included. */
+  deadlineMs: number;
   /** Extra CA certificates (PEM) trusted besides the system roots (a private mirror, a test server). */
   ca?: string | Buffer | null;
   onProgress?: (progress: FetchProgress) => void;
@@ -39,6 +45,13 @@ export interface FetchResult {
 }
 
 const MAX_REDIRECTS = 5;
+/** URLs in messages (redacted) are cut to this: a URL comes from whoever sent the update. */
+const URL_CHARS = 256;
+
+/** A URL as messages show it: without credentials or query, and not too long. */
+function shown(url: string): string {
+  return truncate(redactUrl(url), URL_CHARS);
+}
 
 /** Downloads `source` into `dest` (created, must not exist). On any failure `dest` is removed. */
 export async function fetchToFile(source: string, dest: string, options: FetchOptions): Promise<FetchResult> {
@@ -46,24 +59,40 @@ export async function fetchToFile(source: string, dest: string, options: FetchOp
   try {
     url = new URL(source);
   } catch {
-    throw new OtaError('unsupported_source', `invalid URL ${JSON.stringify(redactUrl(source))}`);
+    throw new OtaError('unsupported_source', `invalid URL ${JSON.stringify(shown(source))}`);
   }
+  if (url.protocol !== 'https:' && url.protocol !== 'file:') {
+    throw new OtaError('unsupported_source', `unsupported source ${shown(source)}: use https:// or file://`);
+  }
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), options.deadlineMs);
+  // Either stops the transfer: the updater's (the agent is stopping) or the deadline.
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+  const bounded = { ...options, signal };
   try {
-    if (url.protocol === 'https:') return await fetchHttps(url, dest, options, MAX_REDIRECTS);
-    if (url.protocol === 'file:') return await fetchFile(url, dest, options);
+    return url.protocol === 'https:' ? await fetchHttps(url, dest, bounded, MAX_REDIRECTS) : await fetchFile(url, dest, bounded);
   } catch (err) {
     await rm(dest, { force: true });
+    if (deadline.signal.aborted && !options.signal?.aborted) {
+      throw new OtaError('timeout', `the download did not finish within ${options.deadlineMs / 1000} s (ota.download_timeout_s)`);
+    }
     throw err;
+  } finally {
+    clearTimeout(timer);
   }
-  throw new OtaError('unsupported_source', `unsupported source ${redactUrl(source)}: use https:// or file://`);
 }
 
 async function fetchFile(url: URL, dest: string, options: FetchOptions): Promise<FetchResult> {
   const path = fileURLToPath(url);
-  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
-    throw new OtaError('not_found', `cannot read ${path}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
-  });
-  if (!info.isFile()) throw new OtaError('not_found', `${path} is not a file`);
+  try {
+    // A regular file on a disk: not a device, a FIFO, or /proc's files whose size says 0.
+    await checkRegularFile(path);
+  } catch (err) {
+    if (err instanceof InputFileError) throw new OtaError('not_found', err.message);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new OtaError('not_found', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  const info = await stat(path);
   checkAnnouncedSize(info.size, options.maxBytes);
   return streamToFile(createReadStream(path, { signal: options.signal }), dest, info.size, options);
 }
@@ -73,14 +102,14 @@ async function fetchHttps(url: URL, dest: string, options: FetchOptions, redirec
   const status = response.statusCode ?? 0;
   if (status >= 300 && status < 400 && response.headers.location) {
     response.resume();
-    if (redirectsLeft === 0) throw new OtaError('http_error', `too many redirects from ${redactUrl(url.href)}`);
+    if (redirectsLeft === 0) throw new OtaError('http_error', `too many redirects from ${shown(url.href)}`);
     const next = new URL(response.headers.location, url);
-    if (next.protocol !== 'https:') throw new OtaError('http_error', `refusing redirect from https to ${next.protocol} (${redactUrl(next.href)})`);
+    if (next.protocol !== 'https:') throw new OtaError('http_error', `refusing redirect from https to ${next.protocol} (${shown(next.href)})`);
     return fetchHttps(next, dest, options, redirectsLeft - 1);
   }
   if (status < 200 || status >= 300) {
     response.resume();
-    throw new OtaError('http_error', `HTTP ${status} ${response.statusMessage ?? ''}`.trimEnd() + ` from ${redactUrl(url.href)}`);
+    throw new OtaError('http_error', `HTTP ${status} ${truncate(response.statusMessage ?? '', 64)}`.trimEnd() + ` from ${shown(url.href)}`);
   }
   const length = response.headers['content-length'];
   const total = length !== undefined && /^\d+$/.test(length) ? Number(length) : null;

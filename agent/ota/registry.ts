@@ -16,9 +16,9 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncPath, writeFileAtomic, writeFileDurably } from '../lib/atomic-file.js';
 import type { Logger } from '../lib/log.js';
+import { checkModelName, checkVersion, isVersionName, MODEL_ROLES, POINTER_FILE, POINTER_TEMP_PREFIX, RegistryError, type ModelRole } from './registry-names.js';
 
-export const MODEL_ROLES = ['intruder', 'forecast'] as const;
-export type ModelRole = (typeof MODEL_ROLES)[number];
+export { checkModelName, checkRole, checkVersion, isModelRole, MODEL_ROLES, RegistryError, toModelName, type ModelRole } from './registry-names.js';
 
 export interface ModelManifest {
   name: string;
@@ -61,40 +61,11 @@ export interface RegistryOptions {
   now?: () => Date;
 }
 
-/** A registry operation refused: unknown version, nothing to roll back to, a file that fails its checksum... */
-export class RegistryError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RegistryError';
-  }
-}
-
 const MODEL_FILE = 'model.onnx';
 const MANIFEST_FILE = 'manifest.json';
-const POINTER_FILE = 'active';
 const TEMP_DIR = '.tmp';
 const STAGING_PREFIX = '.staging-';
-const POINTER_TEMP_PREFIX = 'active.tmp-';
-/** Versions become folder names: no separators, no leading dot, bounded length. */
-const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/;
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
-
-export function isModelRole(value: unknown): value is ModelRole {
-  return typeof value === 'string' && (MODEL_ROLES as readonly string[]).includes(value);
-}
-
-/** Throws a RegistryError naming the problem when `version` cannot be used as a version folder name. */
-export function checkVersion(version: string): void {
-  if (!VERSION_PATTERN.test(version)) {
-    throw new RegistryError(
-      `invalid version ${JSON.stringify(version)}: use 1-64 letters, digits, '.', '_', '+' or '-', starting with a letter or digit`,
-    );
-  }
-}
-
-export function checkRole(role: string): asserts role is ModelRole {
-  if (!isModelRole(role)) throw new RegistryError(`unknown model role ${JSON.stringify(role)} (expected ${MODEL_ROLES.join(' or ')})`);
-}
 
 export class ModelRegistry {
   private readonly now: () => Date;
@@ -173,6 +144,7 @@ export class ModelRegistry {
    */
   async install(role: ModelRole, tempFile: string, manifest: Omit<ModelManifest, 'installed_at'>): Promise<InstalledModel> {
     checkVersion(manifest.version);
+    checkModelName(manifest.name);
     if (!SHA256_PATTERN.test(manifest.sha256)) throw new RegistryError(`invalid sha256 ${JSON.stringify(manifest.sha256)}`);
     const existing = await this.get(role, manifest.version);
     if (existing) {
@@ -255,7 +227,12 @@ export class ModelRegistry {
     await fsyncPath(this.roleDir(role));
   }
 
-  /** Removes what interrupted installs left behind: downloads, staging folders and pointer temp files of dead processes. */
+  /**
+   * Removes what interrupted installs left behind (downloads, staging folders and pointer temp files of
+   * dead processes) and repairs a role whose pointer is a folder: a version installed under the name
+   * `active` before that name was refused. No pointer could ever be written beside it, so the role could
+   * never be activated again; the folder goes (with a warning), and the role works as if it had no version.
+   */
   async cleanup(): Promise<void> {
     const leftovers: string[] = [];
     for (const name of await listDir(join(this.root, TEMP_DIR))) leftovers.push(join(this.root, TEMP_DIR, name));
@@ -263,6 +240,7 @@ export class ModelRegistry {
       for (const name of await listDir(this.roleDir(role))) {
         if (name.startsWith(STAGING_PREFIX) || name.startsWith(POINTER_TEMP_PREFIX)) leftovers.push(join(this.roleDir(role), name));
       }
+      await this.repairPointer(role);
     }
     for (const path of leftovers) {
       const pid = ownerPid(path);
@@ -272,12 +250,40 @@ export class ModelRegistry {
     }
   }
 
+  /**
+   * What is wrong with a role's pointer itself, in words, or null when it is absent or names an installed
+   * version: a folder in its place, an unreadable or garbled file, a version that is not installed. (Whether
+   * that version's file matches its manifest is `active()`'s and doctor's check.) `edge-agent doctor`
+   * reports it; the daemon logs it at start and serves another model meanwhile.
+   */
+  async pointerProblem(role: ModelRole): Promise<string | null> {
+    const path = join(this.roleDir(role), POINTER_FILE);
+    const read = await this.readPointerFile(role);
+    if (read.problem) return `${path}: ${read.problem}`;
+    if (read.pointer && !(await this.readManifest(role, read.pointer.version))) {
+      return `${path} names version ${read.pointer.version}, which is not installed (or has no readable manifest)`;
+    }
+    return null;
+  }
+
+  private async repairPointer(role: ModelRole): Promise<void> {
+    const path = join(this.roleDir(role), POINTER_FILE);
+    const isFolder = await stat(path).then((s) => s.isDirectory(), () => false);
+    if (!isFolder) return;
+    await rm(path, { recursive: true, force: true });
+    await fsyncPath(this.roleDir(role));
+    this.options.logger?.warn(
+      { role, path },
+      `removed ${path}: a ${role} model installed under the version name '${POINTER_FILE}', which is the pointer's own name; activate another version`,
+    );
+  }
+
   private modelPath(role: ModelRole, version: string): string {
     return join(this.roleDir(role), version, MODEL_FILE);
   }
 
   private async versionDirs(role: ModelRole): Promise<string[]> {
-    return (await listDir(this.roleDir(role))).filter((name) => VERSION_PATTERN.test(name));
+    return (await listDir(this.roleDir(role))).filter(isVersionName);
   }
 
   private async checkIntegrity(model: InstalledModel): Promise<void> {
@@ -304,17 +310,29 @@ export class ModelRegistry {
     return { ...installed, active: true, activated_at: pointer.activated_at, previous: pointer.previous };
   }
 
+  /** The role's pointer, or null when there is none or it cannot be used (which is logged: never ignored silently). */
   private async readPointer(role: ModelRole): Promise<ActivePointer | null> {
-    const raw = await readFile(join(this.roleDir(role), POINTER_FILE), 'utf8').catch(() => null);
-    if (raw === null) return null;
+    const { pointer, problem } = await this.readPointerFile(role);
+    if (problem) this.options.logger?.warn({ role, problem }, `the active ${role} model pointer cannot be used (${problem}); ignoring it`);
+    return pointer;
+  }
+
+  private async readPointerFile(role: ModelRole): Promise<{ pointer: ActivePointer | null; problem: string | null }> {
+    let raw: string;
+    try {
+      raw = await readFile(join(this.roleDir(role), POINTER_FILE), 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { pointer: null, problem: null };
+      return { pointer: null, problem: code === 'EISDIR' ? 'it is a folder, not the pointer file' : `unreadable (${code ?? (err as Error).message})` };
+    }
     try {
       const parsed = JSON.parse(raw) as Partial<ActivePointer>;
-      if (typeof parsed.version !== 'string' || !VERSION_PATTERN.test(parsed.version)) throw new Error('no valid version');
-      const previous = Array.isArray(parsed.previous) ? parsed.previous.filter((v): v is string => typeof v === 'string' && VERSION_PATTERN.test(v)) : [];
-      return { version: parsed.version, activated_at: String(parsed.activated_at ?? ''), previous };
+      if (typeof parsed.version !== 'string' || !isVersionName(parsed.version)) throw new Error('no valid version');
+      const previous = Array.isArray(parsed.previous) ? parsed.previous.filter((v): v is string => typeof v === 'string' && isVersionName(v)) : [];
+      return { pointer: { version: parsed.version, activated_at: String(parsed.activated_at ?? ''), previous }, problem: null };
     } catch (err) {
-      this.options.logger?.warn({ role, err }, 'unreadable active model pointer; ignoring it');
-      return null;
+      return { pointer: null, problem: `garbled (${(err as Error).message})` };
     }
   }
 

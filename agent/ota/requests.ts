@@ -3,6 +3,7 @@
  * requests, naming the first field that is missing or mistyped. Checks of the values themselves (known
  * role, version format, sha256 format, URL scheme) happen in the updater, for every trigger alike.
  */
+import { quote } from '../lib/quote.js';
 import { OtaError } from './errors.js';
 import type { UpdateRequest } from './updater.js';
 
@@ -58,7 +59,7 @@ export function parseJobDocument(body: Json): OtaOperation {
   const operation = optionalString(body, 'operation') ?? 'model-update';
   if (operation === 'model-update') return { operation, request: parseUpdateRequest(body) };
   if (operation === 'model-rollback') return { operation, role: parseRollbackRequest(body) };
-  throw new OtaError('invalid_request', `unknown operation ${JSON.stringify(operation)} (expected model-update or model-rollback)`);
+  throw new OtaError('invalid_request', `unknown operation ${quote(operation)} (expected model-update or model-rollback)`);
 }
 
 /** `transaction` is echoed as it came (zigbee2mqtt style): a string or a number, anything else is dropped. */

@@ -13,14 +13,7 @@ import { basename } from 'node:path';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
 import { SerialQueue } from '../lib/serial-queue.js';
-import {
-  checkRole,
-  checkVersion,
-  type ActiveModel,
-  type InstalledModel,
-  type ModelRegistry,
-  type ModelRole,
-} from './registry.js';
+import { checkModelName, checkRole, checkVersion, toModelName, type ActiveModel, type InstalledModel, type ModelRegistry, type ModelRole } from './registry.js';
 import { OtaError, toOtaError } from './errors.js';
 import { fetchToFile, type FetchOptions, type FetchProgress } from './fetch.js';
 import { redactUrl } from '../lib/redact-url.js';
@@ -33,7 +26,7 @@ export interface UpdateRequest {
   /** https:// or file:// */
   url: string;
   sha256: string;
-  /** Base64 Ed25519 signature of the canonical manifest (required when a public key is configured). */
+  /** Base64 Ed25519 signature of the canonical manifest (required unless the updater accepts unsigned updates). */
   signature?: string;
   /** Name recorded in the manifest; default: the URL's file name without `.onnx`. */
   name?: string;
@@ -62,6 +55,11 @@ export interface UpdaterDeps {
   fetch: Omit<FetchOptions, 'onProgress' | 'signal'>;
   /** Ed25519 key from `ota.public_key`; when set, unsigned or badly signed updates are refused. */
   publicKey: KeyObject | null;
+  /**
+   * Without a key, accept updates that carry no signature (default false: refuse them). True for local
+   * installs from the CLI and, remotely, only with `ota.allow_unsigned_remote_updates`.
+   */
+  acceptUnsigned?: boolean;
   logger: Logger;
   bus?: EventBus;
 }
@@ -146,7 +144,8 @@ export class ModelUpdater {
     const version = checkedVersion(request.version);
     const sha256 = normalizeSha256(request.sha256);
     if (typeof request.url !== 'string' || request.url === '') throw new OtaError('invalid_request', 'url is required');
-    checkSignature(this.deps.publicKey, { role, version, sha256 }, request.signature);
+    const name = checkedName(request.name ?? nameFromUrl(request.url, role));
+    checkSignature(this.deps.publicKey, { role, version, sha256 }, request.signature, this.deps.acceptUnsigned ?? false);
 
     const existing = await this.deps.registry.get(role, version);
     if (existing && existing.manifest.sha256 !== sha256) {
@@ -158,7 +157,7 @@ export class ModelUpdater {
       this.log.info({ role, version }, 'version already installed; skipping the download');
       installed = existing;
     } else {
-      installed = await this.download(role, version, sha256, request, onProgress);
+      installed = await this.download(role, { version, sha256, name }, request, onProgress);
     }
 
     onProgress?.({ stage: 'validating' });
@@ -170,7 +169,12 @@ export class ModelUpdater {
     }
   }
 
-  private async download(role: ModelRole, version: string, sha256: string, request: UpdateRequest, onProgress?: ProgressListener): Promise<InstalledModel> {
+  private async download(
+    role: ModelRole,
+    { version, sha256, name }: { version: string; sha256: string; name: string },
+    request: UpdateRequest,
+    onProgress?: ProgressListener,
+  ): Promise<InstalledModel> {
     const temp = await this.deps.registry.newTempFile();
     onProgress?.({ stage: 'downloading' });
     const fetched = await fetchToFile(request.url, temp, {
@@ -183,7 +187,7 @@ export class ModelUpdater {
       checkSha256(sha256, fetched.sha256);
       onProgress?.({ stage: 'installing' });
       return await this.deps.registry.install(role, temp, {
-        name: request.name ?? nameFromUrl(request.url, role),
+        name,
         version,
         sha256,
         size: fetched.bytes,
@@ -239,29 +243,35 @@ export class ModelUpdater {
 }
 
 function parseRole(role: string): ModelRole {
-  try {
-    checkRole(role);
-    return role;
-  } catch (err) {
-    throw new OtaError('invalid_request', (err as Error).message);
-  }
+  return asInvalidRequest(() => checkRole(role), role as ModelRole);
 }
 
 function checkedVersion(version: unknown): string {
   if (typeof version !== 'string') throw new OtaError('invalid_request', 'version is required');
+  return asInvalidRequest(() => checkVersion(version), version);
+}
+
+function checkedName(name: string): string {
+  return asInvalidRequest(() => checkModelName(name), name);
+}
+
+/** Runs a registry check, turning its refusal into the request's fault. */
+function asInvalidRequest<T>(check: () => void, value: T): T {
   try {
-    checkVersion(version);
+    check();
   } catch (err) {
     throw new OtaError('invalid_request', (err as Error).message);
   }
-  return version;
+  return value;
 }
 
+/** The URL's file name without `.onnx`, made a valid model name (a URL may encode anything in it). */
 function nameFromUrl(url: string, role: ModelRole): string {
+  const fallback = `${role}-model`;
   try {
-    const file = basename(new URL(url).pathname).replace(/\.onnx$/i, '');
-    return file !== '' ? decodeURIComponent(file) : `${role}-model`;
+    const file = decodeURIComponent(basename(new URL(url).pathname)).replace(/\.onnx$/i, '');
+    return toModelName(file) ?? fallback;
   } catch {
-    return `${role}-model`;
+    return fallback;
   }
 }

@@ -1,7 +1,9 @@
 /**
  * What an update must prove before it is installed: its bytes match the sha256 it announced, and, when
  * `ota.public_key` is set, the announcement itself was signed by the holder of the matching Ed25519
- * private key.
+ * private key. Remote updates need that key and a signature unless the configuration explicitly accepts
+ * unsigned ones (`ota.allow_unsigned_remote_updates`); local installs from the CLI need them only when a key
+ * is set.
  *
  * The signature covers the canonical manifest `{"role":...,"sha256":...,"version":...}` (keys sorted, no
  * spaces, sha256 in lowercase hex), not the URL: pre-signed download URLs change on every request, while
@@ -9,7 +11,8 @@
  * signature can be checked before downloading anything, and the download is then checked against it.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { InputFileError, readRegularFileSync } from '../lib/input-file.js';
+import { quote } from '../lib/quote.js';
 import { OtaError } from './errors.js';
 
 export interface SignedManifest {
@@ -25,7 +28,7 @@ const ED25519_SIGNATURE_BYTES = 64;
 /** Lowercases and checks a hex sha256, naming the problem. */
 export function normalizeSha256(value: unknown): string {
   const hex = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  if (!SHA256_HEX.test(hex)) throw new OtaError('invalid_request', `sha256 must be 64 hexadecimal characters, got ${JSON.stringify(value)}`);
+  if (!SHA256_HEX.test(hex)) throw new OtaError('invalid_request', `sha256 must be 64 hexadecimal characters, got ${quote(value)}`);
   return hex;
 }
 
@@ -56,20 +59,32 @@ export function loadPublicKey(setting: string): KeyObject {
   return key;
 }
 
+/** Largest PEM file read (a key, a CA bundle): Mozilla's whole CA set is about 220 KB. */
+export const MAX_PEM_BYTES = 1024 * 1024;
+
 function readPem(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readRegularFileSync(path, MAX_PEM_BYTES).toString('utf8');
   } catch (err) {
+    if (err instanceof InputFileError) throw new Error(`ota.public_key: ${err.message}`);
     throw new Error(`ota.public_key: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
 /**
- * Accepts the update when no key is configured; otherwise requires a valid base64 Ed25519 signature of
- * the canonical manifest.
+ * With a key (`ota.public_key`), requires a valid base64 Ed25519 signature of the canonical manifest.
+ * Without one nothing can be checked: the update is accepted only where unsigned updates are
+ * (`acceptUnsigned`: a local install from the CLI, or `ota.allow_unsigned_remote_updates` for remote ones).
  */
-export function checkSignature(publicKey: KeyObject | null, manifest: SignedManifest, signature: string | undefined): void {
-  if (!publicKey) return;
+export function checkSignature(publicKey: KeyObject | null, manifest: SignedManifest, signature: string | undefined, acceptUnsigned: boolean): void {
+  if (!publicKey) {
+    if (acceptUnsigned) return;
+    throw new OtaError(
+      'signature_missing',
+      'remote model updates must be signed and no ota.public_key is set to check them: set it to the Ed25519 public key your updates are signed with ' +
+        '(or set ota.allow_unsigned_remote_updates: true to accept unsigned ones)',
+    );
+  }
   if (!signature) throw new OtaError('signature_missing', 'update is not signed, and ota.public_key requires a signature');
   const bytes = BASE64.test(signature) ? Buffer.from(signature, 'base64') : Buffer.alloc(0);
   if (bytes.length !== ED25519_SIGNATURE_BYTES) {

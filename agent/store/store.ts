@@ -14,7 +14,6 @@
  * `FULL` would fsync every commit on the event loop (better-sqlite3 is synchronous): ~0.5 to 6 ms each
  * here, capping the store at a few hundred commits a second.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
 import type { Reading } from '../../drivers/sensors/index.js';
@@ -29,6 +28,7 @@ import { prepare, toDetection, toForecast, toReading, type Row, type Statements 
 import { configureConnection } from './connection.js';
 import { migrate } from './schema.js';
 import { ForecastScores } from './scores.js';
+import { makeDirSync } from '../lib/make-dir.js';
 import { WriteGuard } from './write-guard.js';
 import { WalSync, type FileSyncer } from './wal-sync.js';
 import { ClockEpochs, pruneByAge, type ClockStamp } from './clock-epochs.js';
@@ -120,7 +120,7 @@ export class SqliteStore implements AgentStore {
    */
   static open(path: string, deps: StoreDeps): SqliteStore {
     if (path === ':memory:') return SqliteStore.openFile(path, deps);
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirSync(dirname(path));
     const damage = checkDatabase(path);
     if (damage === null) return SqliteStore.openFile(path, deps);
     const at = (deps.clock ?? Date.now)();

@@ -11,22 +11,17 @@
  *   requests against the bound the queue depth sets.
  * Prints a readable report and, last, one JSON line with every figure.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { defaultConfig } from '../../agent/config/load.js';
-import { EventBus } from '../../agent/runtime/event-bus.js';
-import { HttpServer } from '../../agent/http/server.js';
-import { silentLogger } from '../../agent/lib/log.js';
-import { AgentMetrics } from '../../agent/http/metrics.js';
-import { ModelSlot } from '../../agent/runtime/model-slot.js';
 import { packageRoot } from '../../agent/lib/paths.js';
 import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
-import type { Forecaster, IntruderDetector } from '../../models/types.js';
+import type { IntruderDetector } from '../../models/types.js';
+import { BENCH_KEY as KEY, forkServer, serveApi, stopServer } from './bench-server.js';
 
 /** The part of autocannon's API used here (it ships no type declarations). */
 interface AutocannonResult {
@@ -42,7 +37,6 @@ interface AutocannonResult {
 type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const KEY = 'bench-key-0123456789';
 const fixtures = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot(), '..', 'shared', 'fixtures'));
 const MODEL = join(fixtures, 'models', 'yolov8n-int8.onnx');
 const IMAGE = join(fixtures, 'images', 'bus.jpg');
@@ -73,43 +67,17 @@ async function serve(maxQueue: number): Promise<void> {
   const forecaster = await loadForecaster();
   const image = await readFile(IMAGE);
   const detectorRate = await backToBack(detector, image);
-  const bus = new EventBus(silentLogger());
-  const base = defaultConfig().http;
-  const server = new HttpServer({
-    config: {
-      device_id: 'bench',
-      http: { ...base, enabled: true, host: '127.0.0.1', port: 0, api_keys: [KEY], max_queue: maxQueue, rate_limit: { ...base.rate_limit, enabled: false } },
-    },
-    detector: new ModelSlot<IntruderDetector>(detector),
-    forecaster: new ModelSlot<Forecaster>(forecaster),
-    health: () => ({ components: {} }),
-    status: {
-      validReadingsSince: () => [],
-      forecastsSince: () => [],
-      recentDetections: () => [],
-      scores: { scoredSince: () => [], summary: () => ({ scored: 0, model_mae: null, persistence_mae: null, served_mae: null }) },
-    },
-    metrics: new AgentMetrics({ bus }),
-    bus,
-    logger: silentLogger(),
-  });
-  await server.start();
-  const port = Number(new URL(server.url()!).port);
+  const { port } = await serveApi(detector, forecaster, maxQueue);
   const ready: ServerReady = { port, detectorRate };
   process.send!(ready);
   // Measured again after the load (the machine's speed drifts): the parent compares with the mean.
   process.on('message', () => void backToBack(detector, image).then((rate) => process.send!(rate)));
-  process.on('disconnect', () => void server.stop().then(() => process.exit(0)));
 }
 
 // ---- the load side (parent) ----
 
 function startServer(maxQueue: number): Promise<{ child: ChildProcess; ready: ServerReady }> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', String(maxQueue)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolveReady, reject) => {
-    child.once('message', (ready) => resolveReady({ child, ready: ready as ServerReady }));
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code} before it was ready`)));
-  });
+  return forkServer<ServerReady>(fileURLToPath(import.meta.url), ['--serve', String(maxQueue)]);
 }
 
 function measureAgain(child: ChildProcess): Promise<number> {
@@ -117,12 +85,6 @@ function measureAgain(child: ChildProcess): Promise<number> {
     child.once('message', (rate) => resolveRate(rate as number));
     child.send('baseline');
   });
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  const exited = new Promise((done) => child.once('exit', done));
-  child.disconnect();
-  await exited;
 }
 
 function post(port: number, path: string, body: Buffer | string, contentType: string, connections: number, duration: number) {

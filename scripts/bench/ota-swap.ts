@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       forecast: () => Promise.reject(new Error('not benchmarked')),
     },
     slots: { intruder: slot },
-    fetch: { maxBytes: 200 * 2 ** 20, connectTimeoutMs: 10_000, readTimeoutMs: 60_000 },
+    fetch: { maxBytes: 200 * 2 ** 20, connectTimeoutMs: 10_000, readTimeoutMs: 60_000, deadlineMs: 1_600_000 },
     publicKey: null,
     logger: silentLogger(),
   });

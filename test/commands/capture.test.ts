@@ -107,6 +107,15 @@ describe('edge-agent capture', () => {
     expect(noDir.stderr).toContain(`camera.dir: ${join(root, 'missing')} does not exist [command line]`);
   });
 
+  it('refuses an output folder it cannot create at once (74), /proc included, where a recursive mkdir never returned', async () => {
+    const [proc, underFile] = await Promise.all([
+      captureInProcess(['--camera', 'dir', '--dir', replay, '--frames', '1', '--out', '/proc/1/nope/frames']),
+      captureInProcess(['--camera', 'dir', '--dir', replay, '--frames', '1', '--out', join(replay, 'a.jpg', 'frames')]),
+    ]);
+    expect(proc).toMatchObject({ code: 74, stdout: '', stderr: 'edge-agent capture: --out: cannot create /proc/1/nope/frames: ENOENT\n' });
+    expect(underFile).toMatchObject({ code: 74, stderr: `edge-agent capture: --out: cannot create ${join(replay, 'a.jpg', 'frames')}: ENOTDIR\n` });
+  });
+
   it('rejects bad or missing options with exit status 2 and one line naming the option', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--camera', 'dir', '--out', out], /^--frames N is required$/],

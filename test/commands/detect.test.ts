@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,9 +116,32 @@ describe('edge-agent detect', () => {
     expect(help.stdout).toMatch(/^usage: edge-agent detect \[--model FILE\]/);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^edge-agent detect: intruder classes 'unicorn' are not classes of this model; it has: person, bicycle, .*toothbrush\n$/);
-    expect(threshold).toMatchObject({ code: 2, stderr: 'edge-agent detect: --threshold: invalid value "1.5"\n' });
+    expect(threshold).toMatchObject({ code: 2, stderr: 'edge-agent detect: --threshold: must be <= 1 (intruder.threshold), got "1.5"\n' });
     expect(repeat).toMatchObject({ code: 2, stderr: 'edge-agent detect: --repeat: invalid value "0"\n' });
     expect(noImage).toMatchObject({ code: 2, stderr: 'edge-agent detect: no IMAGE given (see edge-agent detect --help)\n' });
+  });
+
+  it('checks the options that stand for configuration keys against the configuration\'s ranges', async () => {
+    const [threads, fraction, repeat] = await Promise.all([
+      detect('--model', MODEL, '--threads', '1000', BUS),
+      edgeAgent(['detect', '--model', MODEL, '--threads', '1.5', BUS]),
+      detect('--model', MODEL, '--repeat', '1e9', BUS),
+    ]);
+    expect(threads).toMatchObject({ code: 2, stdout: '', stderr: 'edge-agent detect: --threads: must be <= 64 (intruder.threads), got "1000"\n' });
+    expect(fraction).toMatchObject({ code: 2, stderr: 'edge-agent detect: --threads: must be a whole number (intruder.threads), got "1.5"\n' });
+    expect(repeat).toMatchObject({ code: 2, stderr: 'edge-agent detect: --repeat: invalid value "1e9"\n' });
+  });
+
+  it('reads only regular files: a device or a FIFO is refused at once, not read without end or waited on', async () => {
+    const fifo = join(dir, 'image.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const [model, images] = await Promise.all([detect('--model', '/dev/zero', BUS), detect('--model', MODEL, '/dev/zero', fifo, BUS)]);
+    expect(model).toMatchObject({ code: 66, stdout: '', stderr: 'edge-agent detect: --model: /dev/zero is a character device, not a regular file\n' });
+    expect(images.code, images.stderr).toBe(1);
+    const lines = jsonLines(images.stdout);
+    expect(lines[0]).toEqual({ image: '/dev/zero', error: 'cannot read the file: it is a character device, not a regular file' });
+    expect(lines[1]).toEqual({ image: fifo, error: 'cannot read the file: it is a FIFO, not a regular file' });
+    expect(lines[2]).toMatchObject({ image: BUS, intruder: true });
   });
 
   it("without --model uses the registry's active intruder model, and says how to get one when there is none", async () => {

@@ -72,6 +72,14 @@ describe('edge-agent forecast', () => {
     expect(help.stdout).toMatch(/^usage: edge-agent forecast/);
   });
 
+  it('refuses a model that is not a regular file at once (exit 66), instead of reading /dev/zero without end', async () => {
+    expect(await forecast(['--model', '/dev/zero', '--values', window.join(',')])).toEqual({
+      code: 66,
+      stdout: '',
+      stderr: 'edge-agent forecast: --model: /dev/zero is a character device, not a regular file\n',
+    });
+  });
+
   it('--batch answers every stdin line in order, bad lines with their reason, and exits 65 if any was bad', async () => {
     const input = [
       JSON.stringify({ values: windows[0] }),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,8 +6,11 @@ import { ModelServer } from '../ota/model-server.js';
 import { TestPki } from '../helpers/pki.js';
 import { edgeAgent, runScript } from '../helpers/cli.js';
 import { intruderModel, intruderModelPath, sha256 } from '../ota/harness.js';
+import { shippedModelPath } from '../../agent/lib/paths.js';
 
 const sha = sha256(intruderModel);
+const forecasterPath = shippedModelPath('temperature-forecast.onnx');
+const forecasterSha = sha256(readFileSync(forecasterPath));
 const models = (...args: string[]) => edgeAgent(['models', ...args]);
 const signModel = (...args: string[]) => runScript('scripts/sign-model.js', args);
 let pki: TestPki;
@@ -70,10 +73,27 @@ describe('edge-agent models', () => {
     { why: 'a missing argument', args: ['activate', 'forecast'], code: 2, line: 'edge-agent models activate: no version given (see edge-agent models --help)' },
     { why: 'an unknown version', args: ['activate', 'forecast', '9'], code: 2, line: 'edge-agent models activate: forecast version 9 is not installed' },
     { why: 'nothing to roll back to', args: ['rollback', 'forecast'], code: 2, line: 'edge-agent models rollback: no previous forecast version to roll back to' },
+    {
+      why: 'a model name with a newline',
+      args: ['install', 'forecast', forecasterPath, '--sha256', forecasterSha, '--name', 'two\nlines'],
+      code: 2,
+      line: `edge-agent models install: invalid model name "two\\nlines": use 1-128 printable characters, without '/' or '\\'`,
+    },
   ])('refuses $why with one line naming the command once, and exit status $code', async ({ args, code, line }) => {
     const result = await models(...args, '--config', config);
     expect(result.code, result.stderr).toBe(code);
     expect(result.stderr.trimEnd().split('\n').at(-1)).toBe(line);
+  });
+
+  it("refuses the version name 'active' (the pointer's own name), and the role can still be activated after", async () => {
+    const data = join(dir, 'active-data');
+    const install = (version: string) => models('install', 'forecast', forecasterPath, '--sha256', forecasterSha, '--version', version, '--activate', '--data-dir', data);
+    const refused = await install('active');
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain(`edge-agent models install: invalid version "active": 'active' (in any case, or followed by '.tmp-') is the registry's own pointer file`);
+    const accepted = await install('1.0.0');
+    expect(accepted, accepted.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining('active forecast model: temperature-forecast 1.0.0') });
+    expect(readdirSync(join(data, 'models', 'forecast')).sort()).toEqual(['1.0.0', 'active']);
   });
 
   it('reports an HTTP error as the server being unavailable (69)', async () => {

@@ -160,4 +160,16 @@ describe('edge-agent sensor (compiled CLI)', () => {
     expect(result.stderr).toMatch(/^edge-agent sensor read: --driver: "none" is not one of auto, /);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('checks --interval, --speed and --bus against the configuration keys they stand for', async () => {
+    const [interval, speed, bus] = await Promise.all([
+      sensorCli('read', '--driver', 'sim', '--count', '2', '--interval', '3000000'),
+      sensorCli('read', '--driver', 'sim', '--speed', '0.000001'),
+      sensorCli('scan', '--bus', '1000'),
+    ]);
+    // An interval past Node's timer limit once meant a reading every millisecond.
+    expect(interval).toMatchObject({ code: 2, stdout: '', stderr: 'edge-agent sensor read: --interval: must be <= 86400 (sensor.interval_s), got "3000000"\n' });
+    expect(speed).toMatchObject({ code: 2, stderr: 'edge-agent sensor read: --speed: must be >= 0.01 (sensor.speed), got "0.000001"\n' });
+    expect(bus).toMatchObject({ code: 2, stderr: 'edge-agent sensor scan: --bus: must be <= 99 (sensor.bus), got "1000"\n' });
+  });
 });

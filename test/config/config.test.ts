@@ -3,9 +3,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { envVarName, schemaLeaves } from '../../agent/config/env.js';
-import { ConfigError, defaultConfig, loadConfig, type ConfigProblem } from '../../agent/config/load.js';
-import { exitStatusOf } from '../../agent/commands/exit-status.js';
-import { ExitCode } from '../../agent/lib/exit-codes.js';
+import { defaultConfig, loadConfig } from '../../agent/config/load.js';
+import { problemsOf } from './problems.js';
 
 let dir: string;
 beforeEach(() => {
@@ -21,16 +20,6 @@ function file(name: string, text: string): string {
   return path;
 }
 
-function problemsOf(load: () => unknown): ConfigProblem[] {
-  try {
-    load();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    expect(exitStatusOf(err)).toBe(ExitCode.CONFIG);
-    return (err as ConfigError).problems;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('the schema', () => {
   it('documents every key with a description and a default, and env names never collide', () => {

@@ -12,6 +12,7 @@ import { brokerCheck } from '../../agent/doctor/broker.js';
 import { cameraCheck, gpioCheck, sensorCheck } from '../../agent/doctor/hardware.js';
 import { forecastModelCheck, intruderModelCheck } from '../../agent/doctor/models.js';
 import { archCheck, clockCheck, dataDirCheck, nodeCheck } from '../../agent/doctor/system.js';
+import { updatesCheck } from '../../agent/doctor/updates.js';
 import type { CommandResult, DoctorContext } from '../../agent/doctor/types.js';
 import { silentLogger } from '../../agent/lib/log.js';
 import type { I2CBus } from '../../drivers/i2c/types.js';
@@ -268,6 +269,36 @@ describe('model checks', () => {
     expect(damaged.status).toBe('fail');
     expect(damaged.message).toContain('does not match its manifest');
     expect(damaged.hint).toContain('edge-agent models rollback intruder');
+  });
+
+  it('warns when the registry\'s pointer cannot be used, naming what the agent serves instead', async () => {
+    const dataDir = fresh('broken-pointer');
+    mkdirSync(join(dataDir, 'models', 'forecast', 'active'), { recursive: true });
+    const folder = await forecastModelCheck.run(context({ data_dir: dataDir }));
+    expect(folder).toMatchObject({ status: 'warn', message: `${join(dataDir, 'models', 'forecast', 'active')}: it is a folder, not the pointer file; the agent serves shipped instead` });
+    expect(folder.hint).toContain('edge-agent models activate forecast <version>');
+    rmSync(join(dataDir, 'models', 'forecast', 'active'), { recursive: true });
+    writeFileSync(join(dataDir, 'models', 'forecast', 'active'), JSON.stringify({ version: '7', activated_at: 'x', previous: [] }));
+    const gone = await forecastModelCheck.run(context({ data_dir: dataDir }));
+    expect(gone).toMatchObject({ status: 'warn', message: expect.stringMatching(/active names version 7, which is not installed .*; the agent serves shipped instead$/) });
+  });
+});
+
+describe('model updates check', () => {
+  it('passes when remote updates must be signed or are refused, and warns when they are accepted unsigned', async () => {
+    const pem = '-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----';
+    expect(await updatesCheck.run(context())).toEqual({
+      status: 'pass',
+      message: 'remote updates are refused: no ota.public_key to check their signatures (local installs with edge-agent models work)',
+    });
+    expect(await updatesCheck.run(context({ ota: { public_key: pem } }))).toEqual({ status: 'pass', message: 'every update must be signed with the key of ota.public_key' });
+    expect((await updatesCheck.run(context({ ota: { public_key: pem, allow_unsigned_remote_updates: true } }))).message).toContain('has no effect while a key is set');
+    const open = await updatesCheck.run(context({ device_id: 'pi-9', ota: { allow_unsigned_remote_updates: true } }));
+    expect(open).toMatchObject({
+      status: 'warn',
+      message: 'remote updates are accepted unsigned (ota.allow_unsigned_remote_updates): anyone who can publish to edge/pi-9/cmd/model-update can replace the models',
+    });
+    expect(open.hint).toContain('set ota.public_key');
   });
 });
 

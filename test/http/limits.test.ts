@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelSlot } from '../../agent/runtime/model-slot.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
 import { fixture } from '../helpers/fixtures.js';
+import { flatImage } from '../../scripts/bench/layouts.js';
 import { buildTestApp, KEY, loadModels, OTHER_KEY, window60, type Models } from './harness.js';
 
 const bus = readFileSync(fixture('images/bus.jpg'));
@@ -148,6 +149,29 @@ describe('inference queue', () => {
     expect(res.json().message).toBe('the intruder model is not loaded');
     const health = (await app.inject({ url: '/health' })).json();
     expect(health.models).toEqual({ intruder: null, forecast: null });
+    await app.close();
+  });
+});
+
+describe('decode cost', () => {
+  it('refuses images that must be decoded whole above the decode budget at once, without taking queue slots', async () => {
+    const { app } = await buildTestApp(models, { http: { max_queue: 1, rate_limit: { enabled: false, per_second: 10, burst: 10 } } });
+    const [interlaced, progressive] = await Promise.all([flatImage('interlaced-png', 4500, 4500), flatImage('progressive-jpeg', 4500, 4500)]);
+    const post = (url: string, type: string, payload: Buffer | object) => app.inject({ method: 'POST', url, headers: { 'x-api-key': KEY, 'content-type': type }, payload });
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        i % 3 === 0
+          ? post('/v1/intruders', 'image/png', interlaced)
+          : i % 3 === 1
+            ? post('/v1/intruders', 'image/jpeg', progressive)
+            : post('/compat/intruders', 'application/json', { image: progressive.toString('base64') }),
+      ),
+    );
+    // 30 at once with one queue slot: none of them reached the queue (a 503 would say so).
+    expect(answers.map((a) => a.statusCode)).toEqual(new Array(30).fill(400));
+    expect(answers[0]!.json().message).toMatch(/^decoding this 4500x4500 interlaced PNG \(decoded whole\) takes about \d+ MB, over the 64 MB decode budget/);
+    expect(answers[2]!.json().error).toMatch(/^decoding this 4500x4500 progressive JPEG \(decoded whole\)/);
+    expect((await post('/v1/intruders', 'image/jpeg', bus)).statusCode).toBe(200);
     await app.close();
   });
 });

@@ -114,6 +114,12 @@ describe('RemoteCommands', () => {
     expect(r.queued).toHaveLength(queued);
   });
 
+  it('ignores an empty command name (`<base>/cmd/` matches cmd/+): its reply would break the schema', async () => {
+    const r = router();
+    await r.commands.receive(`${BASE}/cmd/`, Buffer.from('{}'));
+    expect(r.queued).toEqual([]);
+  });
+
   it('publishes progress at QoS 0 on the progress topic, with the transaction', async () => {
     const r = router();
     r.commands.register({}, 'model-update', async ({ progress }) => {

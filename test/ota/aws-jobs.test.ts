@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { captureLog } from '../helpers/log-capture.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { TestDevice } from './device.js';
 import { intruderModel, OtaHarness, sha256 } from './harness.js';
@@ -37,7 +38,11 @@ async function resumeAfterRestart(jobId: string, document: ReturnType<typeof upd
   return jobs.waitFor(jobId, outcome);
 }
 
-const update = (version: string, url: string, extra: object = {}) => ({ operation: 'model-update', role: 'intruder', version, url, sha256: goodSha, ...extra });
+/** A signed update job (the device requires signatures, as the daemon does). */
+const update = (version: string, url: string, extra: { sha256?: string; padding?: string } = {}) => {
+  const sha = extra.sha256 ?? goodSha;
+  return { operation: 'model-update', role: 'intruder', version, url, sha256: sha, signature: h.sign({ role: 'intruder', version, sha256: sha }), ...extra };
+};
 
 describe('model updates as AWS IoT Jobs', () => {
   it('takes a job announced by notify-next and reports IN_PROGRESS then SUCCEEDED with role and version', async () => {
@@ -62,6 +67,8 @@ describe('model updates as AWS IoT Jobs', () => {
     jobs.addJob('bad-sha', update('2', h.serveIntruder('/jobs/v2.onnx'), { sha256: 'a'.repeat(64) }));
     jobs.addJob('too-big', update('3', h.serveIntruder('/jobs/v3.onnx'), { padding: 'x'.repeat(33 * 1024) }));
     jobs.addJob('unknown-op', { operation: 'reboot' });
+    const { signature: _, ...unsigned } = update('7', h.serveIntruder('/jobs/v7.onnx'));
+    jobs.addJob('unsigned', unsigned);
     jobs.addJob('good', update('4', h.serveIntruder('/jobs/v4.onnx')));
     await startDevice(); // queued while the device was away: it asks start-next when it connects
 
@@ -76,8 +83,20 @@ describe('model updates as AWS IoT Jobs', () => {
       reason: expect.stringMatching(/^job document is \d+ bytes, over the 32768-byte AWS IoT Jobs limit$/),
     });
     expect((await jobs.waitFor('unknown-op', 'FAILED')).statusDetails['reason']).toBe('unknown operation "reboot" (expected model-update or model-rollback)');
+    expect((await jobs.waitFor('unsigned', 'FAILED')).statusDetails).toMatchObject({ version: '7', code: 'signature_missing' });
     expect((await jobs.waitFor('good', 'SUCCEEDED')).statusDetails['version']).toBe('4');
     expect(h.intruderSlot.current()?.info.version).toBe('4');
+  });
+
+  it('cuts what a job document says before logging or reporting it', async () => {
+    const log = captureLog('info');
+    device = await TestDevice.start(broker.url, h, { thingName: THING, logger: log.logger });
+    jobs.addJob('huge-names', { operation: 'model-update', role: 'r'.repeat(20_000), version: 'v'.repeat(10_000), url: 'https://x/m.onnx', sha256: goodSha });
+    const failed = await jobs.waitFor('huge-names', 'FAILED');
+    expect(failed.statusDetails).toMatchObject({ code: 'invalid_request', role: `${'r'.repeat(128)}…`, version: `${'v'.repeat(128)}…` });
+    const lines = log.lines.map((line) => JSON.stringify(line));
+    expect(lines.some((line) => line.includes('job huge-names failed'))).toBe(true);
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThan(2_000);
   });
 
   it('runs a rollback job', async () => {

@@ -1,8 +1,8 @@
 import { expect, vi } from 'vitest';
 import { defaultConfig } from '../../agent/config/load.js';
-import type { AgentConfig } from '../../agent/config/types.js';
+import type { AgentConfig, OtaConfig } from '../../agent/config/types.js';
 import { EventBus } from '../../agent/runtime/event-bus.js';
-import { silentLogger } from '../../agent/lib/log.js';
+import { silentLogger, type Logger } from '../../agent/lib/log.js';
 import type { OtaService } from '../../agent/ota/service.js';
 import { createOtaService } from '../../agent/ota/setup.js';
 import { MessageBuilder } from '../../agent/mqtt/messages.js';
@@ -16,7 +16,9 @@ export const DEVICE_ID = 'pi-1';
 /**
  * The device side of the MQTT tests, composed like the daemon: SQLite store (in memory), the real relay
  * on the test broker, and the OTA service made by `createOtaService` over the harness's data dir, CA
- * and model slots (each start is a restarted agent: a fresh registry object and updater).
+ * and model slots (each start is a restarted agent: a fresh registry object and updater). Its
+ * `ota.public_key` is the harness's, so remote updates must be signed with `harness.sign()`; `options.ota`
+ * overrides the section (`public_key: null` for the defaults' refusal of every remote update).
  */
 export class TestDevice {
   private constructor(
@@ -26,14 +28,14 @@ export class TestDevice {
     readonly service: OtaService,
   ) {}
 
-  static async start(brokerUrl: string, harness: OtaHarness, options: { thingName?: string } = {}): Promise<TestDevice> {
+  static async start(brokerUrl: string, harness: OtaHarness, options: { thingName?: string; ota?: Partial<OtaConfig>; logger?: Logger } = {}): Promise<TestDevice> {
     const defaults = defaultConfig();
     const config: AgentConfig = {
       ...defaults,
       device_id: DEVICE_ID,
       data_dir: harness.dataDir,
       intruder: { ...defaults.intruder, threads: 1 },
-      ota: { ...defaults.ota, ca: harness.pki.ca, keep_versions: 2 },
+      ota: { ...defaults.ota, ca: harness.pki.ca, keep_versions: 2, public_key: harness.signingKeys.publicKey, ...options.ota },
       mqtt: {
         ...defaults.mqtt,
         url: brokerUrl,
@@ -41,7 +43,7 @@ export class TestDevice {
         aws_iot: { thing_name: options.thingName ?? null },
       },
     };
-    const logger = silentLogger();
+    const logger = options.logger ?? silentLogger();
     const bus = new EventBus(logger);
     const store = SqliteStore.open(':memory:', { logger, bus, config: config.store });
     const relay = new MqttRelay({ store, config: config.mqtt, deviceId: DEVICE_ID, logger, bus, flushTimeoutMs: 500 });

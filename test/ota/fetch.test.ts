@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 function options(extra: Partial<FetchOptions> = {}): FetchOptions {
-  return { maxBytes: 10 * 1024 * 1024, connectTimeoutMs: 2000, readTimeoutMs: 2000, ca: pki.caPem, ...extra };
+  return { maxBytes: 10 * 1024 * 1024, connectTimeoutMs: 2000, readTimeoutMs: 2000, deadlineMs: 120_000, ca: pki.caPem, ...extra };
 }
 
 const dest = () => join(dir, `download-${++n}.part`);
@@ -162,6 +162,21 @@ describe('fetchToFile over https', () => {
     expect(error.message).toMatch(/ECONNREFUSED/);
   });
 
+  it('cuts a download that trickles (each byte within the read timeout) at its overall deadline', async () => {
+    const url = server.route('/trickle.onnx', { kind: 'file', body: model, chunkSize: 1, chunkDelayMs: 50 });
+    const { error } = await failure(url, options({ readTimeoutMs: 2_000, deadlineMs: 700 }));
+    expect(error.code).toBe('timeout');
+    expect(error.message).toBe('the download did not finish within 0.7 s (ota.download_timeout_s)');
+  });
+
+  it('quotes a long URL only in part', async () => {
+    const url = server.url(`/${'p'.repeat(8_000)}.onnx`);
+    const { error } = await failure(url, options());
+    expect(error.code).toBe('http_error');
+    expect(error.message).toMatch(/^HTTP 404 Not Found from https:\/\/127\.0\.0\.1:\d+\/p+…$/);
+    expect(error.message.length).toBeLessThan(300);
+  });
+
   it('can be cancelled mid-download', async () => {
     const url = server.route('/slow.onnx', { kind: 'file', body: model, chunkDelayMs: 20 });
     const controller = new AbortController();
@@ -188,6 +203,14 @@ describe('fetchToFile from file:// and other sources', () => {
   it('applies the size limit to local files too', async () => {
     const { error } = await failure(pathToFileURL(modelPath).href, options({ maxBytes: 1000 }));
     expect(error.code).toBe('too_large');
+  });
+
+  it('refuses what is not a regular file on a disk, naming what it is', async () => {
+    // /proc's files say they are empty: the copy then looked "truncated".
+    const environ = await failure('file:///proc/self/environ', options());
+    expect(environ.error).toMatchObject({ code: 'not_found', message: '/proc/self/environ is on proc, a virtual filesystem of the kernel, not a file on a disk' });
+    const zero = await failure('file:///dev/zero', options());
+    expect(zero.error).toMatchObject({ code: 'not_found', message: '/dev/zero is a character device, not a regular file' });
   });
 
   it.each(['http://127.0.0.1/model.onnx', 's3://bucket/model.onnx', 'not a url'])('refuses %s', async (source) => {

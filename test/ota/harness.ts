@@ -6,6 +6,7 @@ import { silentLogger } from '../../agent/lib/log.js';
 import { ModelSlot } from '../../agent/runtime/model-slot.js';
 import { ModelUpdater } from '../../agent/ota/updater.js';
 import type { ModelLoaders } from '../../agent/ota/validate.js';
+import { generateSigningKeys, signManifest, type SignedManifest } from '../../agent/ota/verify.js';
 import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
 import { ModelRegistry } from '../../agent/ota/registry.js';
@@ -28,9 +29,23 @@ export const testLoaders: ModelLoaders = {
   forecast: (path, identity) => loadForecaster(path, { ...identity }),
 };
 
-/** A data dir, an HTTPS model server with its own CA, a registry, slots and an updater wired like the daemon. */
+export interface HarnessOptions {
+  publicKey?: KeyObject | null;
+  maxBytes?: number;
+  readTimeoutMs?: number;
+  /** Deadline of a whole download (default 2 minutes: longer than any test's download on a loaded machine). */
+  deadlineMs?: number;
+}
+
+/**
+ * A data dir, an HTTPS model server with its own CA, a registry, slots and an updater wired like the
+ * daemon's, except that it accepts unsigned updates when no key is given (as `edge-agent models` does):
+ * its tests are about the update machine. A signing key pair is at hand for the devices made from it
+ * (test/ota/device.ts), which require signatures as the daemon does.
+ */
 export class OtaHarness {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'ota-'));
+  readonly signingKeys = generateSigningKeys();
   readonly registry = new ModelRegistry({ dataDir: this.dataDir, keepVersions: 2 });
   readonly intruderSlot = new ModelSlot<IntruderDetector>();
   readonly forecastSlot = new ModelSlot<Forecaster>();
@@ -41,22 +56,34 @@ export class OtaHarness {
     readonly server: ModelServer,
   ) {}
 
-  static async start(options: { publicKey?: KeyObject | null; maxBytes?: number; readTimeoutMs?: number } = {}): Promise<OtaHarness> {
+  static async start(options: HarnessOptions = {}): Promise<OtaHarness> {
     const pki = TestPki.create();
     const harness = new OtaHarness(pki, await ModelServer.start(pki.server()));
     harness.updater = harness.makeUpdater(options);
     return harness;
   }
 
-  private makeUpdater(options: { publicKey?: KeyObject | null; maxBytes?: number; readTimeoutMs?: number } = {}): ModelUpdater {
+  private makeUpdater(options: HarnessOptions = {}): ModelUpdater {
     return new ModelUpdater({
       registry: this.registry,
       loaders: testLoaders,
       slots: { intruder: this.intruderSlot, forecast: this.forecastSlot },
-      fetch: { maxBytes: options.maxBytes ?? 50 * 1024 * 1024, connectTimeoutMs: 2000, readTimeoutMs: options.readTimeoutMs ?? 2000, ca: this.pki.caPem },
+      fetch: {
+        maxBytes: options.maxBytes ?? 50 * 1024 * 1024,
+        connectTimeoutMs: 2000,
+        readTimeoutMs: options.readTimeoutMs ?? 2000,
+        deadlineMs: options.deadlineMs ?? 120_000,
+        ca: this.pki.caPem,
+      },
       publicKey: options.publicKey ?? null,
+      acceptUnsigned: true,
       logger: silentLogger(),
     });
+  }
+
+  /** The signature of an update's manifest with the harness's key (base64), as `npm run sign:model` makes it. */
+  sign(manifest: SignedManifest): string {
+    return signManifest(this.signingKeys.privateKey, manifest);
   }
 
   /** Serves the fixture detector under a path and returns the URL. */

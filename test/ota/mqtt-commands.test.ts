@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PayloadValidator } from '../../agent/mqtt/contract/schemas.js';
 
 const contract = new PayloadValidator();
+import type { OtaConfig } from '../../agent/config/types.js';
 import type { CommandProgressPayload, CommandResponsePayload, ModelInfoPayload } from '../../agent/mqtt/contract/topics.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber } from '../helpers/mqtt-subscriber.js';
@@ -38,12 +39,19 @@ const updateResponses = () => sub.json<CommandResponsePayload>(`${device.baseTop
 const rollbackResponses = () => sub.json<CommandResponsePayload>(`${device.baseTopic}/cmd/model-rollback/response`);
 const updateProgress = () => sub.json<CommandProgressPayload>(`${device.baseTopic}/cmd/model-update/progress`);
 
-/** Sends a command and waits for its reply carrying `transaction` (the newest reply when null). */
-async function command(name: 'model-update' | 'model-rollback', body: string | object, transaction: string | number | null) {
+/** An update's body with its signature, when it has the fields that are signed (the device requires one). */
+function signed(body: Record<string, unknown>): Record<string, unknown> {
+  const { role, version, sha256: sha } = body;
+  if (typeof role !== 'string' || typeof version !== 'string' || typeof sha !== 'string' || 'signature' in body) return body;
+  return { ...body, signature: h.sign({ role, version, sha256: sha }) };
+}
+
+/** Sends a command (an update signed) and waits for its reply carrying `transaction` (the newest reply when null). */
+async function command(name: 'model-update' | 'model-rollback', body: string | Record<string, unknown>, transaction: string | number | null) {
   const replies = () => (name === 'model-update' ? updateResponses() : rollbackResponses());
   const seen = replies().length;
   const seenProgress = updateProgress().length;
-  await commander.publishAsync(`${device.baseTopic}/cmd/${name}`, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
+  await commander.publishAsync(`${device.baseTopic}/cmd/${name}`, typeof body === 'string' ? body : JSON.stringify(signed(body)), { qos: 1 });
   const mine = (r: { transaction?: string | number }) => transaction === null || r.transaction === transaction;
   await sub.waitFor(() => replies().slice(seen).some(mine), 20_000, `the ${name} reply (transaction ${transaction})`);
   return { final: replies().slice(seen).find(mine)!, progress: updateProgress().slice(seenProgress).filter(mine) };
@@ -94,6 +102,17 @@ describe('model updates over MQTT', () => {
     const bad = await command('model-update', { role: 'intruder', version: '2', url, sha256: 'f'.repeat(64), transaction: 'tx-bad' }, 'tx-bad');
     expect(bad.final).toMatchObject({ status: 'error', data: { code: 'checksum_mismatch', role: 'intruder', version: '2' } });
     expect(bad.final.error).toMatch(/^sha256 mismatch: expected f{64}/);
+
+    // The pointer file's own name: installing it would leave the role unable to activate ever again.
+    const pointer = await command('model-update', { role: 'intruder', version: 'active', url, sha256: goodSha, transaction: 'tx-active' }, 'tx-active');
+    expect(pointer.final).toMatchObject({ status: 'error', data: { code: 'invalid_request', role: 'intruder', version: 'active' } });
+    expect(pointer.final.error).toMatch(/^invalid version "active": 'active' .* is the registry's own pointer file$/);
+
+    // Values quoted in the error are cut short: 60 KB in, a few hundred characters out.
+    const huge = await command('model-update', { role: 'x'.repeat(60_000), version: '2', url, sha256: goodSha, transaction: 'tx-huge' }, 'tx-huge');
+    expect(huge.final).toMatchObject({ status: 'error', data: { code: 'invalid_request' } });
+    expect(huge.final.error).toMatch(/^unknown model role "x{63}… \(60002 characters\) \(expected intruder or forecast\)$/);
+    expect(JSON.stringify(huge.final).length).toBeLessThan(1024);
     expect(await h.probeIntruder()).toEqual({ version: '1', classes: ['dog'] });
   });
 
@@ -125,6 +144,32 @@ describe('model updates over MQTT', () => {
       sha256: goodSha,
       activated_at: active?.activated_at,
     });
+  });
+
+  it('refuses unsigned updates without ota.public_key (the default), unless ota.allow_unsigned_remote_updates says otherwise', async () => {
+    const url = h.server.route('/unsigned/yolov8n-int8.onnx', { kind: 'file', body: intruderModel });
+    const body = { role: 'intruder', version: '9', url, sha256: goodSha };
+    const restart = async (ota: Partial<OtaConfig>) => {
+      await device.stop();
+      device = await TestDevice.start(broker.url, h, { ota });
+    };
+    try {
+      await restart({ public_key: null });
+      const downloads = h.server.requests.length;
+      for (const [transaction, payload] of [['tx-unsigned', body], ['tx-signed-no-key', signed(body)]] as const) {
+        const { final } = await command('model-update', JSON.stringify({ ...payload, transaction }), transaction);
+        expect(final).toMatchObject({ status: 'error', data: { code: 'signature_missing', role: 'intruder', version: '9' } });
+        expect(final.error).toMatch(/^remote model updates must be signed and no ota\.public_key is set to check them/);
+      }
+      expect(h.server.requests.length, 'nothing is downloaded').toBe(downloads);
+      expect(await h.registry.get('intruder', '9')).toBeNull();
+
+      await restart({ public_key: null, allow_unsigned_remote_updates: true });
+      const allowed = await command('model-update', JSON.stringify({ ...body, transaction: 'tx-allowed' }), 'tx-allowed');
+      expect(allowed.final).toMatchObject({ status: 'ok', data: { role: 'intruder', version: '9' } });
+    } finally {
+      await restart({});
+    }
   });
 
   it('sends replies and progress that all follow the published schema', () => {

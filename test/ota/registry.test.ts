@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ModelRegistry, RegistryError, type ModelRole } from '../../agent/ota/registry.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 let dataDir: string;
 let registry: ModelRegistry;
@@ -77,6 +78,55 @@ describe('ModelRegistry', () => {
 
   it.each(['', '../escape', '.hidden', 'a/b', 'x'.repeat(65), 'v 1'])('refuses the version name %j', async (version) => {
     await expect(install('intruder', version)).rejects.toThrow(/invalid version/);
+  });
+
+  it.each(['active', 'Active', 'ACTIVE', 'active.tmp-1-0b7c4f4e-8d55-4a57-9a53-8f6f3c1c2a10'])(
+    'refuses the version name %j: it is the pointer file, and the role could never be activated again',
+    async (version) => {
+      await expect(install('intruder', version)).rejects.toThrow(/is the registry's own pointer file/);
+      await install('intruder', '1');
+      expect((await registry.activate('intruder', '1')).manifest.version).toBe('1');
+    },
+  );
+
+  it.each([['a/../b'], ['line\nbreak'], ['nul\u0000byte'], ['x'.repeat(129)], ['']])('refuses the model name %j', async (name) => {
+    const temp = await registry.newTempFile();
+    writeFileSync(temp, 'bytes');
+    const sha256 = createHash('sha256').update('bytes').digest('hex');
+    await expect(registry.install('intruder', temp, { name, version: '1', sha256, size: 5, source: 'file:///m.onnx' })).rejects.toThrow(/invalid model name/);
+    expect(await registry.list()).toEqual([]);
+  });
+
+  it('repairs a role broken by a version installed as "active" (a folder where the pointer goes), and says so', async () => {
+    // What an agent that accepted the version name `active` left behind.
+    const broken = join(dataDir, 'models', 'forecast', 'active');
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(join(broken, 'model.onnx'), 'model');
+    writeFileSync(join(broken, 'manifest.json'), JSON.stringify({ name: 'm', version: 'active', sha256: 'a'.repeat(64), size: 5, source: 'x', installed_at: 'now' }));
+    await install('forecast', '1');
+    const log = captureLog('warn');
+    const reporting = new ModelRegistry({ dataDir, keepVersions: 2, logger: log.logger });
+
+    expect(await reporting.pointerProblem('forecast')).toMatch(/forecast\/active: it is a folder, not the pointer file$/);
+    expect(await reporting.active('forecast')).toBeNull();
+    expect(log.matching(/the active forecast model pointer cannot be used \(it is a folder/)).toHaveLength(1);
+
+    await reporting.cleanup();
+    expect(log.matching(/removed .*forecast\/active: a forecast model installed under the version name 'active'/)).toHaveLength(1);
+    expect(await reporting.pointerProblem('forecast')).toBeNull();
+    expect((await reporting.activate('forecast', '1')).manifest.version).toBe('1');
+    expect(readdirSync(join(dataDir, 'models', 'forecast')).sort()).toEqual(['1', 'active']);
+  });
+
+  it('names what is wrong with a pointer: garbled, or naming a version that is gone', async () => {
+    await install('intruder', '1');
+    await registry.activate('intruder', '1');
+    expect(await registry.pointerProblem('intruder')).toBeNull();
+    rmSync(join(dataDir, 'models', 'intruder', '1'), { recursive: true });
+    expect(await registry.pointerProblem('intruder')).toMatch(/names version 1, which is not installed/);
+    writeFileSync(join(dataDir, 'models', 'intruder', 'active'), '{"vers');
+    expect(await registry.pointerProblem('intruder')).toMatch(/intruder\/active: garbled \(/);
+    expect(await registry.pointerProblem('forecast')).toBeNull();
   });
 
   it('refuses to activate a version whose file no longer matches its manifest, keeping the active one', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OtaError } from '../../agent/ota/errors.js';
+import { downloadDeadlineMs } from '../../agent/ota/setup.js';
 import type { UpdateRequest, UpdateStage } from '../../agent/ota/updater.js';
 import { generateSigningKeys, loadPublicKey, signManifest } from '../../agent/ota/verify.js';
 import { readFileSync } from 'node:fs';
@@ -224,5 +225,45 @@ describe('ModelUpdater: the forecast role', () => {
     expect(error).toMatchObject({ code: 'invalid_model', message: expect.stringMatching(reason) });
     expect(h.forecastSlot.current()?.info.version).toBe('2.0.0');
     expect(await h.forecastSlot.use((m) => m.forecast(flatHour))).toBe(21.5);
+  });
+});
+
+describe('ModelUpdater: a download that never ends', () => {
+  let h: OtaHarness;
+  beforeAll(async () => {
+    h = await OtaHarness.start({ readTimeoutMs: 5_000, deadlineMs: 1_500 });
+  });
+  afterAll(() => h.close());
+
+  it('is cut at its deadline, and the update queued behind it runs', async () => {
+    // One byte every 100 ms: always within the read timeout, done in about four days.
+    const trickle = h.server.route('/trickle.onnx', { kind: 'file', body: intruderModel, chunkSize: 1, chunkDelayMs: 100 });
+    const slow = h.updater.update({ role: 'intruder', version: 'slow', url: trickle, sha256: goodSha }).then(() => null, (err: unknown) => err);
+    const next = h.updater.update({ role: 'intruder', version: 'next', url: h.serveIntruder('/next.onnx'), sha256: goodSha });
+    expect(await slow).toMatchObject({ code: 'timeout', message: 'the download did not finish within 1.5 s (ota.download_timeout_s)' });
+    expect((await next).manifest.version).toBe('next');
+    expect(h.leftoverDownloads()).toEqual([]);
+  });
+
+  it('has a default deadline from the size limit at 128 KB/s, never under a minute', () => {
+    expect(downloadDeadlineMs({ download_timeout_s: null, max_bytes: 200 * 1024 * 1024 })).toBe(1_600_000);
+    expect(downloadDeadlineMs({ download_timeout_s: null, max_bytes: 1024 * 1024 })).toBe(60_000);
+    expect(downloadDeadlineMs({ download_timeout_s: 30, max_bytes: 200 * 1024 * 1024 })).toBe(30_000);
+  });
+});
+
+describe('ModelUpdater: names', () => {
+  let h: OtaHarness;
+  beforeAll(async () => {
+    h = await OtaHarness.start();
+  });
+  afterAll(() => h.close());
+
+  it('refuses a name that cannot be shown, and cleans one taken from the URL', async () => {
+    const url = h.serveIntruder('/%0Aevil%2F..%00name.onnx');
+    const refused = await h.updater.install({ role: 'intruder', version: 'n1', url, sha256: goodSha, name: 'a/../b' }).then(() => null, (err: unknown) => err);
+    expect(refused).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/^invalid model name "a\/..\/b"/) });
+    const installed = await h.updater.install({ role: 'intruder', version: 'n2', url, sha256: goodSha });
+    expect(installed.manifest.name).toBe('-evil-..-name');
   });
 });

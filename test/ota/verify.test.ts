@@ -49,27 +49,39 @@ describe('signatures', () => {
     );
   });
 
-  it('accepts a valid signature and anything when no key is configured', () => {
+  it('accepts a valid signature, and without a key anything only where unsigned updates are accepted', () => {
     const signature = signManifest(keys.privateKey, manifest);
-    expect(() => checkSignature(publicKey, manifest, signature)).not.toThrow();
-    expect(() => checkSignature(null, manifest, undefined)).not.toThrow();
+    expect(() => checkSignature(publicKey, manifest, signature, false)).not.toThrow();
+    expect(() => checkSignature(null, manifest, undefined, true)).not.toThrow();
+  });
+
+  it('refuses every update without a key where unsigned updates are not accepted (remote ones, by default), naming both settings', () => {
+    const signature = signManifest(keys.privateKey, manifest);
+    for (const given of [undefined, signature]) {
+      expect(codeOf(() => checkSignature(null, manifest, given, false))).toBe('signature_missing');
+      expect(() => checkSignature(null, manifest, given, false)).toThrow(/no ota\.public_key is set .* ota\.allow_unsigned_remote_updates: true/);
+    }
+  });
+
+  it('requires a signature when a key is set, even where unsigned updates are accepted', () => {
+    expect(codeOf(() => checkSignature(publicKey, manifest, undefined, true))).toBe('signature_missing');
   });
 
   it('rejects an unsigned update when a key is set', () => {
-    expect(codeOf(() => checkSignature(publicKey, manifest, undefined))).toBe('signature_missing');
+    expect(codeOf(() => checkSignature(publicKey, manifest, undefined, false))).toBe('signature_missing');
   });
 
   it('rejects a signature of another version, another role, or by another key', () => {
     const signature = signManifest(keys.privateKey, manifest);
-    expect(codeOf(() => checkSignature(publicKey, { ...manifest, version: '2.0.1' }, signature))).toBe('signature_invalid');
-    expect(codeOf(() => checkSignature(publicKey, { ...manifest, role: 'forecast' }, signature))).toBe('signature_invalid');
+    expect(codeOf(() => checkSignature(publicKey, { ...manifest, version: '2.0.1' }, signature, false))).toBe('signature_invalid');
+    expect(codeOf(() => checkSignature(publicKey, { ...manifest, role: 'forecast' }, signature, false))).toBe('signature_invalid');
     const other = signManifest(generateSigningKeys().privateKey, manifest);
-    expect(() => checkSignature(publicKey, manifest, other)).toThrow(/signature does not match \{"role":"intruder"/);
+    expect(() => checkSignature(publicKey, manifest, other, false)).toThrow(/signature does not match \{"role":"intruder"/);
   });
 
   it('rejects a signature that is not 64 bytes of base64', () => {
-    expect(() => checkSignature(publicKey, manifest, 'not base64!')).toThrow('signature must be 64 bytes of base64 (an Ed25519 signature)');
-    expect(codeOf(() => checkSignature(publicKey, manifest, Buffer.alloc(32).toString('base64')))).toBe('signature_invalid');
+    expect(() => checkSignature(publicKey, manifest, 'not base64!', false)).toThrow('signature must be 64 bytes of base64 (an Ed25519 signature)');
+    expect(codeOf(() => checkSignature(publicKey, manifest, Buffer.alloc(32).toString('base64'), false))).toBe('signature_invalid');
   });
 
   it('loads the public key from inline PEM or a file, and refuses other key types', () => {
