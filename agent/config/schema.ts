@@ -288,7 +288,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     discovery_prefix: str('Home Assistant\'s discovery prefix.', 'homeassistant'),
   }),
   watchdog: section('What keeps systemd\'s watchdog fed (`WatchdogSec` in the unit): the agent pings it only while it does its job.', {
-    stall_s: num('A pipeline that has not advanced for this many seconds (vision: no frame and no camera restart; telemetry: no reading, at least 3 sensor intervals) stops the pings, so systemd restarts the agent; /health shows it `down`.', 180, { min: 1 }),
-    max_lag_s: num('The event loop answering later than this many seconds stops the pings.', 5, { above: 0 }),
+    stall_s: num('A pipeline that has not advanced for this many seconds (vision: no frame and no camera restart; telemetry: no reading, at least 3 sensor intervals) stops the pings, so systemd restarts the agent; /health shows it `down`.', 180, { min: 1, max: DAY_S }),
+    max_lag_s: num('The event loop answering later than this many seconds stops the pings.', 5, { above: 0, max: 3600 }),
   }),
 });
