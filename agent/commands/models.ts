@@ -64,11 +64,11 @@ export const command = defineCommand({
       case 'list':
         return list(parts, values, io);
       case 'install':
-        return install(parts, args, values, io);
+        return install(parts, config, args, values, io);
       case 'activate':
-        return activate(parts, args, io);
+        return activate(parts, config, args, io);
       default:
-        return rollback(parts, args, io);
+        return rollback(parts, config, args, io);
     }
   },
 });
@@ -96,7 +96,7 @@ function row(model: InstalledModel): string[] {
   return cells.map((cell) => cell.replace(/\p{C}/gu, '?'));
 }
 
-async function install({ updater }: UpdaterParts, [role, source]: string[], values: Values, io: CommandIO): Promise<number> {
+async function install({ updater }: UpdaterParts, config: AgentConfig, [role, source]: string[], values: Values, io: CommandIO): Promise<number> {
   if (values.sha256 === undefined) throw new UsageError('--sha256 is required (the sha256 of the model file)');
   const sha256 = normalizeSha256(values.sha256);
   const request = {
@@ -108,7 +108,7 @@ async function install({ updater }: UpdaterParts, [role, source]: string[], valu
     ...(values.name !== undefined ? { name: values.name } : {}),
   };
   if (values.activate) {
-    printActive(await withProgress(io, (progress) => updater.update(request, progress)), io);
+    printActive(await withProgress(io, (progress) => updater.update(request, progress)), config, io);
     return ExitCode.OK;
   }
   const { role: installedRole, manifest } = await withProgress(io, (progress) => updater.install(request, progress));
@@ -119,19 +119,25 @@ async function install({ updater }: UpdaterParts, [role, source]: string[], valu
   return ExitCode.OK;
 }
 
-async function activate({ updater }: UpdaterParts, [role, version]: string[], io: CommandIO): Promise<number> {
-  printActive(await withProgress(io, (progress) => updater.activate(role!, version!, progress)), io);
+async function activate({ updater }: UpdaterParts, config: AgentConfig, [role, version]: string[], io: CommandIO): Promise<number> {
+  printActive(await withProgress(io, (progress) => updater.activate(role!, version!, progress)), config, io);
   return ExitCode.OK;
 }
 
-async function rollback({ updater }: UpdaterParts, [role]: string[], io: CommandIO): Promise<number> {
-  printActive(await withProgress(io, (progress) => updater.rollback(role!, progress)), io);
+async function rollback({ updater }: UpdaterParts, config: AgentConfig, [role]: string[], io: CommandIO): Promise<number> {
+  printActive(await withProgress(io, (progress) => updater.rollback(role!, progress)), config, io);
   return ExitCode.OK;
 }
 
-function printActive(active: ActiveModel, io: CommandIO): void {
+/**
+ * A running daemon watches the registry's pointer and serves the new active model within seconds, unless
+ * its configuration names a model file for the role: that file stays in use, and the user must know.
+ */
+function printActive(active: ActiveModel, config: AgentConfig, io: CommandIO): void {
   const { name, version } = active.manifest;
-  io.stdout.write(`active ${active.role} model: ${name} ${version} (restart the agent, or update over MQTT, to serve it)\n`);
+  const pinned = config[active.role].model;
+  const served = pinned === null ? 'a running agent serves it within seconds' : `a running agent keeps serving ${active.role}.model (${pinned}) while the configuration names it`;
+  io.stdout.write(`active ${active.role} model: ${name} ${version} (${served})\n`);
 }
 
 /** A source given as a plain path is a local file. */

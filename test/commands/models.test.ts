@@ -48,7 +48,7 @@ describe('edge-agent models', () => {
     const url = server.route('/releases/garage-v2.onnx', { kind: 'file', body: intruderModel });
     const fromHttps = await models('install', 'intruder', url, '--sha256', sha, '--version', '2.0.0', '--activate', '--config', config);
     expect(fromHttps.stderr).toContain('activating...');
-    expect(fromHttps, fromHttps.stderr).toMatchObject({ code: 0, stdout: 'active intruder model: garage-v2 2.0.0 (restart the agent, or update over MQTT, to serve it)\n' });
+    expect(fromHttps, fromHttps.stderr).toMatchObject({ code: 0, stdout: 'active intruder model: garage-v2 2.0.0 (a running agent serves it within seconds)\n' });
 
     const table = await models('list', '--config', config);
     const lines = table.stdout.trimEnd().split('\n');
@@ -58,6 +58,16 @@ describe('edge-agent models', () => {
 
     const rolledBack = await models('rollback', 'intruder', '--config', config);
     expect(rolledBack, rolledBack.stderr).toMatchObject({ code: 0, stdout: expect.stringContaining(`active intruder model: yolov8n-int8 ${version}`) });
+
+    // A configuration that names a model file keeps it in use: the activation says so instead of promising a swap.
+    const pinned = join(dir, 'pinned.yaml');
+    writeFileSync(pinned, `data_dir: ${join(dir, 'data')}\nintruder:\n  threads: 1\n  model: ${intruderModelPath}\nota:\n  ca: ${pki.ca}\n`);
+    const activatedPinned = await models('activate', 'intruder', '2.0.0', '--config', pinned);
+    expect(activatedPinned, activatedPinned.stderr).toMatchObject({
+      code: 0,
+      stdout: `active intruder model: garage-v2 2.0.0 (a running agent keeps serving intruder.model (${intruderModelPath}) while the configuration names it)\n`,
+    });
+    expect((await models('rollback', 'intruder', '--config', config)).code).toBe(0);
     const json = JSON.parse((await models('list', '--json', '--config', config)).stdout) as { version: string; active: boolean; sha256: string }[];
     expect(json.map((m) => [m.version, m.active, m.sha256])).toEqual([['2.0.0', false, sha], [version, true, sha]]);
     // Seven CLI runs, each loading onnxruntime and validating a 3 MB model: over 30 s on a loaded 2-core machine.
