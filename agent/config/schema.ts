@@ -292,7 +292,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     cpu_temperature_file: str('File holding the CPU temperature in millidegrees Celsius; when it cannot be read the CPU temperature is left out (and not announced to Home Assistant).', '/sys/class/thermal/thermal_zone0/temp'),
   }),
   watchdog: section('What keeps systemd\'s watchdog fed (`WatchdogSec` in the unit): the agent pings it only while it does its job.', {
-    stall_s: num('A pipeline that has not advanced for this many seconds (vision: no frame and no camera restart; telemetry: no reading, at least 3 sensor intervals) stops the pings, so systemd restarts the agent; /health shows it `down`.', 180, { min: 1 }),
-    max_lag_s: num('The event loop answering later than this many seconds stops the pings.', 5, { above: 0 }),
+    stall_s: num('A pipeline that has not advanced for this many seconds (vision: no frame and no camera restart; telemetry: no reading, at least 3 sensor intervals) stops the pings, so systemd restarts the agent; /health shows it `down`.', 180, { min: 1, max: DAY_S }),
+    max_lag_s: num('The event loop answering later than this many seconds stops the pings.', 5, { above: 0, max: 3600 }),
   }),
 });

@@ -101,12 +101,12 @@ export class OtaService implements Service {
   }
 
   /**
-   * Installs and activates a model made on this device (the forecast calibration) exactly as an update
-   * received over MQTT: verified, validated, swapped in, announced on `<base>/models/<role>`, and undone
-   * by `model-rollback`.
+   * Installs and activates a model made on this device (the forecast calibration) as an update received
+   * over MQTT is, without asking for a signature it cannot have: checksum-verified, validated, swapped in,
+   * announced on `<base>/models/<role>`, and undone by `model-rollback`.
    */
-  async update(request: UpdateRequest): Promise<ActiveModel> {
-    const active = await this.deps.updater.update(request);
+  async updateMadeOnDevice(request: UpdateRequest): Promise<ActiveModel> {
+    const active = await this.deps.updater.updateMadeOnDevice(request);
     this.announce(active);
     return active;
   }

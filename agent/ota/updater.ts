@@ -88,17 +88,28 @@ export class ModelUpdater {
       if (role) bus?.emit('model.update.progress', { role, version, stage: progress.stage, percent: progress.download ? percentOf(progress.download) : null });
     };
     const run = this.serially(async () => {
-      const { installed, model } = await this.installAndValidate(request, report);
+      const { installed, model } = await this.installAndValidate(request, this.deps.acceptUnsigned ?? false, report);
       return this.activateLoaded(installed, model, report);
     });
     if (role) run.catch((err: unknown) => bus?.emit('model.update.failed', { role, version, error: (err as Error).message }));
     return run;
   }
 
+  /**
+   * `update` for a model this device made itself (the forecast calibration's room model): a local install,
+   * so no signature is asked for. It cannot carry one, and nobody outside chose its bytes.
+   */
+  updateMadeOnDevice(request: UpdateRequest): Promise<ActiveModel> {
+    return this.serially(async () => {
+      const { installed, model } = await this.installAndValidate(request, true);
+      return this.activateLoaded(installed, model);
+    });
+  }
+
   /** Like `update` without activating: the model is installed and validated, then closed. */
   install(request: UpdateRequest, onProgress?: ProgressListener): Promise<InstalledModel> {
     return this.serially(async () => {
-      const { installed, model } = await this.installAndValidate(request, onProgress);
+      const { installed, model } = await this.installAndValidate(request, this.deps.acceptUnsigned ?? false, onProgress);
       await model.close();
       return installed;
     });
@@ -153,13 +164,13 @@ export class ModelUpdater {
     await this.queue.drain();
   }
 
-  private async installAndValidate(request: UpdateRequest, onProgress?: ProgressListener) {
+  private async installAndValidate(request: UpdateRequest, acceptUnsigned: boolean, onProgress?: ProgressListener) {
     const role = parseRole(request.role);
     const version = checkedVersion(request.version);
     const sha256 = normalizeSha256(request.sha256);
     if (typeof request.url !== 'string' || request.url === '') throw new OtaError('invalid_request', 'url is required');
     const name = checkedName(request.name ?? nameFromUrl(request.url, role));
-    checkSignature(this.deps.publicKey, { role, version, sha256 }, request.signature, this.deps.acceptUnsigned ?? false);
+    checkSignature(this.deps.publicKey, { role, version, sha256 }, request.signature, acceptUnsigned);
 
     const existing = await this.deps.registry.get(role, version);
     if (existing && existing.manifest.sha256 !== sha256) {

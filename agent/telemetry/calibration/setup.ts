@@ -25,7 +25,7 @@ export interface CalibrationContext {
 
 /** The OTA service's part that a calibration uses (agent/ota/service.ts). */
 export interface CalibrationOta {
-  update(request: UpdateRequest): Promise<ActiveModel>;
+  updateMadeOnDevice(request: UpdateRequest): Promise<ActiveModel>;
   active(role: ModelRole): Promise<ActiveModel | null>;
 }
 
@@ -52,7 +52,7 @@ export function createCalibrationService(context: CalibrationContext, ota: Calib
     config: config.forecast.calibration,
     forecaster,
     store,
-    promoter: { update: (request) => ota.update(request), active: () => ota.active('forecast') },
+    promoter: { update: (request) => ota.updateMadeOnDevice(request), active: () => ota.active('forecast') },
     loadCandidate: (path) => load(path),
     workDir: join(config.data_dir, 'calibration'),
     bus,

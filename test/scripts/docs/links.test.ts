@@ -49,4 +49,11 @@ describe('documentation links', () => {
   it('keeps the README short enough to read: under 300 lines', () => {
     expect(readFileSync(join(root, 'README.md'), 'utf8').split('\n').length).toBeLessThan(300);
   });
+
+  it('lists in docs/benchmarks.md every bench:* and eval:* script of package.json, and nothing else', () => {
+    const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const measuring = Object.keys(scripts).filter((name) => /^(bench|eval):/.test(name)).sort();
+    const listed = [...readFileSync(join(root, 'docs', 'benchmarks.md'), 'utf8').matchAll(/^\| `npm run ([^`]+)` \|/gm)].map((m) => m[1]!).sort();
+    expect(listed).toEqual(measuring);
+  });
 });
