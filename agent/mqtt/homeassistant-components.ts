@@ -10,6 +10,7 @@
  */
 import { Topic } from './contract/topics.js';
 import { MODEL_ROLES, type ModelRole } from '../ota/registry.js';
+import { ROLE_TITLES } from '../ota/update-state.js';
 
 type Platform = 'binary_sensor' | 'sensor' | 'image' | 'switch' | 'button' | 'update';
 
@@ -199,8 +200,6 @@ function cameraComponents(camera: CameraEntities, at: (suffix: string) => string
     }),
   ];
 }
-
-const ROLE_TITLES: Record<ModelRole, string> = { intruder: 'Intruder detector model', forecast: 'Temperature forecaster model' };
 
 /**
  * The `update` entity of a model role: its state is the retained `<base>/models/<role>/update` (OTA

@@ -50,7 +50,8 @@ interface RoleState {
   failure: string | null;
 }
 
-const ROLE_TITLES: Record<ModelRole, string> = { intruder: 'Intruder detector model', forecast: 'Temperature forecaster model' };
+/** What a role's model is called where no model name is known yet (Home Assistant's update entity). */
+export const ROLE_TITLES: Record<ModelRole, string> = { intruder: 'Intruder detector model', forecast: 'Temperature forecaster model' };
 
 /**
  * Checks an announcement as it arrives: the fields of an update request (naming the one at fault),
