@@ -287,6 +287,10 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     enabled: bool('Publish discovery messages so Home Assistant creates the entities.', false),
     discovery_prefix: str('Home Assistant\'s discovery prefix.', 'homeassistant'),
   }),
+  diagnostics: section('The retained `<base>/diagnostics` message (outbox, inference, frames dropped, CPU temperature, forecast error), shown by Home Assistant as diagnostic entities.', {
+    interval_s: num('Seconds between two diagnostics messages.', 60, { min: 5, max: DAY_S }),
+    cpu_temperature_file: str('File holding the CPU temperature in millidegrees Celsius; when it cannot be read the CPU temperature is left out (and not announced to Home Assistant).', '/sys/class/thermal/thermal_zone0/temp'),
+  }),
   watchdog: section('What keeps systemd\'s watchdog fed (`WatchdogSec` in the unit): the agent pings it only while it does its job.', {
     stall_s: num('A pipeline that has not advanced for this many seconds (vision: no frame and no camera restart; telemetry: no reading, at least 3 sensor intervals) stops the pings, so systemd restarts the agent; /health shows it `down`.', 180, { min: 1, max: DAY_S }),
     max_lag_s: num('The event loop answering later than this many seconds stops the pings.', 5, { above: 0, max: 3600 }),

@@ -156,6 +156,13 @@ export interface HomeAssistantConfig {
   discovery_prefix: string;
 }
 
+export interface DiagnosticsConfig {
+  /** Seconds between two `<base>/diagnostics` messages. */
+  interval_s: number;
+  /** The CPU temperature in millidegrees Celsius (Linux thermal zone); unreadable: left out. */
+  cpu_temperature_file: string;
+}
+
 export interface AgentConfig {
   device_id: string;
   data_dir: string;
@@ -171,5 +178,6 @@ export interface AgentConfig {
   http: HttpConfig;
   ota: OtaConfig;
   homeassistant: HomeAssistantConfig;
+  diagnostics: DiagnosticsConfig;
   watchdog: WatchdogConfig;
 }

@@ -30,6 +30,7 @@ import { VisionPipeline } from '../vision/pipeline.js';
 import { SnapshotFolder } from '../vision/snapshot.js';
 import type { AgentHardware, HealthReport } from './agent.js';
 import { alarmCommand, forecastNowCommand } from './command-handlers.js';
+import { DiagnosticsPublisher, readCpuTemperature } from './diagnostics.js';
 import { ModelHealth } from './model-health.js';
 import { SdNotify } from './sd-notify.js';
 import { progressFromHealth, Watchdog, type WatchedPipeline } from './watchdog.js';
@@ -119,6 +120,7 @@ export const SERVICES: readonly ServiceEntry[] = [
       return calibration ? [ota, calibration] : [ota];
     },
   },
+  { name: 'diagnostics', afterReady: true, build: async (parts) => [diagnostics(parts)] },
   { name: 'homeassistant', afterReady: true, build: async (parts) => [await homeAssistant(parts)] },
 ];
 
@@ -187,16 +189,31 @@ async function httpServices(parts: AgentParts): Promise<Service[]> {
   return [metrics, server];
 }
 
+function diagnostics(parts: AgentParts): DiagnosticsPublisher {
+  const { config, logger, bus, store, messages } = parts;
+  return new DiagnosticsPublisher({
+    bus,
+    store,
+    messages,
+    intervalMs: config.diagnostics.interval_s * 1000,
+    cpuTemperatureFile: config.diagnostics.cpu_temperature_file,
+    logger: logger.child({ module: 'diagnostics' }),
+  });
+}
+
 async function homeAssistant(parts: AgentParts): Promise<Service> {
   const { config, logger, store, relay } = parts;
   const { HomeAssistantDiscovery } = await import('../mqtt/homeassistant.js');
-  const version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string; homepage?: string };
   return new HomeAssistantDiscovery({
     config,
     baseTopic: relay.baseTopic,
     publish: (messages) => store.enqueue(messages),
     subscribe: (filter, handler) => relay.subscribe(filter, handler),
-    device: { model: 'edge-agent', sw_version: version },
+    device: { model: 'edge-agent', sw_version: pkg.version, ...(pkg.homepage ? { url: pkg.homepage } : {}) },
+    // The agent has one camera: its entities keep the ids they always had (see homeassistant-components.ts).
+    cameras: parts.hardware.createCamera && config.intruder.enabled ? [{ name: null }] : [],
+    cpuTemperature: (await readCpuTemperature(config.diagnostics.cpu_temperature_file)) !== null,
     stateFile: join(config.data_dir, 'homeassistant.json'),
     logger: logger.child({ module: 'homeassistant' }),
   });

@@ -1,11 +1,18 @@
 /**
- * Home Assistant MQTT discovery: retained configs under
- * `<discovery_prefix>/<component>/<device_id>/<object_id>/config` make the agent's entities appear by
- * themselves. Configs go through the outbox (retained, QoS 1), so they reach the broker even if it is
- * down at start. They are published again whenever Home Assistant announces itself (`<prefix>/status`
- * = `online`: it restarted and may have lost them), and removed with empty retained payloads when
- * discovery is turned off. A small state file remembers what was published, so turning it off removes
- * exactly that, and brokers that never saw discovery never get messages under the discovery prefix.
+ * Home Assistant MQTT discovery: one retained device-based config on
+ * `<discovery_prefix>/device/<device_id>/config` makes every entity of the agent appear under one device
+ * (the components are in agent/mqtt/homeassistant-components.ts). It goes through the outbox (retained,
+ * QoS 1), so it reaches the broker even if that is down at start.
+ *
+ * - Migration: per-entity configs an earlier version published (`<prefix>/<component>/<device_id>/<object_id>/config`)
+ *   first get `{"migrate_discovery": true}`, then the device config, then an empty retained payload, in
+ *   one outbox write: Home Assistant keeps the entities (same unique_id) and the broker forgets the old topics.
+ * - Re-announced when Home Assistant publishes `online` on `<prefix>/status`, after a random delay
+ *   (0-5 s): a birth message reaches every device at once, and they should not all answer in the same second.
+ * - Turned off: the configs published earlier are removed with empty retained payloads.
+ *
+ * A small state file remembers what was published, so turning discovery off removes exactly that, and
+ * brokers that never saw discovery never get messages under the discovery prefix.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -14,7 +21,7 @@ import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { OutboxMessage } from '../store/types.js';
 import type { Logger } from '../lib/log.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
-import { Topic } from './contract/topics.js';
+import { components, deviceDiscovery, perEntityTopic, type CameraEntities, type DiscoveryInput } from './homeassistant-components.js';
 
 export interface HomeAssistantDeps {
   config: Pick<AgentConfig, 'device_id' | 'homeassistant'>;
@@ -24,112 +31,27 @@ export interface HomeAssistantDeps {
   publish: (messages: OutboxMessage[]) => boolean;
   /** Subscribes through the relay (MqttRelay.subscribe); returns the unsubscribe function. */
   subscribe: (topicFilter: string, handler: (topic: string, payload: Buffer) => void) => () => void;
-  device: { model: string; sw_version: string };
+  device: DiscoveryInput['device'];
+  /** The cameras that get entities (none: vision off). */
+  cameras: readonly CameraEntities[];
+  /** Whether the CPU temperature can be read (its sensor is announced only then). */
+  cpuTemperature: boolean;
   /** JSON file listing the config topics published, e.g. `<data_dir>/homeassistant.json`. */
   stateFile: string;
   logger: Logger;
+  /** The delay before answering Home Assistant's birth message, in ms (default: random, 0 to 5 s). */
+  announceDelayMs?: () => number;
 }
 
-type Component = 'binary_sensor' | 'sensor' | 'image' | 'switch' | 'button';
-
-export interface DiscoveryConfig {
-  topic: string;
-  component: Component;
-  object_id: string;
-  payload: Record<string, unknown>;
-}
-
-/** Home Assistant accepts only these characters in the node and object ids of a discovery topic. */
-function topicId(value: string): string {
-  return value.replace(/[^a-zA-Z0-9_-]/g, '_');
-}
-
-/** The entities this agent exposes, with their full discovery payloads. Pure: tests check it field by field. */
-export function discoveryConfigs(deps: Pick<HomeAssistantDeps, 'config' | 'baseTopic' | 'device'>): DiscoveryConfig[] {
-  const { device_id: deviceId, homeassistant } = deps.config;
-  const node = topicId(deviceId);
-  const base = deps.baseTopic;
-  const at = (suffix: string) => `${base}/${suffix}`;
-  const common = {
-    device: {
-      identifiers: [`edge_agent_${node}`],
-      name: `edge-agent ${deviceId}`,
-      manufacturer: 'edge-agent',
-      model: deps.device.model,
-      sw_version: deps.device.sw_version,
-    },
-    origin: { name: 'edge-agent', sw_version: deps.device.sw_version },
-    availability: [{ topic: at(Topic.status), payload_available: 'online', payload_not_available: 'offline' }],
-    qos: 1,
-  };
-  const entity = (component: Component, objectId: string, fields: Record<string, unknown>): DiscoveryConfig => ({
-    topic: `${homeassistant.discovery_prefix}/${component}/${node}/${objectId}/config`,
-    component,
-    object_id: objectId,
-    payload: { ...fields, unique_id: `edge_agent_${node}_${objectId}`, ...common },
-  });
-  const celsius = { device_class: 'temperature', unit_of_measurement: '°C', state_class: 'measurement' };
-  return [
-    entity('binary_sensor', 'intrusion', {
-      name: 'Intrusion',
-      device_class: 'occupancy',
-      state_topic: at(Topic.intruderAlert),
-      value_template: "{{ 'ON' if value_json.intruder and value_json.event != 'end' else 'OFF' }}",
-      json_attributes_topic: at(Topic.intruderAlert),
-      json_attributes_template: '{{ {"event_id": value_json.event_id, "objects": value_json.objects, "total_objects": value_json.total_objects} | tojson }}',
-    }),
-    entity('sensor', 'temperature', {
-      name: 'Temperature',
-      ...celsius,
-      state_topic: at(Topic.temperature),
-      // "None" is Home Assistant's payload for an unknown value: an invalid reading is not a number.
-      value_template: '{{ value_json.celsius if value_json.valid else None }}',
-    }),
-    entity('sensor', 'temperature_forecast', {
-      name: 'Temperature forecast',
-      ...celsius,
-      state_topic: at(Topic.forecast),
-      value_template: '{{ value_json.predicted_celsius }}',
-      json_attributes_topic: at(Topic.forecast),
-      json_attributes_template: '{{ {"horizon_s": value_json.horizon_s, "based_on": value_json.based_on, "model": value_json.model} | tojson }}',
-    }),
-    entity('sensor', 'forecast_skill', {
-      name: 'Forecast skill',
-      icon: 'mdi:bullseye-arrow',
-      unit_of_measurement: '%',
-      state_class: 'measurement',
-      state_topic: at(Topic.forecastScore),
-      // Skill over the last 24 h: above 0 the forecasts beat "no change"; unknown until some have matured.
-      value_template: '{{ (value_json.last_24h.skill * 100) | round(1) if value_json.last_24h.skill is not none else None }}',
-      json_attributes_topic: at(Topic.forecastScore),
-      json_attributes_template:
-        '{{ {"mae_celsius": value_json.last_24h.mae_celsius, "persistence_mae_celsius": value_json.last_24h.persistence_mae_celsius, ' +
-        '"scored": value_json.last_24h.scored, "last_7d": value_json.last_7d, "model": value_json.model, "fallback": value_json.fallback} | tojson }}',
-    }),
-    entity('image', 'snapshot', { name: 'Intrusion snapshot', image_topic: at(Topic.snapshot), content_type: 'image/jpeg' }),
-    entity('switch', 'alarm', {
-      name: 'Alarm',
-      icon: 'mdi:alarm-light',
-      state_topic: at(Topic.alarm),
-      state_on: 'on',
-      state_off: 'off',
-      command_topic: at(Topic.command('alarm')),
-      // Switching on runs the alarm's test (a short chirp); switching off turns it off.
-      payload_on: 'test',
-      payload_off: 'off',
-    }),
-    entity('button', 'alarm_silence', {
-      name: 'Silence alarm',
-      icon: 'mdi:alarm-off',
-      command_topic: at(Topic.command('alarm')),
-      payload_press: 'silence',
-    }),
-  ];
-}
+/** Empty retained payload: the broker forgets the topic, Home Assistant removes what it configured. */
+const CLEAR = '';
+const MIGRATE = JSON.stringify({ migrate_discovery: true });
+const MAX_ANNOUNCE_DELAY_MS = 5_000;
 
 export class HomeAssistantDiscovery implements Service {
   readonly name = 'homeassistant';
   private unsubscribe: (() => void) | null = null;
+  private pendingAnnounce: NodeJS.Timeout | null = null;
   private state: ComponentHealth = { state: 'disabled' };
 
   constructor(private readonly deps: HomeAssistantDeps) {}
@@ -151,37 +73,62 @@ export class HomeAssistantDiscovery implements Service {
       if (previous.length > 0) await this.remove(previous);
       return;
     }
-    const configs = discoveryConfigs(this.deps);
-    const current = new Set(configs.map((c) => c.topic));
-    // Entities this version no longer has (or a renamed device) are removed, not left as orphans.
-    const stale = previous.filter((topic) => !current.has(topic));
-    if (stale.length > 0) await this.remove(stale);
-    this.announce(configs);
-    await this.savePublishedTopics([...current]);
+    const input = this.input();
+    const discovery = deviceDiscovery(input);
+    const migratable = new Set(components(input).map((c) => perEntityTopic(input, c)));
+    const older = previous.filter((topic) => topic !== discovery.topic);
+    const migrated = older.filter((topic) => migratable.has(topic));
+    // Per-entity configs of this device's components move to the device config; anything else (a renamed
+    // device, an entity this version no longer has) is removed, not left as an orphan.
+    const messages: OutboxMessage[] = [
+      ...migrated.map((topic) => ({ topic, payload: MIGRATE, retain: true })),
+      { topic: discovery.topic, payload: JSON.stringify(discovery.payload), retain: true },
+      ...older.map((topic) => ({ topic, payload: CLEAR, retain: true })),
+    ];
+    this.queue(messages, Object.keys(discovery.payload['cmps'] as object).length);
+    if (older.length > 0) this.deps.logger.info({ migrated: migrated.length, removed: older.length - migrated.length }, 'per-entity discovery configs moved to the device config');
+    await this.savePublishedTopics([discovery.topic]);
     this.unsubscribe = this.deps.subscribe(`${homeassistant.discovery_prefix}/status`, (_topic, payload) => {
-      if (payload.toString().trim() === 'online') this.announce(configs);
+      if (payload.toString().trim() === 'online') this.announceLater(discovery);
     });
   }
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    if (this.pendingAnnounce) clearTimeout(this.pendingAnnounce);
+    this.pendingAnnounce = null;
   }
 
   health(): ComponentHealth {
     return this.state;
   }
 
-  private announce(configs: DiscoveryConfig[]): void {
-    const ok = this.deps.publish(configs.map((c) => ({ topic: c.topic, payload: JSON.stringify(c.payload), retain: true })));
-    this.state = ok ? { state: 'ok', entities: configs.length } : { state: 'degraded', detail: 'the outbox refused the discovery configs' };
-    this.deps.logger.info({ entities: configs.length, ok }, 'Home Assistant discovery configs queued');
+  private input(): DiscoveryInput {
+    const { config, baseTopic, device, cameras, cpuTemperature } = this.deps;
+    return { deviceId: config.device_id, discoveryPrefix: config.homeassistant.discovery_prefix, baseTopic, device, cameras, cpuTemperature };
+  }
+
+  /** One announcement per burst of birth messages: a second `online` while one waits changes nothing. */
+  private announceLater(discovery: { topic: string; payload: Record<string, unknown> }): void {
+    if (this.pendingAnnounce) return;
+    const delay = (this.deps.announceDelayMs ?? (() => Math.random() * MAX_ANNOUNCE_DELAY_MS))();
+    this.pendingAnnounce = setTimeout(() => {
+      this.pendingAnnounce = null;
+      this.queue([{ topic: discovery.topic, payload: JSON.stringify(discovery.payload), retain: true }], Object.keys(discovery.payload['cmps'] as object).length);
+    }, delay);
+  }
+
+  private queue(messages: OutboxMessage[], entities: number): void {
+    const ok = this.deps.publish(messages);
+    this.state = ok ? { state: 'ok', entities } : { state: 'degraded', detail: 'the outbox refused the discovery config' };
+    this.deps.logger.info({ entities, ok }, 'Home Assistant device discovery config queued');
   }
 
   private async remove(topics: string[]): Promise<void> {
-    this.deps.publish(topics.map((topic) => ({ topic, payload: '', retain: true })));
+    this.deps.publish(topics.map((topic) => ({ topic, payload: CLEAR, retain: true })));
     await this.savePublishedTopics([]);
-    this.deps.logger.info({ entities: topics.length }, 'Home Assistant discovery configs removed');
+    this.deps.logger.info({ topics: topics.length }, 'Home Assistant discovery configs removed');
   }
 
   private async publishedTopics(): Promise<string[]> {

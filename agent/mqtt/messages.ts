@@ -9,9 +9,11 @@ import {
   Topic,
   type CommandProgressPayload,
   type CommandResponsePayload,
+  type DiagnosticsPayload,
   type ForecastScorePayload,
   type IntruderAlertPayload,
   type ModelInfoPayload,
+  type ModelUpdatePayload,
   type StoreAlertPayload,
   type TemperatureAlertPayload,
   type TemperatureForecastPayload,
@@ -149,6 +151,18 @@ export class MessageBuilder {
   /** `<base>/models/<role>`, retained info of the active model. */
   modelInfo(info: ModelInfoPayload): OutboxMessage {
     return { ...this.json(Topic.model(info.role), info), retain: true };
+  }
+
+  /** `<base>/models/<role>/update`, retained: the state of the role's updates (Home Assistant's update entity). */
+  modelUpdate(role: string, state: Omit<ModelUpdatePayload, 'id' | 'ts'>, ts: number): OutboxMessage {
+    const payload: ModelUpdatePayload = { id: this.ids.next(ts), ts: isoTs(ts), ...state };
+    return { ...this.json(Topic.modelUpdate(role), payload), retain: true };
+  }
+
+  /** `<base>/diagnostics`, retained: how the agent itself is doing. */
+  diagnostics(state: Omit<DiagnosticsPayload, 'id' | 'ts' | 'device'>, ts: number): OutboxMessage {
+    const payload: DiagnosticsPayload = { id: this.ids.next(ts), ts: isoTs(ts), device: this.device, ...state };
+    return { ...this.json(Topic.diagnostics, payload), retain: true };
   }
 
   /** `<base>/cmd/<name>/response`: the reply envelope of a remote command. */

@@ -2,6 +2,8 @@
  * The model commands, answered through the remote-command router (agent/mqtt/remote-commands.ts):
  *
  *   `<base>/cmd/model-update`   `{ role, version, url, sha256, signature?, name?, transaction? }`
+ *   `<base>/cmd/model-install`  `{ role, transaction? }`: installs the version announced on
+ *                               `<base>/models/<role>/available` (Home Assistant's Install button)
  *   `<base>/cmd/model-rollback` `{ role, transaction? }`
  *
  * Every reply and progress message names the role and version it is about (a rollback: the version it
@@ -11,11 +13,11 @@ import type { CommandHandler, CommandRequest, RemoteCommands } from '../mqtt/rem
 import { CommandError, echo } from '../mqtt/remote-commands.js';
 import type { MessageHandler } from '../mqtt/subscriptions.js';
 import type { OutboxMessage } from '../store/types.js';
-import { toOtaError } from './errors.js';
+import { OtaError, toOtaError } from './errors.js';
 import { modelInfoPayload, progressFields, ProgressGate } from './messages.js';
-import { isModelRole, type ActiveModel, type ModelRegistry } from './registry.js';
-import { parseRollbackRequest, parseUpdateRequest } from './requests.js';
-import type { ModelUpdater, ProgressListener } from './updater.js';
+import { isModelRole, type ActiveModel, type ModelRegistry, type ModelRole } from './registry.js';
+import { parseRoleRequest, parseUpdateRequest } from './requests.js';
+import type { ModelUpdater, ProgressListener, UpdateRequest } from './updater.js';
 
 /** The part of the MQTT relay (agent/mqtt/relay.ts) that OTA uses. */
 export interface OtaMqtt {
@@ -35,6 +37,8 @@ export interface ModelCommandsDeps {
   commands: Pick<RemoteCommands, 'register' | 'release'>;
   /** Called after every activation, to publish the retained model info. */
   onActivated: (active: ActiveModel) => void;
+  /** The update request of the version announced for a role (agent/ota/update-state.ts); null: none. */
+  announced: (role: ModelRole) => UpdateRequest | null;
 }
 
 /** Download progress is published every this many percent. */
@@ -52,9 +56,21 @@ export class ModelCommands {
     this.deps.commands.register(this, 'model-update', this.handler((request, _subject, onProgress) => this.deps.updater.update(parseUpdateRequest(request.body), onProgress)));
     this.deps.commands.register(
       this,
+      'model-install',
+      this.handler((request, subject, onProgress) => {
+        const role = parseRoleRequest(request.body);
+        const announced = isModelRole(role) ? this.deps.announced(role) : null;
+        if (!announced) throw new OtaError('invalid_request', `no ${role} version is announced on models/${role}/available`);
+        subject.version = announced.version;
+        // The same verified, validated, rolled-back-on-failure update as model-update, signature included.
+        return this.deps.updater.update(announced, onProgress);
+      }),
+    );
+    this.deps.commands.register(
+      this,
       'model-rollback',
       this.handler(async (request, subject, onProgress) => {
-        const role = parseRollbackRequest(request.body);
+        const role = parseRoleRequest(request.body);
         // Name the version it goes back to in every reply, failures included, when there is one.
         if (isModelRole(role)) subject.version = await this.deps.registry.rollbackTarget(role).then((t) => t.installed.manifest.version, () => null);
         return this.deps.updater.rollback(role, onProgress);

@@ -49,8 +49,8 @@ export function parseUpdateRequest(body: Json): UpdateRequest {
   };
 }
 
-/** `{ role }` */
-export function parseRollbackRequest(body: Json): string {
+/** `{ role }`: the request of model-rollback and model-install. */
+export function parseRoleRequest(body: Json): string {
   return requiredString(body, 'role');
 }
 
@@ -58,7 +58,7 @@ export function parseRollbackRequest(body: Json): string {
 export function parseJobDocument(body: Json): OtaOperation {
   const operation = optionalString(body, 'operation') ?? 'model-update';
   if (operation === 'model-update') return { operation, request: parseUpdateRequest(body) };
-  if (operation === 'model-rollback') return { operation, role: parseRollbackRequest(body) };
+  if (operation === 'model-rollback') return { operation, role: parseRoleRequest(body) };
   throw new OtaError('invalid_request', `unknown operation ${quote(operation)} (expected model-update or model-rollback)`);
 }
 

@@ -14,6 +14,7 @@ import { ActiveModelWatch } from './active-watch.js';
 import { AwsJobs } from './aws-jobs.js';
 import { modelInfoPayload, unregisteredModelInfo } from './messages.js';
 import { ModelCommands, type ModelCommandsDeps, type OtaMqtt, type OtaOutbox } from './mqtt-commands.js';
+import { ModelUpdateState, type ModelUpdateStateDeps } from './update-state.js';
 import type { ModelUpdater, SwappableSlot, UpdateRequest } from './updater.js';
 import type { RoleModels } from './validate.js';
 
@@ -30,6 +31,8 @@ export interface OtaServiceDeps {
   /** The remote-command router: OTA answers `model-update` and `model-rollback` through it. */
   commands: ModelCommandsDeps['commands'];
   outbox: OtaOutbox;
+  /** Builds the retained `<base>/models/<role>/update` state messages. */
+  messages: ModelUpdateStateDeps['messages'];
   bus: EventBus;
   logger: Logger;
   slots: { [R in ModelRole]?: OtaSlot<RoleModels[R]> };
@@ -43,6 +46,7 @@ export class OtaService implements Service {
   private commands: ModelCommands | null = null;
   private jobs: AwsJobs | null = null;
   private watch: ActiveModelWatch | null = null;
+  private updateState: ModelUpdateState | null = null;
   private lastResult: { role: ModelRole; version: string; at: string } | null = null;
 
   constructor(private readonly deps: OtaServiceDeps) {}
@@ -52,7 +56,18 @@ export class OtaService implements Service {
     await registry.cleanup();
     await this.publishServingModels();
     const onActivated = (active: ActiveModel) => this.announce(active);
-    this.commands = new ModelCommands({ updater, registry, commands: this.deps.commands, onActivated });
+    const updateState = new ModelUpdateState({
+      mqtt,
+      outbox: this.deps.outbox,
+      messages: this.deps.messages,
+      bus,
+      serving: (role) => (this.deps.slots[role] ? (this.deps.slots[role].current()?.info ?? null) : undefined),
+      logger,
+      ...(this.deps.clock ? { clock: this.deps.clock } : {}),
+    });
+    updateState.start();
+    this.updateState = updateState;
+    this.commands = new ModelCommands({ updater, registry, commands: this.deps.commands, onActivated, announced: (role) => updateState.announced(role) });
     this.commands.start();
     const thingName = config.mqtt.aws_iot.thing_name;
     if (thingName !== null) {
@@ -80,6 +95,9 @@ export class OtaService implements Service {
     this.jobs = null;
     this.commands = null;
     await this.deps.updater.stop();
+    // After the updater: an install cancelled by the stop still reports that it ended.
+    this.updateState?.stop();
+    this.updateState = null;
   }
 
   /**

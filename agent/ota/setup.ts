@@ -10,7 +10,7 @@ import type { Logger } from '../lib/log.js';
 import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
 import { ModelRegistry } from './registry.js';
-import { OtaService, type OtaSlot } from './service.js';
+import { OtaService, type OtaServiceDeps, type OtaSlot } from './service.js';
 import type { ModelCommandsDeps, OtaMqtt, OtaOutbox } from './mqtt-commands.js';
 import { ModelUpdater, type UpdaterDeps } from './updater.js';
 import type { ModelLoaders, RoleModels } from './validate.js';
@@ -91,6 +91,7 @@ export interface OtaContext {
   bus: EventBus;
   store: OtaOutbox;
   relay: OtaMqtt;
+  messages: OtaServiceDeps['messages'];
   commands: ModelCommandsDeps['commands'];
   intruder: OtaSlot<RoleModels['intruder']>;
   forecaster: OtaSlot<RoleModels['forecast']>;
@@ -104,5 +105,5 @@ export function createOtaService(context: OtaContext): OtaService {
   const { config, logger, bus, commands } = context;
   const slots = { intruder: context.intruder, forecast: context.forecaster };
   const { registry, updater } = createUpdater(config, { logger, bus, slots });
-  return new OtaService({ config, registry, updater, mqtt: context.relay, commands, outbox: context.store, bus, logger, slots });
+  return new OtaService({ config, registry, updater, mqtt: context.relay, commands, outbox: context.store, messages: context.messages, bus, logger, slots });
 }

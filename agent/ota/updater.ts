@@ -13,11 +13,12 @@ import { basename } from 'node:path';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
 import { SerialQueue } from '../lib/serial-queue.js';
-import { checkModelName, checkRole, checkVersion, toModelName, type ActiveModel, type InstalledModel, type ModelRegistry, type ModelRole } from './registry.js';
+import { checkModelName, checkRole, checkVersion, isModelRole, toModelName, type ActiveModel, type InstalledModel, type ModelRegistry, type ModelRole } from './registry.js';
 import { OtaError, toOtaError } from './errors.js';
 import { fetchToFile, type FetchOptions, type FetchProgress } from './fetch.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { validateModel, type ModelLoaders, type RoleModels } from './validate.js';
+import { percentOf } from './messages.js';
 import { checkSha256, checkSignature, normalizeSha256 } from './verify.js';
 
 export interface UpdateRequest {
@@ -73,12 +74,25 @@ export class ModelUpdater {
     this.log = deps.logger.child({ module: 'ota' });
   }
 
-  /** Downloads, verifies, installs, validates and activates a model, then hot-swaps the running pipeline to it. */
+  /**
+   * Downloads, verifies, installs, validates and activates a model, then hot-swaps the running pipeline
+   * to it. Its progress and failure also go on the bus (`model.update.*`), whatever asked for the update,
+   * so observers (the update entity's state) follow every update.
+   */
   update(request: UpdateRequest, onProgress?: ProgressListener): Promise<ActiveModel> {
-    return this.serially(async () => {
-      const { installed, model } = await this.installAndValidate(request, this.deps.acceptUnsigned ?? false, onProgress);
-      return this.activateLoaded(installed, model, onProgress);
+    const { bus } = this.deps;
+    const role = isModelRole(request.role) ? request.role : null;
+    const version = request.version;
+    const report = (progress: UpdateProgress) => {
+      onProgress?.(progress);
+      if (role) bus?.emit('model.update.progress', { role, version, stage: progress.stage, percent: progress.download ? percentOf(progress.download) : null });
+    };
+    const run = this.serially(async () => {
+      const { installed, model } = await this.installAndValidate(request, this.deps.acceptUnsigned ?? false, report);
+      return this.activateLoaded(installed, model, report);
     });
+    if (role) run.catch((err: unknown) => bus?.emit('model.update.failed', { role, version, error: (err as Error).message }));
+    return run;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { Logger } from '../lib/log.js';
 import type { DetectedObject } from '../../models/types.js';
 import type { ForecastScorePayload } from '../mqtt/contract/topics.js';
 import type { CalibrationOutcome } from '../telemetry/calibration/service.js';
+import type { UpdateStage } from '../ota/updater.js';
 
 export interface AgentEvents {
   'frame.captured': { camera: string };
@@ -26,6 +27,10 @@ export interface AgentEvents {
   'published': { topic: string; latency_ms: number };
   'mqtt.connection': { connected: boolean; reason?: string };
   'model.activated': { role: 'intruder' | 'forecast'; name: string; version: string };
+  /** A model update (from any trigger) reached a stage, or got further in its download (percent: null when the length is unknown). */
+  'model.update.progress': { role: 'intruder' | 'forecast'; version: string; stage: UpdateStage; percent: number | null };
+  /** A model update failed: the serving model did not change. */
+  'model.update.failed': { role: 'intruder' | 'forecast'; version: string; error: string };
   'pipeline.restart': { pipeline: string; error: string };
 }
 

@@ -53,7 +53,7 @@ export async function replayRoom(csvPath: string, dataDir: string, logger: Logge
   const relay = { baseTopic: 'edge/eval', subscribe: () => () => {}, publishDirect: async () => {} };
   // No MQTT here: the model commands have nobody to answer.
   const commands = { register: () => {}, release: () => {} };
-  const ota = createOtaService({ config, logger, bus, store, relay, commands, intruder: new ModelSlot(), forecaster });
+  const ota = createOtaService({ config, logger, bus, store, relay, commands, messages: new MessageBuilder(relay.baseTopic, 'eval'), intruder: new ModelSlot(), forecaster });
   await ota.start();
   const calibration = createCalibrationService({ config, store, forecaster, bus, logger }, ota);
   if (!calibration) throw new Error('calibration is off with the embedded defaults');

@@ -66,7 +66,7 @@ beforeAll(async () => {
   await alarm.start();
   router.register(alarm, 'alarm', alarmCommand(alarm, 30));
   router.register(updater, 'forecast-now', forecastNowCommand({ forecastNow: async () => ({ ok: false, reason: 'no valid reading since the agent started' }) }));
-  new ModelCommands({ updater, registry, commands: router, onActivated: () => undefined }).start();
+  new ModelCommands({ updater, registry, commands: router, onActivated: () => undefined, announced: () => null }).start();
 });
 
 afterAll(async () => {

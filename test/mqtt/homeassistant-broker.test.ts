@@ -2,7 +2,7 @@
  * Home Assistant discovery end to end: the real outbox (SqliteStore), the real relay and a real
  * mosquitto. What a Home Assistant connecting later sees is what the broker retained.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
@@ -26,6 +26,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+const DEVICE_TOPIC = 'homeassistant/device/pi-ha/config';
+/** Per-entity configs as the previous version of the agent published them (retained). */
+const OLD_CONFIGS = {
+  'homeassistant/binary_sensor/pi-ha/intrusion/config': { unique_id: 'edge_agent_pi-ha_intrusion', name: 'Intrusion' },
+  'homeassistant/sensor/pi-ha/temperature/config': { unique_id: 'edge_agent_pi-ha_temperature', name: 'Temperature' },
+};
+const stateFile = () => join(dir, 'homeassistant.json');
+
 /** The agent's side: store, relay and discovery, as the daemon wires them. */
 async function startAgent(enabled: boolean) {
   const logger = silentLogger();
@@ -39,8 +47,11 @@ async function startAgent(enabled: boolean) {
     publish: (messages) => store.enqueue(messages),
     subscribe: (filter, handler) => relay.subscribe(filter, handler),
     device: { model: 'edge-agent', sw_version: '0.1.0' },
-    stateFile: join(dir, 'homeassistant.json'),
+    cameras: [{ name: null }],
+    cpuTemperature: false,
+    stateFile: stateFile(),
     logger,
+    announceDelayMs: () => 50,
   });
   await relay.start();
   await discovery.start();
@@ -53,39 +64,60 @@ async function startAgent(enabled: boolean) {
   };
 }
 
-const configTopics = (messages: { topic: string }[]) => messages.filter((m) => m.topic.endsWith('/config'));
+/**
+ * What a subscriber connecting now receives under the discovery prefix: the broker sends what it retained
+ * right after the subscription, and a marker published once that was acknowledged arrives after all of it.
+ */
+async function retainedNow(): Promise<{ topic: string; payload: string }[]> {
+  const sub = await MqttSubscriber.connect(broker.url, 'homeassistant/#');
+  const marker = await connectAsync(broker.url);
+  await marker.publishAsync('homeassistant/test/marker', 'after the subscription', { qos: 1 });
+  await marker.endAsync();
+  await sub.waitForMessage((m) => m.topic === 'homeassistant/test/marker', 5_000, 'the marker');
+  await sub.close();
+  return sub.messages.filter((m) => m.topic !== 'homeassistant/test/marker').map((m) => ({ topic: m.topic, payload: m.payload.toString() }));
+}
 
 describe('Home Assistant discovery through the broker', () => {
-  it('leaves retained configs for a Home Assistant that connects later, republishes on its birth, and removes them when disabled', async () => {
+  it('migrates the per-entity configs to one retained device config, re-announces on birth, and removes it when disabled', async () => {
+    // The previous version's retained configs, and its state file naming them.
+    const old = await connectAsync(broker.url);
+    for (const [topic, config] of Object.entries(OLD_CONFIGS)) await old.publishAsync(topic, JSON.stringify(config), { qos: 1, retain: true });
+    await old.endAsync();
+    writeFileSync(stateFile(), JSON.stringify({ topics: Object.keys(OLD_CONFIGS) }));
+
+    const watcher = await MqttSubscriber.connect(broker.url, 'homeassistant/#');
     const agent = await startAgent(true);
-    const early = await MqttSubscriber.connect(broker.url, 'homeassistant/#');
-    await early.waitFor((m) => configTopics(m).length >= 7, 10_000, 'the 7 discovery configs');
+    await watcher.waitForMessage((m) => m.topic === DEVICE_TOPIC && m.payload.length > 0, 10_000, 'the device config');
+    await watcher.waitFor((m) => m.filter((x) => x.topic in OLD_CONFIGS && x.payload.length === 0).length === 2, 10_000, 'the old topics cleared');
+    // Home Assistant sees, in this order: the migration request on each old topic, the device config, the clearing.
+    const live = watcher.messages.filter((m) => !m.retain).map((m) => [m.topic, m.payload.toString() === '' ? '(empty)' : m.topic === DEVICE_TOPIC ? '(device config)' : m.payload.toString()]);
+    expect(live).toEqual([
+      ...Object.keys(OLD_CONFIGS).map((topic) => [topic, '{"migrate_discovery":true}']),
+      [DEVICE_TOPIC, '(device config)'],
+      ...Object.keys(OLD_CONFIGS).map((topic) => [topic, '(empty)']),
+    ]);
 
-    const late = await MqttSubscriber.connect(broker.url, 'homeassistant/+/pi-ha/+/config');
-    await late.waitFor((m) => m.length >= 7, 5_000, 'the retained configs');
-    expect(late.messages.every((m) => m.retain)).toBe(true);
-    const intrusion = late.json('homeassistant/binary_sensor/pi-ha/intrusion/config')[0]!;
-    expect(intrusion).toMatchObject({ unique_id: 'edge_agent_pi-ha_intrusion', state_topic: 'edge/pi-ha/alerts/intruder' });
-    expect(intrusion.availability).toEqual([{ topic: 'edge/pi-ha/status', payload_available: 'online', payload_not_available: 'offline' }]);
+    const retained = await retainedNow();
+    expect(retained.map((m) => m.topic)).toEqual([DEVICE_TOPIC]);
+    const config = JSON.parse(retained[0]!.payload) as Record<string, Record<string, Record<string, unknown>>>;
+    expect(config.cmps!.intrusion).toMatchObject({ p: 'binary_sensor', unique_id: 'edge_agent_pi-ha_intrusion', state_topic: 'edge/pi-ha/alerts/intruder' });
+    expect(config.cmps!.temperature).toMatchObject({ p: 'sensor', unique_id: 'edge_agent_pi-ha_temperature' });
+    expect(config.availability).toEqual([{ topic: 'edge/pi-ha/status', payload_available: 'online', payload_not_available: 'offline' }]);
 
-    // Home Assistant restarts: its birth message makes the agent announce everything again.
+    // Home Assistant restarts: its birth message makes the agent announce the device again (after its delay).
+    const before = watcher.on(DEVICE_TOPIC).length;
     const homeAssistant = await connectAsync(broker.url);
     await homeAssistant.publishAsync('homeassistant/status', 'online', { qos: 1 });
-    await early.waitFor((m) => configTopics(m).length >= 14, 10_000, 'the configs announced again');
+    await watcher.waitFor(() => watcher.on(DEVICE_TOPIC).length > before, 10_000, 'the device config announced again');
+    expect(watcher.on(DEVICE_TOPIC).at(-1)!.payload.toString()).toBe(retained[0]!.payload);
     await homeAssistant.endAsync();
     await agent.stop();
 
     const disabled = await startAgent(false);
-    await early.waitFor((m) => m.filter((x) => x.payload.length === 0).length >= 7, 10_000, 'all 7 removals');
+    await watcher.waitForMessage((m) => m.topic === DEVICE_TOPIC && m.payload.length === 0, 10_000, 'the device config removed');
     await disabled.stop();
-    const afterRemoval = await MqttSubscriber.connect(broker.url, 'homeassistant/#');
-    // The broker sends what it retained right after the subscription: a message published once it was
-    // acknowledged arrives after all of that, so its arrival ends the wait.
-    const marker = await connectAsync(broker.url);
-    await marker.publishAsync('homeassistant/test/marker', 'after the subscription', { qos: 1 });
-    await marker.endAsync();
-    await afterRemoval.waitForMessage((m) => m.topic === 'homeassistant/test/marker', 5_000, 'the marker');
-    expect(afterRemoval.messages.map((m) => m.topic)).toEqual(['homeassistant/test/marker']);
-    await Promise.all([early, late, afterRemoval].map((s) => s.close()));
+    expect(await retainedNow()).toEqual([]);
+    await watcher.close();
   });
 });

@@ -50,7 +50,7 @@ export class TestDevice {
     const messages = new MessageBuilder(relay.baseTopic, DEVICE_ID);
     const commands = new RemoteCommands({ transport: relay, outbox: store, messages, logger });
     commands.start();
-    const service = createOtaService({ config, logger, bus, store, relay, commands, intruder: harness.intruderSlot, forecaster: harness.forecastSlot });
+    const service = createOtaService({ config, logger, bus, store, relay, commands, messages, intruder: harness.intruderSlot, forecaster: harness.forecastSlot });
     await relay.start();
     await service.start();
     // Called from hooks as well as tests, so vi.waitFor (expect.poll works only inside a test).

@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { MessageBuilder } from '../../agent/mqtt/messages.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../agent/config/load.js';
 import type { AgentConfig } from '../../agent/config/types.js';
@@ -91,7 +92,7 @@ async function calibrationRig(options: { runWorker?: WorkerRunner; dir?: string;
   // MQTT is the boundary: the relay's subscribe and direct publish do nothing here; replies and model info go to the outbox.
   const relay = { baseTopic: 'edge/dev', subscribe: () => () => {}, publishDirect: async () => {} };
   const commands = { register: () => {}, release: () => {} };
-  const ota = createOtaService({ config, logger, bus, store, relay, commands, intruder: new ModelSlot(), forecaster: slot });
+  const ota = createOtaService({ config, logger, bus, store, relay, commands, messages: new MessageBuilder(relay.baseTopic, 'dev'), intruder: new ModelSlot(), forecaster: slot });
   await ota.start();
   const calibration = createCalibrationService({ config, store, forecaster: slot, bus, logger }, ota, { runWorker: options.runWorker ?? compiledWorker })!;
   await calibration.start();

@@ -10,10 +10,13 @@ import type {
   CommandProgressPayload,
   ModelInfoPayload,
   CommandResponsePayload,
+  DiagnosticsPayload,
   ForecastModelRef,
   ForecastScorePayload,
   IntruderAlertPayload,
+  ModelAvailablePayload,
   ModelRef,
+  ModelUpdatePayload,
   ScoreWindowPayload,
   StoreAlertPayload,
   TemperatureAlertPayload,
@@ -30,7 +33,7 @@ const device = { type: 'string', minLength: 1, description: 'The device id.' } a
  * `nullable: true` on a required key), so this one spot opts out of its check; `required` still
  * demands the key and `nullable` still allows null at run time.
  */
-function requiredNullable(schema: { type: 'number' | 'string'; description: string }): never {
+function requiredNullable(schema: { type: 'number' | 'string'; description: string; minimum?: number; maximum?: number; maxLength?: number }): never {
   return { ...schema, nullable: true } as never;
 }
 
@@ -211,6 +214,62 @@ const storeAlert: JSONSchemaType<StoreAlertPayload> = {
   additionalProperties: false,
 };
 
+/** `<base>/models/<role>/update`: the fields of Home Assistant's MQTT update entity, plus id and ts. */
+const modelUpdate: JSONSchemaType<ModelUpdatePayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    installed_version: requiredNullable({ type: 'string', description: 'The version the pipeline serves (null: no model serves this role).' }),
+    latest_version: requiredNullable({ type: 'string', description: 'The version announced on `<base>/models/<role>/available`; the installed one when none is announced.' }),
+    title: { type: 'string', minLength: 1 },
+    release_summary: requiredNullable({ type: 'string', description: "The announcement's `summary`, or why the last install failed.", maxLength: 255 }),
+    in_progress: { type: 'boolean' },
+    update_percentage: requiredNullable({ type: 'number', description: '0-100 while the download runs with a known length; null otherwise.', minimum: 0, maximum: 100 }),
+  },
+  required: ['id', 'ts', 'installed_version', 'latest_version', 'title', 'release_summary', 'in_progress', 'update_percentage'],
+  additionalProperties: false,
+};
+
+/** `<base>/models/<role>/available`: what an operator announces (the agent checks it the same way when it arrives). */
+const modelAvailable: JSONSchemaType<ModelAvailablePayload> = {
+  type: 'object',
+  properties: {
+    version: { type: 'string', minLength: 1 },
+    url: { type: 'string', pattern: '^(https|file)://', description: 'https:// or file://' },
+    sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
+    signature: { type: 'string', minLength: 1, nullable: true, description: 'Base64 Ed25519 signature of the canonical manifest (needed unless `ota.allow_unsigned_remote_updates`).' },
+    summary: { type: 'string', nullable: true, description: 'Release notes for Home Assistant (cut to 255 characters).' },
+    name: { type: 'string', minLength: 1, nullable: true, description: "Name recorded in the manifest; default: the URL's file name." },
+  },
+  required: ['version', 'url', 'sha256'],
+  additionalProperties: false,
+};
+
+const diagnostics: JSONSchemaType<DiagnosticsPayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    device,
+    outbox: {
+      type: 'object',
+      properties: {
+        depth: { type: 'integer', minimum: 0, description: 'Messages waiting for the broker.' },
+        oldest_age_s: requiredNullable({ type: 'number', description: 'Age of the oldest waiting message in seconds (null: none waits).', minimum: 0 }),
+      },
+      required: ['depth', 'oldest_age_s'],
+      additionalProperties: false,
+    },
+    last_inference_ms: requiredNullable({ type: 'number', description: 'Time of the last detector inference in ms (null: none since start).', minimum: 0 }),
+    frames_dropped: { type: 'integer', minimum: 0, description: 'Frames the camera dropped since start.' },
+    cpu_temperature_c: requiredNullable({ type: 'number', description: 'CPU temperature (null: the thermal zone file cannot be read).' }),
+    forecast_mae_celsius: requiredNullable({ type: 'number', description: 'Mean absolute error of the forecasts scored over the last 24 h (null: none yet).', minimum: 0 }),
+  },
+  required: ['id', 'ts', 'device', 'outbox', 'last_inference_ms', 'frames_dropped', 'cpu_temperature_c', 'forecast_mae_celsius'],
+  additionalProperties: false,
+};
+
 const transaction = { type: ['string', 'number'], nullable: false, description: "The request's `transaction`, echoed (omitted when it had none)." } as never;
 const commandData = { type: 'object', required: [], description: 'Command-specific data (see the commands below); with status `error`, `code` and what the refusal is about.' } as const;
 
@@ -275,7 +334,10 @@ export const TOPICS: readonly TopicSpec[] = [
   { suffix: 'alerts/store', direction: 'published', qos: 1, retained: false, format: 'json', schema: storeAlert, description: 'The database was damaged (power cut, SD card): moved aside, a fresh one started with the undelivered messages that could be read.' },
   { suffix: 'alarm', direction: 'published', qos: 1, retained: true, format: 'text', values: ['on', 'off'], description: 'State of the alarm output.' },
   { suffix: 'models/+', direction: 'published', qos: 1, retained: true, format: 'json', schema: modelInfo, description: 'The active model of each role (`intruder`, `forecast`).' },
-  { suffix: 'cmd/+', direction: 'subscribed', qos: 1, retained: false, format: 'json', description: 'Remote commands: `alarm`, `forecast-now`, `model-update`, `model-rollback` (the request fields are documented per command); a JSON object, `transaction` echoed in the reply.' },
+  { suffix: 'models/+/update', direction: 'published', qos: 1, retained: true, format: 'json', schema: modelUpdate, description: "State of each model role's updates, in the fields of Home Assistant's `update` entity: installed and announced version, install in progress and its percentage." },
+  { suffix: 'models/+/available', direction: 'subscribed', qos: 1, retained: true, format: 'json', schema: modelAvailable, description: 'Published (retained) by an operator: the version of a role to offer for install. `cmd/model-install` (and Home Assistant\'s Install) installs it exactly as `cmd/model-update` would.' },
+  { suffix: 'diagnostics', direction: 'published', qos: 1, retained: true, format: 'json', schema: diagnostics, description: 'How the agent is doing, every `diagnostics.interval_s`: outbox depth and oldest message, last inference time, frames dropped, CPU temperature, forecast error.' },
+  { suffix: 'cmd/+', direction: 'subscribed', qos: 1, retained: false, format: 'json', description: 'Remote commands: `alarm`, `forecast-now`, `model-update`, `model-install`, `model-rollback` (the request fields are documented per command); a JSON object, `transaction` echoed in the reply.' },
   { suffix: 'cmd/+/response', direction: 'published', qos: 1, retained: false, format: 'json', schema: commandResponse, description: 'The one reply of every remote command: `status` ok with its `data`, or error with `error` and `data.code`.' },
   { suffix: 'cmd/+/progress', direction: 'published', qos: 0, retained: false, format: 'json', schema: commandProgress, description: 'Progress of a long command (`model-update`: each stage, the download every 10 %).' },
 ];

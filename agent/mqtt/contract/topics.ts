@@ -111,6 +111,60 @@ export interface ModelInfoPayload {
 }
 
 /**
+ * `<base>/models/<role>/update`, retained: the state of a model role's updates, in the fields of Home
+ * Assistant's MQTT `update` entity (agent/ota/update-state.ts publishes it).
+ */
+export interface ModelUpdatePayload {
+  id: string;
+  ts: string;
+  /** The version the pipeline serves (null: no model serves this role). */
+  installed_version: string | null;
+  /** The version announced on `<base>/models/<role>/available`; the installed one when none is announced. */
+  latest_version: string | null;
+  title: string;
+  /** The announcement's `summary` (at most 255 characters, Home Assistant's limit), or why the last install failed. */
+  release_summary: string | null;
+  in_progress: boolean;
+  /** 0-100 while the download runs with a known length; null otherwise. */
+  update_percentage: number | null;
+}
+
+/** `<base>/models/<role>/available`, retained, published by an operator: the version to offer for install. */
+export interface ModelAvailablePayload {
+  version: string;
+  /** https:// or file:// */
+  url: string;
+  sha256: string;
+  /** Base64 Ed25519 signature of the canonical manifest (needed by default, as for `cmd/model-update`). */
+  signature?: string;
+  /** Release notes shown by Home Assistant (cut to 255 characters). */
+  summary?: string;
+  /** Name recorded in the manifest; default: the URL's file name. */
+  name?: string;
+}
+
+/** `<base>/diagnostics`, retained, every `diagnostics.interval_s`: how the agent itself is doing. */
+export interface DiagnosticsPayload {
+  id: string;
+  ts: string;
+  device: string;
+  outbox: {
+    /** Messages waiting for the broker. */
+    depth: number;
+    /** Age of the oldest waiting message in seconds (null: none waits). */
+    oldest_age_s: number | null;
+  };
+  /** Time of the last detector inference in ms (null: none since start). */
+  last_inference_ms: number | null;
+  /** Frames the camera dropped since start (the pipeline was busy). */
+  frames_dropped: number;
+  /** null when the thermal zone file cannot be read. */
+  cpu_temperature_c: number | null;
+  /** Mean absolute error of the forecasts scored over the last 24 h (null: none scored yet). */
+  forecast_mae_celsius: number | null;
+}
+
+/**
  * `<base>/cmd/<name>/response`: the one reply envelope of every remote command (agent/mqtt/remote-commands.ts),
  * after zigbee2mqtt's bridge responses.
  */
@@ -149,12 +203,15 @@ export const Topic = {
   storeAlert: 'alerts/store',
   alarm: 'alarm',
   model: (role: string) => `models/${role}`,
+  modelUpdate: (role: string) => `models/${role}/update`,
+  modelAvailable: (role: string) => `models/${role}/available`,
+  diagnostics: 'diagnostics',
   command: (name: string) => `cmd/${name}`,
   commandResponse: (name: string) => `cmd/${name}/response`,
   commandProgress: (name: string) => `cmd/${name}/progress`,
 } as const;
 
-export const COMMANDS = ['model-update', 'model-rollback', 'alarm', 'forecast-now'] as const;
+export const COMMANDS = ['model-update', 'model-install', 'model-rollback', 'alarm', 'forecast-now'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** `<prefix>/<device_id>`. */
