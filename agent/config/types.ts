@@ -156,6 +156,11 @@ export interface HomeAssistantConfig {
   discovery_prefix: string;
 }
 
+export interface RemoteConfigConfig {
+  /** Accept `cmd/config/set` (off by default: topic access is then the only authentication). */
+  enabled: boolean;
+}
+
 export interface AgentConfig {
   device_id: string;
   data_dir: string;
@@ -171,5 +176,6 @@ export interface AgentConfig {
   http: HttpConfig;
   ota: OtaConfig;
   homeassistant: HomeAssistantConfig;
+  remote_config: RemoteConfigConfig;
   watchdog: WatchdogConfig;
 }

@@ -10,6 +10,7 @@ import {
   type CommandProgressPayload,
   type CommandResponsePayload,
   type ForecastScorePayload,
+  type InfoPayload,
   type IntruderAlertPayload,
   type ModelInfoPayload,
   type StoreAlertPayload,
@@ -149,6 +150,12 @@ export class MessageBuilder {
   /** `<base>/models/<role>`, retained info of the active model. */
   modelInfo(info: ModelInfoPayload): OutboxMessage {
     return { ...this.json(Topic.model(info.role), info), retain: true };
+  }
+
+  /** `<base>/info`, retained: versions, the effective configuration (redacted) and its schema. */
+  info(info: Omit<InfoPayload, 'id' | 'ts' | 'device'>, ts: number = Date.now()): OutboxMessage {
+    const payload: InfoPayload = { id: this.ids.next(ts), ts: isoTs(ts), device: this.device, ...info };
+    return { ...this.json(Topic.info, payload), retain: true };
   }
 
   /** `<base>/cmd/<name>/response`: the reply envelope of a remote command. */
