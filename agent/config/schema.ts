@@ -297,12 +297,12 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
   }),
   remote_config: section('Configuration changes over MQTT (`<base>/cmd/config/set`, docs/fleet.md). `cmd/config/get` and the retained `<base>/info` (secrets redacted) need nothing.', {
     enabled: bool(
-      'Accept `cmd/config/set`. The broker\'s access control on `<base>/cmd/config/set` is then the only authentication: whoever may publish there may change the thresholds, intervals and feature switches (never this section, `data_dir`, `mqtt` or the OTA trust keys, which only the device\'s own file sets).',
+      'Accept `cmd/config/set`. The broker\'s access control on `<base>/cmd/config/set` is then the only authentication: whoever may publish there may change the thresholds, intervals and feature switches (never this section, `device_id`, `data_dir`, `mqtt`, the OTA trust keys or a `<key>_file`, which only the device\'s own file sets).',
       false,
     ),
   }),
   watchdog: section('What keeps systemd\'s watchdog fed (`WatchdogSec` in the unit): the agent pings it only while it does its job.', {
-    stall_s: num('A pipeline that has not advanced for this many seconds (vision: no frame and no camera restart; telemetry: no reading, at least 3 sensor intervals) stops the pings, so systemd restarts the agent; /health shows it `down`.', 180, { min: 1 }),
-    max_lag_s: num('The event loop answering later than this many seconds stops the pings.', 5, { above: 0 }),
+    stall_s: num('A pipeline that has not advanced for this many seconds (vision: no frame and no camera restart; telemetry: no reading, at least 3 sensor intervals) stops the pings, so systemd restarts the agent; /health shows it `down`.', 180, { min: 1, max: DAY_S }),
+    max_lag_s: num('The event loop answering later than this many seconds stops the pings.', 5, { above: 0, max: DAY_S }),
   }),
 });
