@@ -2,10 +2,10 @@
  * Remote configuration end to end: the compiled daemon (`edge-agent run --config FILE`, as systemd runs
  * it) against a real mosquitto, asked over MQTT for its configuration (secrets redacted), refused a
  * change while remote configuration is off, refused invalid changes (every problem, nothing applied,
- * the file untouched), and changed live (the reading interval) with the file written atomically, the
+ * the file untouched) and a change it cannot write, and changed live (the reading interval) with the file written atomically, the
  * previous one kept and the keys that need a restart listed.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -131,6 +131,14 @@ describe('remote configuration over MQTT', () => {
     expect(readFileSync(box.configPath, 'utf8')).toBe(text);
     expect(readdirSync(box.dir).sort()).toEqual(['config.yaml', 'data']);
     expect(await request('config/get', {})).toMatchObject({ data: { config: { log_level: 'info', sensor: { interval_s: 2 } } } });
+
+    // A file that cannot be written (here a folder where the previous copy goes): refused, nothing applied.
+    mkdirSync(`${box.configPath}.previous`);
+    const unwritable = await request('config/set', { config: { sensor: { interval_s: 0.25 } } });
+    expect(unwritable).toMatchObject({ status: 'error', data: { code: 'write_failed' }, error: expect.stringMatching(/^nothing changed: cannot write/) });
+    expect(readFileSync(box.configPath, 'utf8')).toBe(text);
+    expect(await request('config/get', {})).toMatchObject({ data: { config: { sensor: { interval_s: 2 } } } });
+    rmdirSync(`${box.configPath}.previous`);
 
     // The redacted secrets as config/get gave them: sent back unchanged, the real ones stay.
     const current = (await request('config/get', {})).data.config as { camera: object; http: { api_keys: string[] } };
