@@ -116,7 +116,7 @@ export class RemoteConfig implements Service {
     }
     if (problems.length > 0 || next === null) {
       this.counts.refused++;
-      throw new CommandError('invalid_config', describe(problems), { problems });
+      throw new CommandError('invalid_config', problemSummary(problems), { problems });
     }
     const previous = current === null ? null : `${file}.previous`;
     try {
@@ -165,7 +165,7 @@ function localOnlyProblems(partial: Obj, at: string[] = []): ConfigProblem[] {
   });
 }
 
-function describe(problems: ConfigProblem[]): string {
+function problemSummary(problems: ConfigProblem[]): string {
   const lines = problems.map((p) => `${p.path ? `${p.path}: ` : ''}${p.message}`);
   return `invalid configuration, nothing changed (${problems.length} problem${problems.length === 1 ? '' : 's'}): ${lines.join('; ')}`;
 }

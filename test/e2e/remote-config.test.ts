@@ -115,6 +115,7 @@ describe('remote configuration over MQTT', () => {
 
   it('refuses an invalid change with every problem and changes nothing; applies a valid one live and lists what needs a restart', async () => {
     const { box, base, sub, agent, text, request } = await startAgent('rc-on', true);
+    expect(await request('config/set', { log_level: 'debug' })).toMatchObject({ status: 'error', data: { code: 'invalid_request' }, error: expect.stringContaining('{"config": {...}}') });
     const bad = await request('config/set', {
       config: {
         sensor: { interval_s: -1, intervl_s: 1 },
