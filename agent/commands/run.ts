@@ -35,7 +35,7 @@ export const command = defineCommand({ usage, options: OPTIONS, run: ({ values }
 
 async function main(values: OptionValues<typeof OPTIONS>): Promise<number> {
   const cameraDir = values['camera-dir'];
-  const config = loadConfig({
+  const source = {
     file: values.config,
     overrides: {
       data_dir: values['data-dir'],
@@ -44,8 +44,9 @@ async function main(values: OptionValues<typeof OPTIONS>): Promise<number> {
       mqtt: { url: values['mqtt-url'] },
       camera: cameraDir === undefined ? undefined : { driver: 'dir', dir: cameraDir, loop: true },
     },
-  });
+  };
+  const config = loadConfig(source);
   // The daemon logs JSON on stdout for journald, not on the CLI's stderr.
   const logger = createLogger(config.log_level);
-  return runDaemon(config, logger);
+  return runDaemon(config, logger, source);
 }

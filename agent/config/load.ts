@@ -22,6 +22,8 @@ export { configSchema } from './schema.js';
 export interface LoadConfigOptions {
   /** YAML or JSON file; none = defaults (+ environment + overrides). */
   file?: string;
+  /** The file's content, given instead of read (a candidate checked before it is written as `file`). */
+  text?: string;
   /** Defaults to process.env. */
   env?: NodeJS.ProcessEnv;
   /** A partial configuration applied last (command-line flags); undefined values are ignored. */
@@ -29,6 +31,9 @@ export interface LoadConfigOptions {
   /** Relative paths not from the file are resolved against this (default: the working directory). */
   cwd?: string;
 }
+
+/** Where a running configuration came from, to load it again the same way (`cmd/config/set`). */
+export type ConfigSource = Omit<LoadConfigOptions, 'text'>;
 
 type Obj = Record<string, unknown>;
 
@@ -54,6 +59,7 @@ export class ConfigLoader {
     const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
     ajv.addKeyword({ keyword: 'x-path', schemaType: 'boolean' });
     ajv.addKeyword({ keyword: 'x-doc-default', schemaType: 'string' });
+    ajv.addKeyword({ keyword: 'x-secret', schemaType: 'string' });
     // The root object has no default (strict mode rejects one there); every section below it has `{}`.
     const { default: _rootDefault, ...rootSchema } = configSchema;
     this.validate = ajv.compile(rootSchema);
@@ -62,10 +68,10 @@ export class ConfigLoader {
   load(opts: LoadConfigOptions = {}): AgentConfig {
     const problems: ConfigProblem[] = [];
     const cwd = opts.cwd ?? process.cwd();
-    const file = opts.file === undefined ? null : readConfigFile(opts.file, problems);
+    const file = opts.file === undefined ? null : readConfigFile(opts.file, problems, opts.text);
     const env = readEnvOverrides(opts.env ?? process.env, problems);
     const overrides = (opts.overrides ?? {}) as Obj;
-    const merged = deepMerge(deepMerge(file?.data ?? {}, env.values), overrides);
+    const merged = mergeConfig(mergeConfig(file?.data ?? {}, env.values), overrides);
     const locate = (path: string[]): string | undefined => {
       const dotted = path.join('.');
       if (env.origins.has(dotted)) return env.origins.get(dotted);
@@ -125,10 +131,10 @@ interface ParsedFile {
   locate(path: string[]): string | undefined;
 }
 
-function readConfigFile(path: string, problems: ConfigProblem[]): ParsedFile | null {
+function readConfigFile(path: string, problems: ConfigProblem[], given?: string): ParsedFile | null {
   let text: string;
   try {
-    text = readRegularFileSync(path, MAX_CONFIG_FILE_BYTES).toString('utf8');
+    text = given ?? readRegularFileSync(path, MAX_CONFIG_FILE_BYTES).toString('utf8');
   } catch (err) {
     problems.push({ path: '', message: `cannot read the configuration file ${path}: ${(err as Error).message}` });
     return null;
@@ -181,15 +187,16 @@ function lineOf(doc: Document, lineCounter: LineCounter, path: string[], name: s
   return undefined;
 }
 
-function isObj(value: unknown): value is Obj {
+export function isObj(value: unknown): value is Obj {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
-function deepMerge(base: Obj, top: Obj): Obj {
+/** `top` over `base`: objects merge key by key, anything else (lists included) replaces; undefined is skipped. */
+export function mergeConfig(base: Obj, top: Obj): Obj {
   const out: Obj = { ...base };
   for (const [key, value] of Object.entries(top)) {
     if (value === undefined) continue;
-    out[key] = isObj(value) && isObj(out[key]) ? deepMerge(out[key] as Obj, value) : value;
+    out[key] = isObj(value) && isObj(out[key]) ? mergeConfig(out[key] as Obj, value) : value;
   }
   return out;
 }

@@ -32,7 +32,14 @@ export interface LeafSchema {
   'x-path'?: boolean;
   /** Shown in the docs instead of a default computed on this machine. */
   'x-doc-default'?: string;
+  /**
+   * A secret, redacted wherever the configuration leaves the device (`cmd/config/get`, `<base>/info`):
+   * `value`, the whole value (each item of a list); `url`, the user name, password and query of a URL.
+   */
+  'x-secret'?: SecretKind;
 }
+
+export type SecretKind = 'value' | 'url';
 
 /** The compile-time mark of the value type a leaf validates; it exists only in the type system. */
 declare const VALUE: unique symbol;
@@ -110,7 +117,7 @@ const bool = (description: string, def: boolean): TypedLeaf<boolean> => typed({ 
 const autoBool = (description: string): TypedLeaf<boolean> =>
   ({ type: ['boolean', 'string'], description, default: 'auto', enum: [true, false, 'auto'] }) as LeafSchema as TypedLeaf<boolean>;
 
-type StringExtras = Pick<LeafSchema, 'pattern' | 'maxLength' | 'x-path' | 'x-doc-default'>;
+type StringExtras = Pick<LeafSchema, 'pattern' | 'maxLength' | 'x-path' | 'x-doc-default' | 'x-secret'>;
 
 const str = (description: string, def: string, extra: StringExtras = {}): TypedLeaf<string> =>
   typed({ type: 'string', description, default: def, minLength: 1, ...extra });
@@ -121,8 +128,8 @@ const optStr = (description: string, extra: StringExtras = {}): TypedLeaf<string
 const optPath = (description: string): TypedLeaf<string | null> => optStr(description, { 'x-path': true });
 
 /** A list of distinct non-empty strings (each at least `minLength` long). */
-const strings = (description: string, def: string[], minItems: number, minLength = 1): TypedLeaf<string[]> =>
-  typed({ type: 'array', description, default: def, items: { type: 'string', minLength }, minItems, uniqueItems: true });
+const strings = (description: string, def: string[], minItems: number, minLength = 1, extra: Pick<LeafSchema, 'x-secret'> = {}): TypedLeaf<string[]> =>
+  typed({ type: 'array', description, default: def, items: { type: 'string', minLength }, minItems, uniqueItems: true, ...extra });
 
 const oneOf = <V extends string | number>(description: string, values: readonly V[], def: NoInfer<V>): TypedLeaf<V> =>
   typed({ type: typeof def === 'number' ? 'integer' : 'string', description, default: def, enum: values });
@@ -162,7 +169,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     index: limited('rpicam: which camera (`--camera N`).', 0, CAMERA_LIMITS.index),
     dir: optPath('dir: folder of JPEG/PNG images to replay, in name order (required with `driver: dir`).'),
     loop: bool('dir: start again at the first image after the last.', true),
-    input: optStr('ffmpeg: `/dev/videoN` or an `rtsp://` / `http(s)://` URL (required with `driver: ffmpeg`).'),
+    input: optStr('ffmpeg: `/dev/videoN` or an `rtsp://` / `http(s)://` URL (required with `driver: ffmpeg`). A URL\'s user name and password are redacted when the configuration is sent.', { 'x-secret': 'url' }),
     stall_timeout_s: limited('Restart the capture process when no frame came for this many seconds.', 10, CAMERA_LIMITS.stall_timeout_s),
     still_interval_s: limited('still: seconds between two stills.', 2, CAMERA_LIMITS.still_interval_s),
   }),
@@ -220,6 +227,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
   mqtt: section('The MQTT connection (a local broker, or AWS IoT Core with `aws_iot.thing_name`).', {
     url: str('Broker URL: `mqtt://host:1883`, `mqtts://host:8883` (TLS), `ws://` or `wss://`.', 'mqtt://127.0.0.1:1883', {
       pattern: '^(mqtts?|wss?)://',
+      'x-secret': 'url',
     }),
     prefix: str('Base topic is `<prefix>/<device_id>`; with `aws_iot.thing_name` set and no prefix given, `things`.', 'edge', {
       pattern: '^[^#+]*[^#+/]$',
@@ -257,7 +265,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     enabled: bool('Serve the HTTP API.', true),
     host: str('Address it listens on (0.0.0.0 to reach it from the network).', '127.0.0.1'),
     port: int('Port it listens on.', 8080, 0, 65535),
-    api_keys: strings('Keys accepted in the `x-api-key` header of inference requests; empty = no key needed. Better set with `api_keys_file` (one key a line).', [], 0, 8),
+    api_keys: strings('Keys accepted in the `x-api-key` header of inference requests; empty = no key needed. Better set with `api_keys_file` (one key a line). Redacted when the configuration is sent.', [], 0, 8, { 'x-secret': 'value' }),
     rate_limit: section('Inference requests per client.', {
       enabled: bool('Limit the request rate (429 beyond it).', true),
       per_second: num('Sustained requests per second.', 10, { min: 0.001, max: 100_000 }),
@@ -291,8 +299,14 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     interval_s: num('Seconds between two diagnostics messages.', 60, { min: 5, max: DAY_S }),
     cpu_temperature_file: str('File holding the CPU temperature in millidegrees Celsius; when it cannot be read the CPU temperature is left out (and not announced to Home Assistant).', '/sys/class/thermal/thermal_zone0/temp'),
   }),
+  remote_config: section('Configuration changes over MQTT (`<base>/cmd/config/set`, docs/fleet.md). `cmd/config/get` and the retained `<base>/info` (secrets redacted) need nothing.', {
+    enabled: bool(
+      'Accept `cmd/config/set`. The broker\'s access control on `<base>/cmd/config/set` is then the only authentication: whoever may publish there may change the thresholds, intervals and feature switches (never this section, `device_id`, `data_dir`, `mqtt`, the OTA trust keys or a `<key>_file`, which only the device\'s own file sets).',
+      false,
+    ),
+  }),
   watchdog: section('What keeps systemd\'s watchdog fed (`WatchdogSec` in the unit): the agent pings it only while it does its job.', {
     stall_s: num('A pipeline that has not advanced for this many seconds (vision: no frame and no camera restart; telemetry: no reading, at least 3 sensor intervals) stops the pings, so systemd restarts the agent; /health shows it `down`.', 180, { min: 1, max: DAY_S }),
-    max_lag_s: num('The event loop answering later than this many seconds stops the pings.', 5, { above: 0, max: 3600 }),
+    max_lag_s: num('The event loop answering later than this many seconds stops the pings.', 5, { above: 0, max: DAY_S }),
   }),
 });

@@ -163,6 +163,11 @@ export interface DiagnosticsConfig {
   cpu_temperature_file: string;
 }
 
+export interface RemoteConfigConfig {
+  /** Accept `cmd/config/set` (off by default: topic access is then the only authentication). */
+  enabled: boolean;
+}
+
 export interface AgentConfig {
   device_id: string;
   data_dir: string;
@@ -179,5 +184,6 @@ export interface AgentConfig {
   ota: OtaConfig;
   homeassistant: HomeAssistantConfig;
   diagnostics: DiagnosticsConfig;
+  remote_config: RemoteConfigConfig;
   watchdog: WatchdogConfig;
 }

@@ -17,6 +17,7 @@ import type { Camera } from '../../drivers/camera/index.js';
 import type { AlarmOutput } from '../../drivers/gpio/index.js';
 import type { TemperatureSensor } from '../../drivers/sensors/index.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
+import type { ConfigSource } from '../config/load.js';
 import type { AgentConfig } from '../config/types.js';
 import type { Logger } from '../lib/log.js';
 import { mqttBaseTopic } from '../mqtt/client-options.js';
@@ -45,6 +46,8 @@ export interface HealthReport {
 
 export interface AgentDeps {
   config: AgentConfig;
+  /** Where `config` came from (`cmd/config/set` loads it again the same way); default: no file, this process's environment. */
+  configSource?: ConfigSource;
   logger: Logger;
   bus: EventBus;
   openHardware: () => Promise<AgentHardware>;
@@ -90,7 +93,8 @@ export class Agent {
     const commands = new RemoteCommands({ transport: relay, outbox: store, messages, logger: logger.child({ module: 'remote-commands' }) });
     commands.start();
     const alarm = new AlarmPolicy(config.alarm, { output: hardware.alarmOutput, store, messages, bus, logger: logger.child({ module: 'alarm' }) });
-    this.parts = { config, logger, bus, store, messages, relay, commands, alarm, hardware, intruder: this.intruder, forecaster: this.forecaster, health: () => this.health(), started: (name) => this.services.find((s) => s.name === name) ?? null };
+    const configSource = this.deps.configSource ?? { file: undefined, env: process.env, overrides: {} };
+    this.parts = { config, configSource, logger, bus, store, messages, relay, commands, alarm, hardware, intruder: this.intruder, forecaster: this.forecaster, health: () => this.health(), started: (name) => this.services.find((s) => s.name === name) ?? null };
 
     for (const entry of this.table().filter((e) => !e.afterReady)) {
       if (entry.needsModels) await models;

@@ -3,16 +3,20 @@
  * for the router (agent/mqtt/remote-commands.ts). The daemon's service table registers them with the
  * service they drive, so they go when that service stops.
  */
+import type { AlarmConfig } from '../config/types.js';
 import { CommandError, type CommandHandler } from '../mqtt/remote-commands.js';
 import type { TelemetryPipeline } from '../telemetry/pipeline.js';
 import { parseAlarmCommand, type AlarmPolicy } from '../vision/alarm.js';
 
-/** `{"action": "silence"|"test"|"off", "duration_s"?}` -> `{ alarm: "on"|"off", silenced_until }`. */
-export function alarmCommand(alarm: AlarmPolicy, holdS: number): CommandHandler {
+/**
+ * `{"action": "silence"|"test"|"off", "duration_s"?}` -> `{ alarm: "on"|"off", silenced_until }`. `hold_s`
+ * (the default duration) is read at each command: `cmd/config/set` changes it live.
+ */
+export function alarmCommand(alarm: AlarmPolicy, config: Pick<AlarmConfig, 'hold_s'>): CommandHandler {
   return async ({ body }) => {
     let command;
     try {
-      command = parseAlarmCommand(body, holdS);
+      command = parseAlarmCommand(body, config.hold_s);
     } catch (err) {
       throw new CommandError('invalid_request', (err as Error).message);
     }

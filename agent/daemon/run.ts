@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { createCamera } from '../../drivers/camera/index.js';
 import { createAlarmOutput } from '../../drivers/gpio/index.js';
 import { createTemperatureSensor } from '../../drivers/sensors/index.js';
+import type { ConfigSource } from '../config/load.js';
 import type { AgentConfig } from '../config/types.js';
 import { CliError, ExitCode } from '../lib/exit-codes.js';
 import type { Logger } from '../lib/log.js';
@@ -22,12 +23,13 @@ import { SdNotify } from './sd-notify.js';
 /** systemd's default TimeoutStopSec is 90 s; the agent promises 10. */
 const STOP_DEADLINE_MS = 10_000;
 
-export async function runDaemon(config: AgentConfig, logger: Logger): Promise<number> {
+/** `source`: where `config` was loaded from (`cmd/config/set` writes there and loads it again the same way). */
+export async function runDaemon(config: AgentConfig, logger: Logger, source: ConfigSource = {}): Promise<number> {
   // libvips keeps recent decoded images for reuse; a camera never shows the same frame twice, so the
   // cache would only hold memory.
   sharp.cache(false);
   const bus = new EventBus(logger);
-  const agent = new Agent(realDeps(config, logger, bus));
+  const agent = new Agent({ ...realDeps(config, logger, bus), configSource: source });
   const notify = new SdNotify({ logger });
   const shutdown = shutdownSignal(logger);
   try {

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
+import type { ConfigSource } from '../config/load.js';
 import type { AgentConfig } from '../config/types.js';
 import type { Logger } from '../lib/log.js';
 import { packageRoot } from '../lib/paths.js';
@@ -21,7 +22,7 @@ import type { ModelSlot } from '../runtime/model-slot.js';
 import type { Service } from '../runtime/service.js';
 import { StoreMaintenance } from '../store/maintenance.js';
 import type { SqliteStore } from '../store/store.js';
-import type { TelemetryPipeline } from '../telemetry/pipeline.js';
+import { TelemetryPipeline } from '../telemetry/pipeline.js';
 import { createTelemetryPipeline } from '../telemetry/setup.js';
 import type { AlarmPolicy } from '../vision/alarm.js';
 import { IntrusionTracker } from '../vision/intrusion-tracker.js';
@@ -32,12 +33,14 @@ import type { AgentHardware, HealthReport } from './agent.js';
 import { alarmCommand, forecastNowCommand } from './command-handlers.js';
 import { DiagnosticsPublisher, readCpuTemperature } from './diagnostics.js';
 import { ModelHealth } from './model-health.js';
+import { RemoteConfig } from './remote-config.js';
 import { SdNotify } from './sd-notify.js';
 import { progressFromHealth, Watchdog, type WatchedPipeline } from './watchdog.js';
 
 /** What the services are built from: the parts the Agent makes once and every service shares. */
 export interface AgentParts {
   config: AgentConfig;
+  configSource: ConfigSource;
   logger: Logger;
   bus: EventBus;
   store: SqliteStore;
@@ -86,7 +89,7 @@ export const SERVICES: readonly ServiceEntry[] = [
     name: 'alarm',
     needsModels: true,
     build: async ({ alarm, commands, config }) => {
-      commands.register(alarm, 'alarm', alarmCommand(alarm, config.alarm.hold_s));
+      commands.register(alarm, 'alarm', alarmCommand(alarm, config.alarm));
       return [alarm];
     },
   },
@@ -122,6 +125,8 @@ export const SERVICES: readonly ServiceEntry[] = [
   },
   { name: 'diagnostics', afterReady: true, build: async (parts) => [diagnostics(parts)] },
   { name: 'homeassistant', afterReady: true, build: async (parts) => [await homeAssistant(parts)] },
+  // Last: its <base>/info names the models the services above loaded.
+  { name: 'remote-config', afterReady: true, build: async (parts) => [remoteConfig(parts)] },
 ];
 
 function vision(parts: AgentParts, createCamera: NonNullable<AgentHardware['createCamera']>): VisionPipeline {
@@ -152,10 +157,13 @@ function telemetry(parts: AgentParts, sensor: NonNullable<AgentHardware['sensor'
 /** systemd's watchdog, fed while vision and telemetry (those that run) advance. */
 function watchdog(parts: AgentParts): Watchdog {
   const { config, logger } = parts;
-  const stallMs = config.watchdog.stall_s * 1000;
-  const bounds: Record<string, number> = { vision: stallMs, telemetry: Math.max(stallMs, 3 * config.sensor.interval_s * 1000) };
+  // Read at each check: `cmd/config/set` changes stall_s and interval_s live.
+  const bounds = (): Record<string, number> => {
+    const stallMs = config.watchdog.stall_s * 1000;
+    return { vision: stallMs, telemetry: Math.max(stallMs, 3 * config.sensor.interval_s * 1000) };
+  };
   const pipelines = (): WatchedPipeline[] =>
-    Object.entries(bounds).flatMap(([name, bound]) => {
+    Object.entries(bounds()).flatMap(([name, bound]) => {
       const service = parts.started(name);
       return service ? [{ name, stallMs: bound, progress: () => progressFromHealth(service.health()) }] : [];
     });
@@ -204,7 +212,7 @@ function diagnostics(parts: AgentParts): DiagnosticsPublisher {
 async function homeAssistant(parts: AgentParts): Promise<Service> {
   const { config, logger, store, relay } = parts;
   const { HomeAssistantDiscovery } = await import('../mqtt/homeassistant.js');
-  const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string; homepage?: string };
+  const pkg = packageInfo();
   return new HomeAssistantDiscovery({
     config,
     baseTopic: relay.baseTopic,
@@ -217,4 +225,32 @@ async function homeAssistant(parts: AgentParts): Promise<Service> {
     stateFile: join(config.data_dir, 'homeassistant.json'),
     logger: logger.child({ module: 'homeassistant' }),
   });
+}
+
+function remoteConfig(parts: AgentParts): Service {
+  const { config, configSource, logger, store, messages, commands } = parts;
+  const model = (slot: ModelSlot<IntruderDetector | Forecaster>) => {
+    const info = slot.current()?.info;
+    return info ? { name: info.name, version: info.version } : null;
+  };
+  return new RemoteConfig({
+    config,
+    source: configSource,
+    commands,
+    publish: (outgoing) => store.enqueue(outgoing),
+    messages,
+    live: {
+      logger,
+      telemetry: () => {
+        const service = parts.started('telemetry');
+        return service instanceof TelemetryPipeline ? service : null;
+      },
+    },
+    versions: () => ({ agent: packageInfo().version, node: process.versions.node, models: { intruder: model(parts.intruder), forecast: model(parts.forecaster) } }),
+    logger: logger.child({ module: 'remote-config' }),
+  });
+}
+
+function packageInfo(): { version: string; homepage?: string } {
+  return JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string; homepage?: string };
 }

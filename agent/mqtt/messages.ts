@@ -11,6 +11,7 @@ import {
   type CommandResponsePayload,
   type DiagnosticsPayload,
   type ForecastScorePayload,
+  type InfoPayload,
   type IntruderAlertPayload,
   type ModelInfoPayload,
   type ModelUpdatePayload,
@@ -163,6 +164,12 @@ export class MessageBuilder {
   diagnostics(state: Omit<DiagnosticsPayload, 'id' | 'ts' | 'device'>, ts: number): OutboxMessage {
     const payload: DiagnosticsPayload = { id: this.ids.next(ts), ts: isoTs(ts), device: this.device, ...state };
     return { ...this.json(Topic.diagnostics, payload), retain: true };
+  }
+
+  /** `<base>/info`, retained: versions, the effective configuration (redacted) and its schema. */
+  info(info: Omit<InfoPayload, 'id' | 'ts' | 'device'>, ts: number = Date.now()): OutboxMessage {
+    const payload: InfoPayload = { id: this.ids.next(ts), ts: isoTs(ts), device: this.device, ...info };
+    return { ...this.json(Topic.info, payload), retain: true };
   }
 
   /** `<base>/cmd/<name>/response`: the reply envelope of a remote command. */

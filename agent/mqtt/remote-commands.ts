@@ -7,6 +7,10 @@
  *   reply    `{ id, ts, command, status: "ok", data, transaction? }`
  *            `{ id, ts, command, status: "error", error, data: { code, ... }, transaction? }`
  *
+ * A command named `<group>/<verb>` (`config/get`) is requested on `<base>/cmd/<group>/<verb>`, replied
+ * on `<base>/cmd/<group>/<verb>/response`: the router also subscribes to `<base>/cmd/<group>/+`, which its
+ * own replies (one level deeper) never match.
+ *
  * Named "remote commands" so nobody confuses them with the CLI's commands (agent/commands/). Services
  * register the commands they answer (alarm, forecast-now, model-update, ...) when they start and are
  * released by owner when they stop. The payload is parsed here, once, for every command. Replies go
@@ -68,19 +72,19 @@ const MAX_ERROR_CHARS = 1024;
 
 export class RemoteCommands {
   private readonly handlers = new Map<CommandName, { owner: object; handler: CommandHandler }>();
-  private unsubscribe: (() => void) | null = null;
+  private unsubscribe: (() => void)[] | null = null;
 
   constructor(private readonly deps: RemoteCommandsDeps) {}
 
-  /** Subscribes to `<base>/cmd/+`; commands registered before or after are served. */
+  /** Subscribes to `<base>/cmd/+` and each group's `<base>/cmd/<group>/+`; commands registered before or after are served. */
   start(): void {
     if (this.unsubscribe) return;
-    const filter = `${this.deps.transport.baseTopic}/${Topic.command('+')}`;
-    this.unsubscribe = this.deps.transport.subscribe(filter, (topic, payload) => this.receive(topic, payload));
+    const { transport } = this.deps;
+    this.unsubscribe = commandFilters().map((filter) => transport.subscribe(`${transport.baseTopic}/${filter}`, (topic, payload) => this.receive(topic, payload)));
   }
 
   stop(): void {
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribe ?? []) unsubscribe();
     this.unsubscribe = null;
     this.handlers.clear();
   }
@@ -100,7 +104,7 @@ export class RemoteCommands {
   /** Runs one request and queues its reply; never throws (a bad command must not reach the relay as an error). */
   async receive(topic: string, payload: Buffer): Promise<void> {
     const name = topic.slice(this.deps.transport.baseTopic.length + 1 + Topic.command('').length);
-    if (name === '' || name.length > MAX_ECHO_CHARS) {
+    if (name === '' || name.endsWith('/') || name.length > MAX_ECHO_CHARS) {
       // No command has such a name (`<base>/cmd/` matches `cmd/+` with an empty level), and a reply topic
       // with an empty or a 1 KB level would only be noise.
       this.deps.logger.warn({ command: echo(name) }, 'ignored a remote command with an empty name or one over 128 characters');
@@ -132,6 +136,12 @@ export class RemoteCommands {
     const { topic, payload } = this.deps.messages.commandProgress(command, fields);
     this.deps.transport.publishDirect(topic, payload, { qos: 0 }).catch((err: unknown) => this.deps.logger.debug({ err }, 'progress message not sent'));
   }
+}
+
+/** `cmd/+`, then `cmd/<group>/+` for each group of commands. */
+export function commandFilters(): string[] {
+  const groups = new Set(COMMANDS.filter((c) => c.includes('/')).map((c) => c.slice(0, c.indexOf('/'))));
+  return [Topic.command('+'), ...[...groups].map((group) => Topic.command(`${group}/+`))];
 }
 
 function commandName(name: string): CommandName {

@@ -69,8 +69,11 @@ export class TelemetryPipeline implements Service {
   private counts = { readings: 0, invalid: 0, forecasts: 0, skipped: 0 };
   /** Forecasts (scheduled or commanded) run one after another, so alerts see them in order. */
   private readonly forecasting = new SerialQueue();
+  /** The reading period and forecast cadence: the configuration's, until setCadence() changes them. */
+  private cadence: Pick<TelemetryConfig, 'periodMs' | 'every_s'>;
 
   constructor(private readonly deps: TelemetryDeps) {
+    this.cadence = { periodMs: deps.config.periodMs, every_s: deps.config.every_s };
     this.supervisor = new Supervisor('telemetry', (signal) => this.loop(signal), deps);
   }
 
@@ -113,8 +116,12 @@ export class TelemetryPipeline implements Service {
     return this.forecast(this.lastValidTs);
   }
 
+  /** A new reading period or forecast cadence (`cmd/config/set`), used from the loop's next wait and the next reading. */
+  setCadence(cadence: Partial<Pick<TelemetryConfig, 'periodMs' | 'every_s'>>): void {
+    this.cadence = { ...this.cadence, ...cadence };
+  }
+
   private async loop(signal: AbortSignal): Promise<void> {
-    const { periodMs } = this.deps.config;
     let nextAt = performance.now();
     while (!signal.aborted) {
       const reading = await untilAborted(this.deps.sensor.read(), signal);
@@ -122,7 +129,7 @@ export class TelemetryPipeline implements Service {
       this.record(reading);
       if (reading.valid && this.forecastDue(reading.ts)) await this.forecast(reading.ts);
       // Deadline scheduling keeps the period exact; after a stall it starts afresh instead of bursting.
-      nextAt += periodMs;
+      nextAt += this.cadence.periodMs;
       const now = performance.now();
       if (nextAt > now) await abortableSleep(nextAt - now, signal);
       else {
@@ -169,8 +176,8 @@ export class TelemetryPipeline implements Service {
   }
 
   private forecastDue(ts: number): boolean {
-    const { forecastEnabled, every_s } = this.deps.config;
-    if (!forecastEnabled) return false;
+    if (!this.deps.config.forecastEnabled) return false;
+    const { every_s } = this.cadence;
     const last = this.lastForecastTs;
     // Data time going backwards (a replay that started over, a clock step) starts the cadence afresh.
     return last === null || ts < last || ts - last >= every_s * 1000;
@@ -268,7 +275,7 @@ export class TelemetryPipeline implements Service {
   private skipped(endTs: number, reason: string): ForecastOutcome {
     this.counts.skipped++;
     this.skipReason = reason;
-    const every = this.deps.config.every_s * 1000;
+    const every = this.cadence.every_s * 1000;
     if (this.skipLoggedAt === null || endTs < this.skipLoggedAt || endTs - this.skipLoggedAt >= every) {
       this.skipLoggedAt = endTs;
       this.deps.logger.warn({ reason }, `forecast skipped: ${reason}`);

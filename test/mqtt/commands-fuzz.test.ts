@@ -64,7 +64,7 @@ beforeAll(async () => {
   });
   alarm = new AlarmPolicy({ hold_s: 30 }, { output, store: outbox, messages, bus: new EventBus(logger), logger });
   await alarm.start();
-  router.register(alarm, 'alarm', alarmCommand(alarm, 30));
+  router.register(alarm, 'alarm', alarmCommand(alarm, { hold_s: 30 }));
   router.register(updater, 'forecast-now', forecastNowCommand({ forecastNow: async () => ({ ok: false, reason: 'no valid reading since the agent started' }) }));
   new ModelCommands({ updater, registry, commands: router, onActivated: () => undefined, announced: () => null }).start();
 });

@@ -44,11 +44,11 @@ function router() {
 const echoBody: CommandHandler = async ({ body }) => ({ got: body });
 
 describe('RemoteCommands', () => {
-  it('subscribes to <base>/cmd/+ once and unsubscribes on stop', () => {
+  it('subscribes to <base>/cmd/+ and <base>/cmd/config/+ once and unsubscribes on stop', () => {
     const r = router();
     r.commands.start();
     r.commands.start();
-    expect([...r.subscriptions.keys()]).toEqual([`${BASE}/cmd/+`]);
+    expect([...r.subscriptions.keys()]).toEqual([`${BASE}/cmd/+`, `${BASE}/cmd/config/+`]);
     r.commands.stop();
     expect(r.subscriptions.size).toBe(0);
   });
@@ -65,6 +65,16 @@ describe('RemoteCommands', () => {
     const numbered = await r.send('alarm', '{"transaction":7}');
     expect(numbered.transaction).toBe(7);
     expect(await r.send('alarm', '{"transaction":{"nested":true}}')).not.toHaveProperty('transaction');
+  });
+
+  it('serves a command of a group on <base>/cmd/<group>/<verb> and replies one level below it', async () => {
+    const r = router();
+    r.commands.register({}, 'config/get', echoBody);
+    expect(await r.send('config/get', '{"transaction":"g"}')).toMatchObject({ command: 'config/get', status: 'ok', transaction: 'g' });
+    // `<base>/cmd/config/` (an empty verb) matches cmd/config/+ but names no command: ignored, no reply to `cmd/config//response`.
+    const before = r.queued.length;
+    await r.commands.receive(`${BASE}/cmd/config/`, Buffer.from('{}'));
+    expect(r.queued).toHaveLength(before);
   });
 
   it('reads an empty payload as {} and a bare word as an action', async () => {
@@ -86,7 +96,7 @@ describe('RemoteCommands', () => {
 
   it('tells an unknown command from a known one whose feature is off', async () => {
     const r = router();
-    expect(await r.send('reboot', '{}')).toMatchObject({ status: 'error', data: { code: 'unknown_command' }, error: expect.stringContaining('expected one of model-update, model-rollback, alarm, forecast-now') });
+    expect(await r.send('reboot', '{}')).toMatchObject({ status: 'error', data: { code: 'unknown_command' }, error: expect.stringContaining('expected one of model-update, model-install, model-rollback, alarm, forecast-now, config/get, config/set') });
     expect(await r.send('forecast-now', '{}')).toMatchObject({ status: 'error', data: { code: 'unavailable' } });
   });
 

@@ -12,6 +12,7 @@ import type {
   CommandResponsePayload,
   DiagnosticsPayload,
   ForecastModelRef,
+  InfoPayload,
   ForecastScorePayload,
   IntruderAlertPayload,
   ModelAvailablePayload,
@@ -308,6 +309,40 @@ const commandProgress: JSONSchemaType<CommandProgressPayload> = {
   additionalProperties: false,
 };
 
+const infoModel = {
+  type: 'object',
+  description: 'The active model of the role; null when none is loaded.',
+  properties: { name: { type: 'string', minLength: 1 }, version: { type: 'string', minLength: 1 } },
+  required: ['name', 'version'],
+  additionalProperties: false,
+  nullable: true,
+} as never; // a required nullable object: JSONSchemaType cannot type it (see requiredNullable)
+
+const info: JSONSchemaType<InfoPayload> = {
+  type: 'object',
+  properties: {
+    id,
+    ts,
+    device,
+    versions: {
+      type: 'object',
+      properties: {
+        agent: { type: 'string', minLength: 1, description: 'edge-agent\'s version (package.json).' },
+        node: { type: 'string', minLength: 1, description: 'The Node.js version running it.' },
+        models: { type: 'object', properties: { intruder: infoModel, forecast: infoModel }, required: ['intruder', 'forecast'], additionalProperties: false },
+      },
+      required: ['agent', 'node', 'models'],
+      additionalProperties: false,
+    },
+    config: { type: 'object', required: [], description: 'The effective configuration (file, environment and command line over the defaults), secrets redacted as `[redacted]`.' },
+    config_schema: { type: 'object', required: [], description: 'The JSON Schema of the configuration: every key with its description, default and range.' },
+    remote_config: { type: 'boolean', description: 'Whether `cmd/config/set` is accepted (`remote_config.enabled`).' },
+    restart_required: { type: 'array', items: { type: 'string' }, description: 'Keys changed by `cmd/config/set` that take effect at the next restart.' },
+  },
+  required: ['id', 'ts', 'device', 'versions', 'config', 'config_schema', 'remote_config', 'restart_required'],
+  additionalProperties: false,
+};
+
 export type PayloadFormat = 'json' | 'text' | 'jpeg';
 
 export interface TopicSpec {
@@ -337,8 +372,11 @@ export const TOPICS: readonly TopicSpec[] = [
   { suffix: 'models/+/update', direction: 'published', qos: 1, retained: true, format: 'json', schema: modelUpdate, description: "State of each model role's updates, in the fields of Home Assistant's `update` entity: installed and announced version, install in progress and its percentage." },
   { suffix: 'models/+/available', direction: 'subscribed', qos: 1, retained: true, format: 'json', schema: modelAvailable, description: 'Published (retained) by an operator: the version of a role to offer for install. `cmd/model-install` (and Home Assistant\'s Install) installs it exactly as `cmd/model-update` would.' },
   { suffix: 'diagnostics', direction: 'published', qos: 1, retained: true, format: 'json', schema: diagnostics, description: 'How the agent is doing, every `diagnostics.interval_s`: outbox depth and oldest message, last inference time, frames dropped, CPU temperature, forecast error.' },
+  { suffix: 'info', direction: 'published', qos: 1, retained: true, format: 'json', schema: info, description: 'Versions (agent, Node.js, models), the effective configuration with secrets redacted, and its JSON Schema; published at start and after each `cmd/config/set`.' },
   { suffix: 'cmd/+', direction: 'subscribed', qos: 1, retained: false, format: 'json', description: 'Remote commands: `alarm`, `forecast-now`, `model-update`, `model-install`, `model-rollback` (the request fields are documented per command); a JSON object, `transaction` echoed in the reply.' },
+  { suffix: 'cmd/config/+', direction: 'subscribed', qos: 1, retained: false, format: 'json', description: 'Remote configuration: `get` (`{}`: the effective configuration, secrets redacted) and `set` (`{"config": {...}}`: a partial configuration; off unless `remote_config.enabled`).' },
   { suffix: 'cmd/+/response', direction: 'published', qos: 1, retained: false, format: 'json', schema: commandResponse, description: 'The one reply of every remote command: `status` ok with its `data`, or error with `error` and `data.code`.' },
+  { suffix: 'cmd/config/+/response', direction: 'published', qos: 1, retained: false, format: 'json', schema: commandResponse, description: 'The reply of `cmd/config/get` and `cmd/config/set`, in the same envelope as every remote command.' },
   { suffix: 'cmd/+/progress', direction: 'published', qos: 0, retained: false, format: 'json', schema: commandProgress, description: 'Progress of a long command (`model-update`: each stage, the download every 10 %).' },
 ];
 

@@ -191,6 +191,31 @@ export interface CommandProgressPayload {
   transaction?: string | number;
 }
 
+/** A model as `<base>/info` names it (null: none loaded). */
+export interface InfoModelRef {
+  name: string;
+  version: string;
+}
+
+/**
+ * `<base>/info`, retained (zigbee2mqtt's `bridge/info`): what runs on the device, its effective
+ * configuration with secrets redacted, and the JSON Schema a remote editor validates against.
+ */
+export interface InfoPayload {
+  id: string;
+  ts: string;
+  device: string;
+  versions: { agent: string; node: string; models: { intruder: InfoModelRef | null; forecast: InfoModelRef | null } };
+  /** The effective configuration, secrets redacted. */
+  config: Record<string, unknown>;
+  /** The configuration's JSON Schema (agent/config/schema.ts). */
+  config_schema: Record<string, unknown>;
+  /** Whether `cmd/config/set` is accepted (`remote_config.enabled`). */
+  remote_config: boolean;
+  /** Keys changed in the file by `cmd/config/set` that take effect at the next restart. */
+  restart_required: string[];
+}
+
 /** Topic suffixes below the base topic `<prefix>/<device_id>`. */
 export const Topic = {
   status: 'status',
@@ -202,6 +227,7 @@ export const Topic = {
   temperatureAlert: 'alerts/temperature',
   storeAlert: 'alerts/store',
   alarm: 'alarm',
+  info: 'info',
   model: (role: string) => `models/${role}`,
   modelUpdate: (role: string) => `models/${role}/update`,
   modelAvailable: (role: string) => `models/${role}/available`,
@@ -211,7 +237,8 @@ export const Topic = {
   commandProgress: (name: string) => `cmd/${name}/progress`,
 } as const;
 
-export const COMMANDS = ['model-update', 'model-install', 'model-rollback', 'alarm', 'forecast-now'] as const;
+/** A name with a `/` (`config/get`) is a command of a group, under `<base>/cmd/<group>/+`. */
+export const COMMANDS = ['model-update', 'model-install', 'model-rollback', 'alarm', 'forecast-now', 'config/get', 'config/set'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** `<prefix>/<device_id>`. */
