@@ -9,7 +9,7 @@ import { silentLogger } from '../../agent/lib/log.js';
 import { MessageBuilder } from '../../agent/mqtt/messages.js';
 import { ModelSlot } from '../../agent/runtime/model-slot.js';
 import { MotionGate } from '../../agent/vision/motion-gate.js';
-import { SnapshotFolder } from '../../agent/vision/snapshot.js';
+import { SnapshotFolder, drawDetections } from '../../agent/vision/snapshot.js';
 import { SqliteStore } from '../../agent/store/store.js';
 import { VisionPipeline } from '../../agent/vision/pipeline.js';
 import type { Camera } from '../../drivers/camera/types.js';
@@ -43,7 +43,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-function setup(cameras: Camera[], opts: { model?: boolean } = {}) {
+function setup(cameras: Camera[], opts: { model?: boolean; clear_after_s?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'vision-'));
   const store = SqliteStore.open(':memory:', { logger: silentLogger(), config: { max_outbox_rows: 10_000, retention_days: 30 } });
   const alarm = new RecordingAlarm();
@@ -56,7 +56,7 @@ function setup(cameras: Camera[], opts: { model?: boolean } = {}) {
     createCamera: () => cameras[made++] ?? new FakeCamera(),
     gate: new MotionGate({ enabled: true, threshold: 0.02, max_skip_s: 60 }),
     // Long enough for two inferences on a busy 2-core machine: the event must stay open between frames.
-    tracker: new IntrusionTracker({ clear_after_s: 1.5, cooldown_s: 0 }),
+    tracker: new IntrusionTracker({ clear_after_s: opts.clear_after_s ?? 1.5, cooldown_s: 0 }),
     detector: slot,
     store,
     messages: new MessageBuilder('edge/dev', 'dev'),
@@ -103,6 +103,27 @@ describe('VisionPipeline', () => {
     expect(start!.snapshot).toMatch(/snapshots\/.*\.jpg$/);
     expect(end!.snapshot).toBeNull();
   });
+
+  it('draws each snapshot on the frame its boxes come from, also for an update held back by the rate limit', async () => {
+    const camera = new FakeCamera();
+    // The event must outlive the update interval, so that the ticker releases the held-back update.
+    const { vision, outbox, alerts } = setup([camera], { clear_after_s: 30 });
+    await vision.start();
+    const cat = await sharp(readFileSync(fixture('images/cat.png'))).jpeg().toBuffer();
+    for (const image of [person, person, person, cat, cat, cat, coffee]) await camera.show(image);
+    await expect.poll(() => alerts().map((a) => a.event), { timeout: 15_000 }).toEqual(['start', 'update']);
+    const snapshots = outbox().filter((r) => r.topic === 'edge/dev/snapshot').map((r) => r.payload as Buffer);
+    expect(snapshots.length).toBeGreaterThanOrEqual(1);
+    const shown = await Promise.all([person, cat, coffee].map(async (jpeg) => ({ jpeg, objects: (await detector.detect(jpeg)).objects })));
+    for (const snapshot of snapshots) {
+      const { width, height } = await sharp(snapshot).metadata();
+      const frame = await Promise.all(shown.map(async (s) => ({ ...s, meta: await sharp(s.jpeg).metadata() })));
+      const source = frame.find((f) => f.meta.width === width && f.meta.height === height);
+      expect(source, `a snapshot of ${width}x${height} is one of the frames shown`).toBeDefined();
+      // Exactly that frame's boxes: the same bytes as drawing the frame's own detections on it.
+      expect(snapshot.equals(await drawDetections(source!.jpeg, source!.objects))).toBe(true);
+    }
+  }, 30_000);
 
   it('skips still frames without running the model', async () => {
     const camera = new FakeCamera();
