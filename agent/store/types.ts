@@ -24,6 +24,16 @@ export interface OutboxRow {
   created_at: number;
 }
 
+/** A detected object as an intrusion event reports it: the detection of one frame, and its track. */
+export interface TrackedObject extends DetectedObject {
+  /** The same for one object across frames (and messages) while it is tracked. */
+  track_id: string;
+  /** Its best score since it was first seen. */
+  top_score: number;
+  /** Confirmed but not moving: it keeps an event open, raises no alert and does not extend the alarm. */
+  stationary: boolean;
+}
+
 export interface DetectionRecord {
   /** The message id of the alert it produced. */
   id: string;
@@ -31,7 +41,7 @@ export interface DetectionRecord {
   event: 'start' | 'update' | 'end';
   /** ms since the epoch. */
   ts: number;
-  objects: DetectedObject[];
+  objects: TrackedObject[];
   model: ModelRef;
   /** Path of the snapshot JPEG on disk, if one was kept. */
   snapshot: string | null;

@@ -86,7 +86,7 @@ const detection = (id: string, ts: number): DetectionRecord => ({
   event_id: 'ev-1',
   event: 'start',
   ts,
-  objects: [{ class: 'person', confidence: 0.91, bbox: { xmin: 1, ymin: 2, xmax: 30, ymax: 40 } }],
+  objects: [{ class: 'person', confidence: 0.91, bbox: { xmin: 1, ymin: 2, xmax: 30, ymax: 40 }, track_id: 't1', top_score: 0.91, stationary: false }],
   model: { name: 'yolov8n', version: '1' },
   snapshot: '/data/snapshots/1.jpg',
 });
