@@ -12,6 +12,7 @@ export type Row = Record<string, unknown>;
 export interface Statements {
   insertReading: Statement;
   insertDetection: Statement;
+  setDetectionSnapshot: Statement;
   insertForecast: Statement;
   insertOutbox: Statement;
   dropOldestOutbox: Statement;
@@ -35,6 +36,7 @@ export function prepare(db: Db): Statements {
     insertDetection: db.prepare(
       'INSERT INTO detections (id, event_id, event, ts, objects, model_name, model_version, snapshot, clock_epoch, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    setDetectionSnapshot: db.prepare('UPDATE detections SET snapshot = ? WHERE id = ?'),
     insertForecast: db.prepare(
       'INSERT INTO forecasts (id, ts, predicted_celsius, horizon_s, from_ts, to_ts, n, model_name, model_version, clock_epoch, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),

@@ -74,6 +74,11 @@ export interface ValidReading {
 export interface AgentStore {
   saveReading(reading: Reading, messages: OutboxMessage[]): boolean;
   saveDetection(record: DetectionRecord, messages: OutboxMessage[]): boolean;
+  /**
+   * Names the snapshot file of a saved detection (null: none on disk) with the messages that publish the
+   * snapshot, in one transaction: the detection is saved first, so the alert never waits for an encoder.
+   */
+  attachSnapshot(detectionId: string, path: string | null, messages: OutboxMessage[]): boolean;
   saveForecast(record: ForecastRecord, messages: OutboxMessage[]): boolean;
   /** Messages that describe no stored record (alarm state, model info, command responses). */
   enqueue(messages: OutboxMessage[]): boolean;

@@ -17,7 +17,7 @@
 import type { Camera, Frame } from '../../drivers/camera/index.js';
 import type { DetectedObject, DetectionResult, IntruderDetector } from '../../models/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
-import type { AgentStore, DetectionRecord, OutboxMessage } from '../store/types.js';
+import type { AgentStore, DetectionRecord } from '../store/types.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { IntrusionEvent, IntrusionTracker } from './intrusion-tracker.js';
 import type { Logger } from '../lib/log.js';
@@ -34,7 +34,7 @@ export interface VisionDeps {
   gate: MotionGate;
   tracker: IntrusionTracker;
   detector: ModelSlot<IntruderDetector>;
-  store: Pick<AgentStore, 'saveDetection'>;
+  store: Pick<AgentStore, 'saveDetection' | 'attachSnapshot'>;
   messages: MessageBuilder;
   alarm: { trigger(reason: string): void; extend(): void };
   /** null: snapshots off. */
@@ -184,17 +184,19 @@ export class VisionPipeline implements Service {
       // Taken now: by the time the record runs, a newer best frame may have replaced this one.
       const best = this.bestFrame;
       const picture = event.event !== 'end' && best?.seq === event.best.seq && best.ts === event.best.ts ? { jpeg: best.jpeg, objects: event.best.objects } : null;
-      // The alarm goes on at once; the snapshot and the store follow.
-      if (event.event === 'start') this.deps.alarm.trigger(`intrusion ${event.event_id}`);
       this.events.run(() => this.record(event, ts, picture)).catch((err: unknown) => this.deps.logger.error({ err }, 'intrusion event not recorded'));
     }
   }
 
-  /** Stores the detection with its alert (and snapshot) in one transaction. */
+  /**
+   * Commits the detection with its alert (fsynced), then switches the alarm on for a start, then makes
+   * the snapshot (~150 ms on a Pi) and attaches it in a second transaction: an alarm never sounds for an
+   * alert that a power cut could lose. The alarm goes on even if the store refused the row (a full card
+   * must not silence the siren; the store reports the failure in its health).
+   */
   private async record(event: IntrusionEvent, ts: number, picture: Picture | null): Promise<void> {
     const { messages, store, bus, logger, detector } = this.deps;
     const model = detector.current()?.info ?? { name: 'unknown', version: 'unknown' };
-    const snapshot = picture ? await this.snapshot(picture, event.event_id, ts) : null;
     const record: DetectionRecord = {
       id: messages.ids.next(),
       event_id: event.event_id,
@@ -202,13 +204,14 @@ export class VisionPipeline implements Service {
       ts,
       objects: event.objects,
       model: { name: model.name, version: model.version },
-      snapshot: snapshot?.path ?? null,
+      snapshot: null,
     };
-    const outgoing: OutboxMessage[] = [messages.intruderAlert(record)];
-    if (snapshot) outgoing.push(messages.snapshot(snapshot.jpeg));
-    store.saveDetection(record, outgoing);
+    store.saveDetection(record, [messages.intruderAlert(record)]);
+    if (event.event === 'start') this.deps.alarm.trigger(`intrusion ${event.event_id}`);
     this.stats.events++;
     logger.info({ event: event.event, event_id: event.event_id, objects: event.objects.map((o) => o.class) }, `intrusion ${event.event}`);
+    const snapshot = picture ? await this.snapshot(picture, event.event_id, ts) : null;
+    if (snapshot) store.attachSnapshot(record.id, snapshot.path, [messages.snapshot(snapshot.jpeg)]);
     bus.emit('intrusion', { event: event.event, event_id: event.event_id, objects: event.objects, snapshot: snapshot?.jpeg ?? null });
   }
 

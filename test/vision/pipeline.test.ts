@@ -22,8 +22,15 @@ import { FakeCamera } from '../fakes/camera.js';
 
 class RecordingAlarm {
   calls: string[] = [];
+  /** What the store held each time the alarm was switched on. */
+  storedAtTrigger: { detections: string[]; outbox: string[] }[] = [];
+  constructor(private readonly store: SqliteStore) {}
   trigger(reason: string) {
     this.calls.push(`trigger ${reason}`);
+    this.storedAtTrigger.push({
+      detections: this.store.recentDetections(10).map((d) => `${d.event} ${d.event_id}`),
+      outbox: this.store.pendingOutbox(100).map((r) => r.topic),
+    });
   }
   extend() {
     this.calls.push('extend');
@@ -50,7 +57,7 @@ type AlertPayload = { event: string; event_id: string; objects: { class: string;
 function setup(cameras: Camera[], opts: { model?: boolean; clear_after_s?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'vision-'));
   const store = SqliteStore.open(':memory:', { logger: silentLogger(), config: { max_outbox_rows: 10_000, retention_days: 30 } });
-  const alarm = new RecordingAlarm();
+  const alarm = new RecordingAlarm(store);
   const bus = new EventBus(silentLogger());
   const restarts: string[] = [];
   bus.on('pipeline.restart', {}, (e) => restarts.push(e.error));
@@ -99,6 +106,8 @@ describe('VisionPipeline', () => {
     expect(events[1]!.event_id).toBe(events[0]!.event_id);
     expect(alarm.calls[0]).toBe(`trigger intrusion ${events[0]!.event_id}`);
     expect(alarm.calls).toContain('extend');
+    // The alarm went on once the start and its alert were stored, before the snapshot was made.
+    expect(alarm.storedAtTrigger).toEqual([{ detections: [`start ${events[0]!.event_id}`], outbox: ['edge/dev/alerts/intruder'] }]);
 
     const snapshot = outbox().find((r) => r.topic === 'edge/dev/snapshot')!;
     expect(snapshot.retain).toBe(true);
