@@ -197,7 +197,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
   intruder: section('The intruder detector (YOLOv8/YOLO11 ONNX).', {
     enabled: bool('Run intruder detection on camera frames.', true),
     model: optPath('ONNX model file; null = the active `intruder` model installed with `edge-agent models`.'),
-    threshold: num('Minimum confidence of a detection.', 0.5, { above: 0, max: 1 }),
+    threshold: num('Minimum confidence of a detection: the detector\'s cut (and the HTTP API\'s); `filters` decide what counts for an alert.', 0.5, { above: 0, max: 1 }),
     iou: num('Non-maximum suppression IoU threshold.', 0.7, { above: 0, max: 1 }),
     classes: strings('Classes that count as intruders (COCO names).', ['person', 'dog', 'cat', 'bear'], 1),
     clear_after_s: num('An intrusion event ends after this many seconds without an intruder.', 30, { above: 0, max: DAY_S }),

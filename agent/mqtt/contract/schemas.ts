@@ -274,8 +274,8 @@ export interface TopicSpec {
 
 export const TOPICS: readonly TopicSpec[] = [
   { suffix: 'status', direction: 'published', qos: 1, retained: true, format: 'text', values: ['online', 'offline'], description: 'Availability: `online` on connect, `offline` on shutdown and as the last will.' },
-  { suffix: 'alerts/intruder', direction: 'published', qos: 1, retained: false, format: 'json', schema: intruderAlert, description: 'Intrusion events: start, update (objects changed), end.' },
-  { suffix: 'snapshot', direction: 'published', qos: 1, retained: true, format: 'jpeg', description: 'JPEG of the last intrusion frame with boxes and labels drawn (at most 128 KB with AWS IoT Core).' },
+  { suffix: 'alerts/intruder', direction: 'published', qos: 1, retained: false, format: 'json', schema: intruderAlert, description: 'Intrusion events from tracked, confirmed objects: start, update (the set of objects changed), end.' },
+  { suffix: 'snapshot', direction: 'published', qos: 1, retained: true, format: 'jpeg', description: 'JPEG of the intrusion\'s best frame (its highest score so far) with exactly that frame\'s boxes and labels drawn (at most 128 KB with AWS IoT Core).' },
   { suffix: 'telemetry/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: telemetry, description: 'Every sensor reading, invalid ones included (flagged, with the reason).' },
   { suffix: 'forecast/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: forecast, description: 'The temperature forecast, every `forecast.every_s`; made by persistence (the last reading) while the model loses to it, with the reason in `model`.' },
   { suffix: 'forecast/score', direction: 'published', qos: 1, retained: true, format: 'json', schema: forecastScore, description: "How good the forecasts have been: the model's and persistence's rolling errors over 24 h and 7 days, and whether the fallback serves persistence. Updated whenever forecasts mature." },
