@@ -85,6 +85,20 @@ export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
   }
 
   mustExist(['intruder', 'model'], section(config, 'intruder').model, 'file');
+  // A class whose range is empty would silently never alert.
+  const filters = section(section(config, 'intruder'), 'filters');
+  const defaults = section(filters, 'default');
+  for (const label of Object.keys(filters)) {
+    const own = section(filters, label);
+    for (const [low, high] of [['min_area', 'max_area'], ['min_ratio', 'max_ratio']] as const) {
+      const min = own[low] ?? defaults[low];
+      const max = own[high] ?? defaults[high];
+      if (typeof min === 'number' && typeof max === 'number' && min > max) {
+        const key = own[low] === undefined || own[low] === null ? high : low;
+        report(['intruder', 'filters', label, key], `leaves no ${label} box that counts: ${low} ${min} is above ${high} ${max}`);
+      }
+    }
+  }
   const forecast = section(config, 'forecast');
   mustExist(['forecast', 'model'], forecast.model, 'file');
   if (typeof forecast.high_c === 'number' && typeof forecast.low_c === 'number' && forecast.low_c >= forecast.high_c) {

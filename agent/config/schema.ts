@@ -11,7 +11,7 @@
 import { hostname } from 'node:os';
 import { CAMERA_DRIVERS, CAMERA_LIMITS, type NumberRange } from '../../drivers/camera/index.js';
 import { SENSOR_DRIVERS } from '../../drivers/sensors/index.js';
-import type { AgentConfig } from './types.js';
+import type { AgentConfig, ClassFilterConfig, ClassFilterOverrides } from './types.js';
 
 /** A leaf as the loader, the environment overrides and the docs read it. */
 export interface LeafSchema {
@@ -108,6 +108,11 @@ function limited(description: string, def: number, range: NumberRange): TypedLea
   return range.integer ? int(description, def, range.min, range.max) : num(description, def, { min: range.min, max: range.max });
 }
 
+/** A number that may be null (null = inherit), whatever its default: a per-class override. */
+function override(description: string, def: number | null, range: Range): TypedLeaf<number | null> {
+  return { ...num(description, 0, range), type: ['number', 'null'], default: def } as LeafSchema as TypedLeaf<number | null>;
+}
+
 const bool = (description: string, def: boolean): TypedLeaf<boolean> => typed({ type: 'boolean', description, default: def });
 
 /**
@@ -139,6 +144,24 @@ const oneOf = <V extends string | number>(description: string, values: readonly 
  * fires after 1 ms instead (a sensor read every millisecond); a day is far beyond any sensible setting.
  */
 export const DAY_S = 86_400;
+
+function filterSection(description: string, properties: Properties<ClassFilterConfig>): TypedSection<ClassFilterConfig> {
+  return section<ClassFilterConfig>(description, properties);
+}
+
+/** A class's filter section: each key null (the default filter's value) unless `defaults` sets it. */
+function overrides(label: string, defaults: Partial<ClassFilterConfig>): TypedSection<ClassFilterOverrides> {
+  const key = (name: keyof ClassFilterConfig, range: Range) =>
+    override(`\`${name}\` for ${label}; null = \`filters.default.${name}\`.`, defaults[name] ?? null, range);
+  return section<ClassFilterOverrides>(`Filter of ${label} detections.`, {
+    min_score: key('min_score', { min: 0, max: 1 }),
+    threshold: key('threshold', { min: 0, max: 1 }),
+    min_area: key('min_area', { min: 0, max: 1 }),
+    max_area: key('max_area', { min: 0, max: 1 }),
+    min_ratio: key('min_ratio', { min: 0 }),
+    max_ratio: key('max_ratio', { min: 0 }),
+  });
+}
 
 /** A valid MQTT topic level: no separators or wildcards. */
 const TOPIC_LEVEL = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
@@ -181,7 +204,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
   intruder: section('The intruder detector (YOLOv8/YOLO11 ONNX).', {
     enabled: bool('Run intruder detection on camera frames.', true),
     model: optPath('ONNX model file; null = the active `intruder` model installed with `edge-agent models`.'),
-    threshold: num('Minimum confidence of a detection.', 0.5, { above: 0, max: 1 }),
+    threshold: num('Minimum confidence of a detection: the detector\'s cut (and the HTTP API\'s); `filters` decide what counts for an alert.', 0.5, { above: 0, max: 1 }),
     iou: num('Non-maximum suppression IoU threshold.', 0.7, { above: 0, max: 1 }),
     classes: strings('Classes that count as intruders (COCO names).', ['person', 'dog', 'cat', 'bear'], 1),
     clear_after_s: num('An intrusion event ends after this many seconds without an intruder.', 30, { above: 0, max: DAY_S }),
@@ -190,6 +213,30 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     snapshot: section('Annotated snapshot JPEGs of intrusions.', {
       enabled: bool('Keep a snapshot with boxes drawn and publish it retained on `<base>/snapshot`.', true),
       max_files: int('Snapshots kept on disk; the oldest are removed first.', 100, 1, 100_000),
+    }),
+    tracking: section('Objects are followed across frames; only a confirmed track raises an alert or the alarm (docs/detector.md).', {
+      min_frames: int('Frames a track must be seen on before it can be confirmed: one bright frame never alerts. At 2 fps, 3 frames confirm 1 s after the first sighting.', 3, 1, 100),
+      expire_after_s: num('A track not seen for this many seconds is dropped (an object seen again later is a new track).', 5, { above: 0, max: DAY_S }),
+    }),
+    stationary: section('Confirmed objects that stop moving: they keep an event open but raise no new alert and do not extend the alarm.', {
+      after_s: num('A confirmed object whose box has not moved for this many seconds is stationary, until it moves again. Objects already there when the agent starts are stationary until they move.', 30, { above: 0, max: DAY_S }),
+      tolerance: num('How far the box centre may wander (a fraction of the box\'s width and height) while the object counts as not moving.', 0.1, { above: 0, max: 10 }),
+    }),
+    filters: section('When a detection counts, and which score confirms a track, by class.', {
+      default: filterSection('Every class (a class section below overrides a key it sets).', {
+        min_score: num('A detection counts only at this score or above (detections under `intruder.threshold` never get here).', 0.5, { min: 0, max: 1 }),
+        threshold: num('A track is confirmed when the median of its last (up to 10) scores reaches this.', 0.7, { min: 0, max: 1 }),
+        min_area: num('Smallest box that counts, as a fraction (0..1) of the frame\'s area.', 0, { min: 0, max: 1 }),
+        max_area: num('Largest box that counts, as a fraction (0..1) of the frame\'s area.', 1, { min: 0, max: 1 }),
+        min_ratio: num('Smallest width / height of a box that counts.', 0, { min: 0 }),
+        max_ratio: num('Largest width / height of a box that counts.', 100, { min: 0 }),
+      }),
+      person: overrides('person', {}),
+      dog: overrides('dog', {}),
+      cat: overrides('cat', {}),
+      // Bears are rare where these cameras watch, and the model calls other things bears with confidence
+      // (person.jpg turned 90 degrees: bear 0.87): a bear alert needs more evidence.
+      bear: overrides('bear', { min_score: 0.6, threshold: 0.8 }),
     }),
   }),
   sensor: section('The temperature sensor.', {

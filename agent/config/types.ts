@@ -47,6 +47,46 @@ export interface IntruderConfig {
   /** onnxruntime intra-op threads; null = all cores. */
   threads: number | null;
   snapshot: SnapshotConfig;
+  tracking: TrackingConfig;
+  stationary: StationaryConfig;
+  filters: FiltersConfig;
+}
+
+export interface TrackingConfig {
+  /** Frames a track must be seen on before it can be confirmed. */
+  min_frames: number;
+  /** A track not seen for this long is dropped. */
+  expire_after_s: number;
+}
+
+export interface StationaryConfig {
+  after_s: number;
+  /** Fraction of the box's width / height its centre may wander and still be still. */
+  tolerance: number;
+}
+
+/** When a detection counts, and which median score confirms a track (agent/vision/object-tracker.ts). */
+export interface ClassFilterConfig {
+  min_score: number;
+  threshold: number;
+  /** Fractions (0..1) of the frame. */
+  min_area: number;
+  max_area: number;
+  /** Width / height of the box. */
+  min_ratio: number;
+  max_ratio: number;
+}
+
+/** A class's own values; null = the `default` filter's. */
+export type ClassFilterOverrides = { [K in keyof ClassFilterConfig]: number | null };
+
+export interface FiltersConfig {
+  /** Every class without its own section, and every key a class section leaves null. */
+  default: ClassFilterConfig;
+  person: ClassFilterOverrides;
+  dog: ClassFilterOverrides;
+  cat: ClassFilterOverrides;
+  bear: ClassFilterOverrides;
 }
 
 

@@ -26,6 +26,7 @@ import { TelemetryPipeline } from '../telemetry/pipeline.js';
 import { createTelemetryPipeline } from '../telemetry/setup.js';
 import type { AlarmPolicy } from '../vision/alarm.js';
 import { IntrusionTracker } from '../vision/intrusion-tracker.js';
+import { ObjectTracker, objectTrackerConfig } from '../vision/object-tracker.js';
 import { MotionGate } from '../vision/motion-gate.js';
 import { VisionPipeline } from '../vision/pipeline.js';
 import { SnapshotFolder } from '../vision/snapshot.js';
@@ -136,7 +137,7 @@ function vision(parts: AgentParts, createCamera: NonNullable<AgentHardware['crea
   return new VisionPipeline({
     createCamera,
     gate: new MotionGate(config.motion),
-    tracker: new IntrusionTracker(config.intruder),
+    tracker: new IntrusionTracker(config.intruder, new ObjectTracker(objectTrackerConfig(config.intruder))),
     detector: parts.intruder,
     store,
     messages,

@@ -4,13 +4,15 @@
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { Reading } from '../../drivers/sensors/index.js';
-import type { DetectionRecord, ForecastRecord } from './types.js';
+import type { DetectedObject } from '../../models/types.js';
+import type { DetectionRecord, ForecastRecord, TrackedObject } from './types.js';
 
 export type Row = Record<string, unknown>;
 
 export interface Statements {
   insertReading: Statement;
   insertDetection: Statement;
+  setDetectionSnapshot: Statement;
   insertForecast: Statement;
   insertOutbox: Statement;
   dropOldestOutbox: Statement;
@@ -34,6 +36,7 @@ export function prepare(db: Db): Statements {
     insertDetection: db.prepare(
       'INSERT INTO detections (id, event_id, event, ts, objects, model_name, model_version, snapshot, clock_epoch, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    setDetectionSnapshot: db.prepare('UPDATE detections SET snapshot = ? WHERE id = ?'),
     insertForecast: db.prepare(
       'INSERT INTO forecasts (id, ts, predicted_celsius, horizon_s, from_ts, to_ts, n, model_name, model_version, clock_epoch, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
@@ -73,13 +76,21 @@ export function toForecast(r: Row): ForecastRecord {
   };
 }
 
+/** Rows written before objects were tracked hold bare detections. */
+type StoredObject = DetectedObject & Partial<TrackedObject>;
+
+/** A bare detection reads as an untracked object (empty track id) at its own score, not stationary. */
+function withTrack(o: StoredObject): TrackedObject {
+  return { ...o, track_id: o.track_id ?? '', top_score: o.top_score ?? o.confidence, stationary: o.stationary ?? false };
+}
+
 export function toDetection(r: Row): DetectionRecord {
   return {
     id: r.id as string,
     event_id: r.event_id as string,
     event: r.event as DetectionRecord['event'],
     ts: r.ts as number,
-    objects: JSON.parse(r.objects as string) as DetectionRecord['objects'],
+    objects: (JSON.parse(r.objects as string) as StoredObject[]).map(withTrack),
     model: { name: r.model_name as string, version: r.model_version as string },
     snapshot: (r.snapshot as string | null) ?? null,
   };

@@ -199,6 +199,10 @@ export class SqliteStore implements AgentStore {
     return this.syncNow() && saved;
   }
 
+  attachSnapshot(detectionId: string, path: string | null, messages: OutboxMessage[]): boolean {
+    return this.write('snapshot', messages, () => this.stmt.setDetectionSnapshot.run(path, detectionId));
+  }
+
   saveForecast(record: ForecastRecord, messages: OutboxMessage[]): boolean {
     return this.write('forecast', messages, (clock) => {
       const r = record;

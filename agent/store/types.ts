@@ -24,6 +24,16 @@ export interface OutboxRow {
   created_at: number;
 }
 
+/** A detected object as an intrusion event reports it: the detection of one frame, and its track. */
+export interface TrackedObject extends DetectedObject {
+  /** The same for one object across frames (and messages) while it is tracked. */
+  track_id: string;
+  /** Its best score since it was first seen. */
+  top_score: number;
+  /** Confirmed but not moving: it keeps an event open, raises no alert and does not extend the alarm. */
+  stationary: boolean;
+}
+
 export interface DetectionRecord {
   /** The message id of the alert it produced. */
   id: string;
@@ -31,7 +41,7 @@ export interface DetectionRecord {
   event: 'start' | 'update' | 'end';
   /** ms since the epoch. */
   ts: number;
-  objects: DetectedObject[];
+  objects: TrackedObject[];
   model: ModelRef;
   /** Path of the snapshot JPEG on disk, if one was kept. */
   snapshot: string | null;
@@ -64,6 +74,11 @@ export interface ValidReading {
 export interface AgentStore {
   saveReading(reading: Reading, messages: OutboxMessage[]): boolean;
   saveDetection(record: DetectionRecord, messages: OutboxMessage[]): boolean;
+  /**
+   * Names the snapshot file of a saved detection (null: none on disk) with the messages that publish the
+   * snapshot, in one transaction: the detection is saved first, so the alert never waits for an encoder.
+   */
+  attachSnapshot(detectionId: string, path: string | null, messages: OutboxMessage[]): boolean;
   saveForecast(record: ForecastRecord, messages: OutboxMessage[]): boolean;
   /** Messages that describe no stored record (alarm state, model info, command responses). */
   enqueue(messages: OutboxMessage[]): boolean;

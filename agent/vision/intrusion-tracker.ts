@@ -1,54 +1,81 @@
 /**
- * Turns per-frame detections into intrusion events, the way Frigate reports them: `start` at the first
- * frame with an intruder, `update` when the set of intruders changes, `end` once `clear_after_s` passed
- * without one.
+ * Turns tracked objects (agent/vision/object-tracker.ts) into intrusion events, the way Frigate reports
+ * them: `start` when the first track is confirmed while moving, `update` when the set of confirmed
+ * objects changes, `end` once `clear_after_s` passed without a confirmed object in view.
  *
- * Against alert floods: box jitter between frames is not a change (a different set of classes or a
- * different count per class is), updates of one event are sent at most once every
- * MIN_UPDATE_INTERVAL_MS (a change held back is sent when the interval expires, if it still holds), and
- * an intruder seen less than `cooldown_s` after an event ended continues that event (an `update` with
- * the same event_id after its `end`) instead of starting a new one: someone stepping in and out of the
- * picture raises one alarm, not one per step.
+ * A stationary object (one that stopped, or one already there when tracking began: a poster, a parked
+ * car) keeps an open event alive but never starts one, and does not extend the alarm.
+ *
+ * Against alert floods: box jitter is not a change (another set of track ids is), updates of one event
+ * are sent at most once every MIN_UPDATE_INTERVAL_MS (a change held back is sent when the interval
+ * expires, if it still holds), and an object confirmed less than `cooldown_s` after an event ended
+ * continues that event (an `update` with the same event_id after its `end`) instead of starting a new
+ * one: someone stepping in and out of the picture raises one alarm, not one per step.
+ *
+ * Each event carries its best frame (the frame of the highest score of a confirmed object since it
+ * opened) with exactly that frame's boxes: the snapshot shows those, whenever the message goes out.
  *
  * Pure state machine: time comes in as arguments (ms), so it runs the same on a fake clock.
  */
 import { randomUUID } from 'node:crypto';
 import type { DetectedObject } from '../../models/types.js';
+import type { TrackedObject } from '../store/types.js';
+import type { FrameRef, ObjectTracker, Track } from './object-tracker.js';
 
 export interface TrackerConfig {
   clear_after_s: number;
   cooldown_s: number;
 }
 
+/** The frame an event's snapshot shows, and the objects as they were on it. */
+export interface BestFrame {
+  /** The frame's number and time (numbers start again with a new camera; the pair does not repeat). */
+  seq: number;
+  ts: number;
+  score: number;
+  objects: TrackedObject[];
+}
+
 export interface IntrusionEvent {
   event: 'start' | 'update' | 'end';
   event_id: string;
-  /** The event's current intruders (for `end`: the last ones seen). */
-  objects: DetectedObject[];
+  /** The event's confirmed objects (for `end`: the last ones seen). */
+  objects: TrackedObject[];
   /** When the event began (ms). */
   started_at: number;
+  best: BestFrame;
 }
 
-/** `person:2,dog:1`: what "the objects changed" compares, independent of boxes and confidences. */
-export function objectSignature(objects: readonly DetectedObject[]): string {
-  const counts = new Map<string, number>();
-  for (const o of objects) counts.set(o.class, (counts.get(o.class) ?? 0) + 1);
-  return [...counts.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([cls, n]) => `${cls}:${n}`)
+export interface FrameOutcome {
+  events: IntrusionEvent[];
+  /** A confirmed, moving object was on this frame (what keeps the alarm going). */
+  moving: boolean;
+}
+
+/** Track ids, sorted: what "the objects changed" compares, independent of boxes and scores. */
+export function objectSignature(objects: readonly TrackedObject[]): string {
+  return objects
+    .map((o) => o.track_id)
+    .sort()
     .join(',');
 }
 
 /** Object-count flicker (a person half hidden, then seen) must not become a message per frame. */
 export const MIN_UPDATE_INTERVAL_MS = 5_000;
 
+export function trackedObject(track: Track): TrackedObject {
+  const detection: DetectedObject = { class: track.label, confidence: track.score, bbox: { ...track.box } };
+  return { ...detection, track_id: track.id, top_score: track.top_score, stationary: track.stationary };
+}
+
 interface OpenEvent {
   id: string;
   startedAt: number;
   lastSeenAt: number;
-  objects: DetectedObject[];
+  objects: TrackedObject[];
   publishedSignature: string;
   lastPublishedAt: number;
+  best: BestFrame;
 }
 
 export class IntrusionTracker {
@@ -58,6 +85,7 @@ export class IntrusionTracker {
 
   constructor(
     private readonly config: TrackerConfig,
+    private readonly objects: ObjectTracker,
     private readonly newId: () => string = randomUUID,
   ) {}
 
@@ -69,40 +97,53 @@ export class IntrusionTracker {
     return this.open?.id ?? null;
   }
 
-  /** Feeds one frame's intruders (empty: none seen); returns the events it produces. */
-  observe(objects: DetectedObject[], now: number): IntrusionEvent[] {
-    const events = this.tick(now);
+  /** The open event's best frame so far (null: no event). */
+  get bestFrame(): BestFrame | null {
+    return this.open?.best ?? null;
+  }
+
+  /** Whether frames should reach the detector whatever the motion gate says: an event or a track is open. */
+  get watching(): boolean {
+    return this.open !== null || this.objects.deciding;
+  }
+
+  /** Feeds one analysed frame's detections; returns the events it produces. */
+  observe(detections: readonly DetectedObject[], frame: FrameRef): FrameOutcome {
+    const events = this.tick(frame.ts);
+    const confirmed = this.objects.update(detections, frame).filter((t) => t.confirmed);
+    const seen = confirmed.filter((t) => t.last_frame === frame.seq);
+    const moving = seen.some((t) => !t.stationary);
+    const onFrame = bestFirst(seen.map(trackedObject));
+    const frameBest: BestFrame = { seq: frame.seq, ts: frame.ts, score: onFrame[0]?.confidence ?? 0, objects: onFrame };
     const open = this.open;
-    if (objects.length === 0) return events;
     if (!open) {
-      const ended = this.ended;
-      const resumed = ended !== null && now - ended.endedAt < this.config.cooldown_s * 1000;
-      const id = resumed ? ended.id : this.newId();
-      const startedAt = resumed ? ended.startedAt : now;
-      this.ended = null;
-      this.open = { id, startedAt, lastSeenAt: now, objects, publishedSignature: objectSignature(objects), lastPublishedAt: now };
-      events.push({ event: resumed ? 'update' : 'start', event_id: id, objects, started_at: startedAt });
-      return events;
+      if (moving) events.push(this.begin(bestFirst(confirmed.map(trackedObject)), frameBest, frame.ts));
+      return { events, moving };
     }
-    open.lastSeenAt = now;
-    open.objects = objects;
-    const update = this.pendingUpdate(open, now);
+    if (seen.length > 0) open.lastSeenAt = frame.ts;
+    if (confirmed.length > 0) open.objects = bestFirst(confirmed.map(trackedObject));
+    if (frameBest.score > open.best.score) open.best = frameBest;
+    const update = this.pendingUpdate(open, frame.ts);
     if (update) events.push(update);
-    return events;
+    return { events, moving };
   }
 
   /**
-   * Advances time without a frame: ends an event whose intruders are gone for `clear_after_s`, and sends
-   * an update held back by the update interval. Call it periodically, since frames may stop coming.
+   * Advances time without a frame: drops tracks gone for good, ends an event whose objects are gone for
+   * `clear_after_s`, and sends an update held back by the update interval. Call it periodically, since
+   * frames may stop coming.
    */
   tick(now: number): IntrusionEvent[] {
+    this.objects.expire(now);
     const open = this.open;
     if (!open) return [];
     if (now - open.lastSeenAt >= this.config.clear_after_s * 1000) {
       this.open = null;
       this.ended = { id: open.id, startedAt: open.startedAt, endedAt: now };
-      return [{ event: 'end', event_id: open.id, objects: open.objects, started_at: open.startedAt }];
+      return [this.message('end', open)];
     }
+    const confirmed = this.objects.tracks.filter((t) => t.confirmed);
+    if (confirmed.length > 0) open.objects = bestFirst(confirmed.map(trackedObject));
     const update = this.pendingUpdate(open, now);
     return update ? [update] : [];
   }
@@ -112,7 +153,18 @@ export class IntrusionTracker {
     const open = this.open;
     if (!open) return [];
     this.open = null;
-    return [{ event: 'end', event_id: open.id, objects: open.objects, started_at: open.startedAt }];
+    return [this.message('end', open)];
+  }
+
+  private begin(objects: TrackedObject[], best: BestFrame, now: number): IntrusionEvent {
+    const ended = this.ended;
+    const resumed = ended !== null && now - ended.endedAt < this.config.cooldown_s * 1000;
+    const id = resumed ? ended.id : this.newId();
+    const startedAt = resumed ? ended.startedAt : now;
+    this.ended = null;
+    const open: OpenEvent = { id, startedAt, lastSeenAt: now, objects, publishedSignature: objectSignature(objects), lastPublishedAt: now, best };
+    this.open = open;
+    return this.message(resumed ? 'update' : 'start', open);
   }
 
   private pendingUpdate(open: OpenEvent, now: number): IntrusionEvent | null {
@@ -121,6 +173,15 @@ export class IntrusionTracker {
     if (now - open.lastPublishedAt < MIN_UPDATE_INTERVAL_MS) return null;
     open.publishedSignature = signature;
     open.lastPublishedAt = now;
-    return { event: 'update', event_id: open.id, objects: open.objects, started_at: open.startedAt };
+    return this.message('update', open);
   }
+
+  private message(event: IntrusionEvent['event'], open: OpenEvent): IntrusionEvent {
+    return { event, event_id: open.id, objects: open.objects, started_at: open.startedAt, best: open.best };
+  }
+}
+
+/** Highest score first, as the detector lists them. */
+function bestFirst(objects: TrackedObject[]): TrackedObject[] {
+  return objects.sort((a, b) => b.confidence - a.confidence);
 }

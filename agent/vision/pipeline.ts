@@ -3,14 +3,21 @@
  *
  * Frames are processed one at a time straight from the camera's iterator: while a frame is in the
  * detector, the camera keeps only its newest frame (the Camera seam's latest-frame-wins backpressure), so
- * a slow model drops frames instead of queueing them. While an intrusion is open every frame goes to the
- * detector (a person standing still makes no motion but must keep the event alive); otherwise only frames
- * the motion gate lets through do.
+ * a slow model drops frames instead of queueing them. While an intrusion is open, or a track is still
+ * being confirmed, every frame goes to the detector (a person standing still makes no motion but must
+ * keep the event alive, and confirmation needs several frames); otherwise only frames the motion gate
+ * lets through do.
+ *
+ * An event is recorded (its row and outbox messages committed) before the alarm goes on, so an alarm
+ * always has a durable alert behind it; the snapshot, slower to make, follows in its own transaction.
+ * The snapshot shows the event's best frame with exactly that frame's boxes: the pipeline keeps the
+ * JPEG of the open event's best frame, so a message sent later (an update held back by the rate limit)
+ * still pairs boxes and pixels of one frame.
  */
 import type { Camera, Frame } from '../../drivers/camera/index.js';
-import type { DetectedObject, IntruderDetector } from '../../models/types.js';
+import type { DetectedObject, DetectionResult, IntruderDetector } from '../../models/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
-import type { AgentStore, DetectionRecord, OutboxMessage } from '../store/types.js';
+import type { AgentStore, DetectionRecord } from '../store/types.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { IntrusionEvent, IntrusionTracker } from './intrusion-tracker.js';
 import type { Logger } from '../lib/log.js';
@@ -27,7 +34,7 @@ export interface VisionDeps {
   gate: MotionGate;
   tracker: IntrusionTracker;
   detector: ModelSlot<IntruderDetector>;
-  store: Pick<AgentStore, 'saveDetection'>;
+  store: Pick<AgentStore, 'saveDetection' | 'attachSnapshot'>;
   messages: MessageBuilder;
   alarm: { trigger(reason: string): void; extend(): void };
   /** null: snapshots off. */
@@ -35,6 +42,12 @@ export interface VisionDeps {
   bus: EventBus;
   logger: Logger;
   now?: () => number;
+}
+
+/** A frame and the boxes to draw on it: always of the same frame. */
+interface Picture {
+  jpeg: Buffer;
+  objects: readonly DetectedObject[];
 }
 
 /** How often an open event is checked for its end when no frame comes. */
@@ -47,7 +60,8 @@ export class VisionPipeline implements Service {
   /** Event handling runs one at a time (frames and the ticker both produce events). */
   private readonly events = new SerialQueue();
   private camera: Camera | null = null;
-  private lastFrame: Frame | null = null;
+  /** The JPEG of the open event's best frame, by frame number. */
+  private bestFrame: { seq: number; ts: number; jpeg: Buffer } | null = null;
   private stats = { frames: 0, inferences: 0, skipped: 0, bad_frames: 0, events: 0, last_inference_ms: null as number | null };
   private lastDropped = 0;
   private loggedNoModel = false;
@@ -65,7 +79,10 @@ export class VisionPipeline implements Service {
   start(): Promise<void> {
     this.stopping = false;
     this.supervisor.start();
-    this.ticker = setInterval(() => this.handle(this.deps.tracker.tick(this.now)), TICK_MS);
+    this.ticker = setInterval(() => {
+      const now = this.now;
+      this.handle(this.deps.tracker.tick(now), now);
+    }, TICK_MS);
     return Promise.resolve();
   }
 
@@ -76,7 +93,7 @@ export class VisionPipeline implements Service {
     this.stopping = true;
     await this.camera?.stop();
     await this.supervisor.stop();
-    this.handle(this.deps.tracker.finish());
+    this.handle(this.deps.tracker.finish(), this.now);
     await this.events.drain();
   }
 
@@ -119,19 +136,21 @@ export class VisionPipeline implements Service {
     if (dropped > this.lastDropped) bus.emit('frame.dropped', { camera: camera.name, count: dropped - this.lastDropped });
     this.lastDropped = dropped;
 
-    const objects = await this.detect(frame);
-    if (objects === null) return;
+    const result = await this.detect(frame);
+    if (result === null) return;
     const wasActive = this.deps.tracker.active;
-    this.lastFrame = frame;
-    this.handle(this.deps.tracker.observe(objects, frame.ts));
-    if (wasActive && objects.length > 0) this.deps.alarm.extend();
+    const { events, moving } = this.deps.tracker.observe(result.objects, { seq: frame.seq, ts: frame.ts, ...result.image });
+    const best = this.deps.tracker.bestFrame;
+    if (best?.seq === frame.seq && best.ts === frame.ts) this.bestFrame = { seq: frame.seq, ts: frame.ts, jpeg: frame.jpeg };
+    this.handle(events, frame.ts);
+    if (wasActive && moving) this.deps.alarm.extend();
   }
 
-  /** The frame's intruders, or null when the frame was not analysed (no motion, no model, bad frame). */
-  private async detect(frame: Frame): Promise<DetectedObject[] | null> {
+  /** The frame's detections, or null when the frame was not analysed (no motion, no model, bad frame). */
+  private async detect(frame: Frame): Promise<DetectionResult | null> {
     const { gate, detector, bus, logger } = this.deps;
     try {
-      if (!this.deps.tracker.active) {
+      if (!this.deps.tracker.watching) {
         const decision = await gate.check(frame.jpeg);
         if (!decision.detect) {
           this.stats.skipped++;
@@ -150,7 +169,7 @@ export class VisionPipeline implements Service {
       this.stats.last_inference_ms = result.timings_ms.total;
       bus.emit('inference', { model: info.name, version: info.version, ms: result.timings_ms.total });
       bus.emit('detections', { objects: result.objects });
-      return result.objects;
+      return result;
     } catch (err) {
       // One corrupt frame (a torn JPEG from a USB camera) must not stop the pipeline.
       this.stats.bad_frames++;
@@ -159,22 +178,25 @@ export class VisionPipeline implements Service {
     }
   }
 
-  private handle(events: IntrusionEvent[]): void {
-    if (events.length === 0) return;
-    const frame = this.lastFrame;
+  /** `ts`: when the events happened (the frame's time, or now for the ticker's). */
+  private handle(events: IntrusionEvent[], ts: number): void {
     for (const event of events) {
-      // The alarm goes on at once; the snapshot and the store follow.
-      if (event.event === 'start') this.deps.alarm.trigger(`intrusion ${event.event_id}`);
-      this.events.run(() => this.record(event, frame)).catch((err: unknown) => this.deps.logger.error({ err }, 'intrusion event not recorded'));
+      // Taken now: by the time the record runs, a newer best frame may have replaced this one.
+      const best = this.bestFrame;
+      const picture = event.event !== 'end' && best?.seq === event.best.seq && best.ts === event.best.ts ? { jpeg: best.jpeg, objects: event.best.objects } : null;
+      this.events.run(() => this.record(event, ts, picture)).catch((err: unknown) => this.deps.logger.error({ err }, 'intrusion event not recorded'));
     }
   }
 
-  /** Stores the detection with its alert (and snapshot) in one transaction. */
-  private async record(event: IntrusionEvent, frame: Frame | null): Promise<void> {
+  /**
+   * Commits the detection with its alert (fsynced), then switches the alarm on for a start, then makes
+   * the snapshot (~150 ms on a Pi) and attaches it in a second transaction: an alarm never sounds for an
+   * alert that a power cut could lose. The alarm goes on even if the store refused the row (a full card
+   * must not silence the siren; the store reports the failure in its health).
+   */
+  private async record(event: IntrusionEvent, ts: number, picture: Picture | null): Promise<void> {
     const { messages, store, bus, logger, detector } = this.deps;
     const model = detector.current()?.info ?? { name: 'unknown', version: 'unknown' };
-    const ts = event.event === 'end' || !frame ? this.now : frame.ts;
-    const snapshot = event.event !== 'end' && frame ? await this.snapshot(frame, event, ts) : null;
     const record: DetectionRecord = {
       id: messages.ids.next(),
       event_id: event.event_id,
@@ -182,24 +204,25 @@ export class VisionPipeline implements Service {
       ts,
       objects: event.objects,
       model: { name: model.name, version: model.version },
-      snapshot: snapshot?.path ?? null,
+      snapshot: null,
     };
-    const outgoing: OutboxMessage[] = [messages.intruderAlert(record)];
-    if (snapshot) outgoing.push(messages.snapshot(snapshot.jpeg));
-    store.saveDetection(record, outgoing);
+    store.saveDetection(record, [messages.intruderAlert(record)]);
+    if (event.event === 'start') this.deps.alarm.trigger(`intrusion ${event.event_id}`);
     this.stats.events++;
     logger.info({ event: event.event, event_id: event.event_id, objects: event.objects.map((o) => o.class) }, `intrusion ${event.event}`);
+    const snapshot = picture ? await this.snapshot(picture, event.event_id, ts) : null;
+    if (snapshot) store.attachSnapshot(record.id, snapshot.path, [messages.snapshot(snapshot.jpeg)]);
     bus.emit('intrusion', { event: event.event, event_id: event.event_id, objects: event.objects, snapshot: snapshot?.jpeg ?? null });
   }
 
-  private async snapshot(frame: Frame, event: IntrusionEvent, ts: number): Promise<{ jpeg: Buffer; path: string | null } | null> {
+  private async snapshot(picture: Picture, eventId: string, ts: number): Promise<{ jpeg: Buffer; path: string | null } | null> {
     const snapshots = this.deps.snapshots;
     if (!snapshots) return null;
     try {
-      const jpeg = await fitJpeg(await drawDetections(frame.jpeg, event.objects), snapshots.maxBytes);
+      const jpeg = await fitJpeg(await drawDetections(picture.jpeg, picture.objects), snapshots.maxBytes);
       let path: string | null = null;
       try {
-        path = await snapshots.folder.save(jpeg, ts, event.event_id);
+        path = await snapshots.folder.save(jpeg, ts, eventId);
       } catch (err) {
         // A full card must not cost the alert or the published snapshot.
         this.deps.logger.error({ err }, 'snapshot not written to disk');

@@ -108,6 +108,17 @@ describe('loadConfig', () => {
     expect(message).toMatch(new RegExp(`^invalid configuration in ${path.replace(/[.]/g, '\\.')} \\(14 problems\\):\\n  - device_id: `));
   });
 
+  it('takes per-class filter overrides (null: the default filter\'s), and refuses one that leaves no box', () => {
+    const ok = loadConfig({ file: file('filters-ok.yaml', 'intruder:\n  filters:\n    bear: { threshold: 0.9 }\n'), env: {} });
+    expect(ok.intruder.filters.bear).toMatchObject({ threshold: 0.9, min_score: 0.6, min_area: null });
+    expect(ok.intruder.filters.person.threshold).toBeNull();
+    expect(ok.intruder.filters.default).toEqual({ min_score: 0.5, threshold: 0.7, min_area: 0, max_area: 1, min_ratio: 0, max_ratio: 100 });
+    const empty = file('filters.yaml', ['intruder:', '  filters:', '    default: { max_area: 0.5 }', '    person: { min_area: 0.6 }'].join('\n'));
+    expect(problemsOf(() => loadConfig({ file: empty, env: {} }))).toEqual([
+      { path: 'intruder.filters.person.min_area', message: 'leaves no person box that counts: min_area 0.6 is above max_area 0.5', source: 'filters.yaml:4' },
+    ]);
+  });
+
   it('reports an OTA public key or CA that cannot be used as a config problem, not a failed start', () => {
     const notAKey = file('not-a-key.pem', 'hello');
     const path = file('ota.yaml', `ota:\n  public_key: ${notAKey}\n  ca: ${join(dir, 'missing-ca.pem')}\n`);

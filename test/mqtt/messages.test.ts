@@ -51,7 +51,7 @@ describe('MessageBuilder', () => {
     event_id: 'ev-7',
     event: 'start',
     ts: Date.UTC(2025, 0, 31, 12),
-    objects: [{ class: 'dog', confidence: 0.96, bbox: { xmin: 131, ymin: 220, xmax: 308, ymax: 539 } }],
+    objects: [{ class: 'dog', confidence: 0.96, bbox: { xmin: 131, ymin: 220, xmax: 308, ymax: 539 }, track_id: 't1', top_score: 0.97, stationary: false }],
     model: { name: 'yolov8n', version: '2024-01' },
     snapshot: null,
   };
@@ -96,7 +96,16 @@ describe('MessageBuilder', () => {
       based_on: { from: '2025-01-31T11:01:00.000Z', to: '2025-01-31T12:00:00.000Z', n: 60 },
       model: { name: 'temperature-forecast', version: '1' },
     });
-    expect(JSON.parse(m.intruderAlert(detection).payload as string)).toMatchObject({ id: detection.id, device: 'pi-1', intruder: true, total_objects: 1 });
+    expect(JSON.parse(m.intruderAlert(detection).payload as string)).toMatchObject({
+      id: detection.id,
+      device: 'pi-1',
+      schema_version: 2,
+      intruder: true,
+      total_objects: 1,
+      objects: [{ class: 'dog', confidence: 0.96, track_id: 't1', top_score: 0.97, stationary: false }],
+    });
+    // An end names the last objects seen, but no intruder is there any more.
+    expect(JSON.parse(m.intruderAlert({ ...detection, event: 'end' }).payload as string)).toMatchObject({ intruder: false, total_objects: 1 });
     const invalid = JSON.parse(m.telemetry({ valid: false, error: 'CRC mismatch', ts: 0, sensor: 's' }, 'fixed-id').payload as string);
     expect(invalid).toEqual({ id: 'fixed-id', ts: '1970-01-01T00:00:00.000Z', celsius: null, sensor: 's', valid: false, error: 'CRC mismatch' });
   });

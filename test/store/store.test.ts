@@ -86,7 +86,7 @@ const detection = (id: string, ts: number): DetectionRecord => ({
   event_id: 'ev-1',
   event: 'start',
   ts,
-  objects: [{ class: 'person', confidence: 0.91, bbox: { xmin: 1, ymin: 2, xmax: 30, ymax: 40 } }],
+  objects: [{ class: 'person', confidence: 0.91, bbox: { xmin: 1, ymin: 2, xmax: 30, ymax: 40 }, track_id: 't1', top_score: 0.91, stationary: false }],
   model: { name: 'yolov8n', version: '1' },
   snapshot: '/data/snapshots/1.jpg',
 });
@@ -178,6 +178,22 @@ describe('SqliteStore', () => {
     s.saveDetection(detection('d1', 10), []);
     s.saveDetection({ ...detection('d2', 20), event: 'end', objects: [], snapshot: null }, []);
     expect(s.recentDetections(5)).toEqual([{ ...detection('d2', 20), event: 'end', objects: [], snapshot: null }, detection('d1', 10)]);
+  });
+
+  it('attaches a snapshot to a saved detection with the message that publishes it', async () => {
+    const s = open();
+    s.saveDetection({ ...detection('d1', 10), snapshot: null }, [msg(1, 'edge/dev/alerts/intruder')]);
+    expect(s.attachSnapshot('d1', '/data/snapshots/d1.jpg', [{ topic: 'edge/dev/snapshot', payload: Buffer.from([0xff, 0xd8]), retain: true }])).toBe(true);
+    expect(s.recentDetections(1)[0]!.snapshot).toBe('/data/snapshots/d1.jpg');
+    await Promise.resolve(); // the group commit at the end of the job
+    expect(s.pendingOutbox(10).map((r) => r.topic)).toEqual(['edge/dev/alerts/intruder', 'edge/dev/snapshot']);
+  });
+
+  it('reads a detection stored before tracking as untracked objects', () => {
+    const s = open();
+    const bare = { class: 'person', confidence: 0.8, bbox: { xmin: 1, ymin: 2, xmax: 3, ymax: 4 } };
+    s.saveDetection({ ...detection('d1', 10), objects: [bare] as never }, []);
+    expect(s.recentDetections(1)[0]!.objects).toEqual([{ ...bare, track_id: '', top_score: 0.8, stationary: false }]);
   });
 
   it('caps the outbox by dropping the oldest rows, counting them and emitting outbox.dropped', async () => {

@@ -68,15 +68,20 @@ const intruderAlert: JSONSchemaType<IntruderAlertPayload> = {
     device,
     event: { type: 'string', enum: ['start', 'update', 'end'], description: 'An intrusion starts, its objects change, or it ends.' },
     event_id: { type: 'string', minLength: 1, description: 'Shared by the start, updates and end of one intrusion.' },
-    intruder: { type: 'boolean', description: 'Whether the frame holds an intruder (false in `end`).' },
+    schema_version: {
+      type: 'integer',
+      const: 2,
+      description: 'Version of this payload: 2 added `track_id`, `top_score` and `stationary` to each object (version 1 had no such key).',
+    },
+    intruder: { type: 'boolean', description: 'Whether the event has confirmed objects (false in `end`).' },
     objects: {
       type: 'array',
-      description: 'Intruder-class detections, highest confidence first.',
+      description: 'The confirmed (tracked) objects, highest confidence first; in `end`, the last ones seen.',
       items: {
         type: 'object',
         properties: {
-          class: { type: 'string', minLength: 1 },
-          confidence: { type: 'number', minimum: 0, maximum: 1 },
+          class: { type: 'string', minLength: 1, description: 'The label (COCO class).' },
+          confidence: { type: 'number', minimum: 0, maximum: 1, description: 'Its score on the last frame it was seen on.' },
           bbox: {
             type: 'object',
             description: 'In pixels of the camera frame.',
@@ -84,15 +89,18 @@ const intruderAlert: JSONSchemaType<IntruderAlertPayload> = {
             required: ['xmin', 'ymin', 'xmax', 'ymax'],
             additionalProperties: false,
           },
+          track_id: { type: 'string', description: 'The same for one object across frames and messages while it is tracked.' },
+          top_score: { type: 'number', minimum: 0, maximum: 1, description: 'Its best score since it was first seen.' },
+          stationary: { type: 'boolean', description: 'Not moving: it keeps the event open but raises no alert and does not extend the alarm.' },
         },
-        required: ['class', 'confidence', 'bbox'],
+        required: ['class', 'confidence', 'bbox', 'track_id', 'top_score', 'stationary'],
         additionalProperties: false,
       },
     },
     total_objects: { type: 'integer', minimum: 0, description: 'Number of items in `objects`.' },
     model: modelRef,
   },
-  required: ['id', 'ts', 'device', 'event', 'event_id', 'intruder', 'objects', 'total_objects', 'model'],
+  required: ['id', 'ts', 'device', 'event', 'event_id', 'schema_version', 'intruder', 'objects', 'total_objects', 'model'],
   additionalProperties: false,
 };
 
@@ -360,8 +368,8 @@ export interface TopicSpec {
 
 export const TOPICS: readonly TopicSpec[] = [
   { suffix: 'status', direction: 'published', qos: 1, retained: true, format: 'text', values: ['online', 'offline'], description: 'Availability: `online` on connect, `offline` on shutdown and as the last will.' },
-  { suffix: 'alerts/intruder', direction: 'published', qos: 1, retained: false, format: 'json', schema: intruderAlert, description: 'Intrusion events: start, update (objects changed), end.' },
-  { suffix: 'snapshot', direction: 'published', qos: 1, retained: true, format: 'jpeg', description: 'JPEG of the last intrusion frame with boxes and labels drawn (at most 128 KB with AWS IoT Core).' },
+  { suffix: 'alerts/intruder', direction: 'published', qos: 1, retained: false, format: 'json', schema: intruderAlert, description: 'Intrusion events from tracked, confirmed objects: start, update (the set of objects changed), end.' },
+  { suffix: 'snapshot', direction: 'published', qos: 1, retained: true, format: 'jpeg', description: 'JPEG of the intrusion\'s best frame (its highest score so far) with exactly that frame\'s boxes and labels drawn (at most 128 KB with AWS IoT Core).' },
   { suffix: 'telemetry/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: telemetry, description: 'Every sensor reading, invalid ones included (flagged, with the reason).' },
   { suffix: 'forecast/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: forecast, description: 'The temperature forecast, every `forecast.every_s`; made by persistence (the last reading) while the model loses to it, with the reason in `model`.' },
   { suffix: 'forecast/score', direction: 'published', qos: 1, retained: true, format: 'json', schema: forecastScore, description: "How good the forecasts have been: the model's and persistence's rolling errors over 24 h and 7 days, and whether the fallback serves persistence. Updated whenever forecasts mature." },
