@@ -81,7 +81,7 @@ export class MosquittoProcess {
     const exited = new Promise<never>((_, reject) =>
       child.once('exit', (code) => reject(new Error(`mosquitto exited with ${code} while starting:\n${this.log}`))),
     );
-    await Promise.race([waitForPort(this.port, 10_000), exited]);
+    await Promise.race([waitForPort(this.port, 10_000, 'mosquitto'), exited]);
   }
 
   /** SIGTERM (mosquitto saves its persistence file) and wait for the exit. */
@@ -103,7 +103,8 @@ export class MosquittoProcess {
   }
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
+export async function waitForPort(port: number, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
@@ -115,7 +116,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
       socket.once('error', () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`${what} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
