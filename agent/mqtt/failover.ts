@@ -30,6 +30,11 @@ export class BrokerRotation {
     return this.urls.length;
   }
 
+  /** How a log line names the next attempt: `retrying` with one broker, else `trying <its URL>`. */
+  nextAttempt(show: (url: string) => string): string {
+    return this.urls.length > 1 ? `trying ${show(this.current)}` : 'retrying';
+  }
+
   /** The attempt on `current` connected. */
   connected(): void {
     this.failuresInRow = 0;

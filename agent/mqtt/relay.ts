@@ -174,7 +174,7 @@ export class MqttRelay implements Service {
     if (this.isConnected) return { state: 'ok', connected: true, ...where, outbox, inflight: this.inflight.size };
     if (!this.running) return { state: 'down', detail: 'not started', connected: false, ...where, outbox };
     const seconds = this.nextAttemptAt === null ? null : Math.max(0, Math.ceil((this.nextAttemptAt - this.now()) / 1000));
-    const retry = seconds === null ? '' : `; ${this.nextAttempt()} in ${seconds} s`;
+    const retry = seconds === null ? '' : `; ${this.brokers?.nextAttempt(redactUrl) ?? 'retrying'} in ${seconds} s`;
     const reason = this.lastReason ?? 'connecting';
     // Degraded, not down: without the broker the agent still detects, alarms and buffers (the outbox).
     const detail = `not connected to ${this.failedUrl ?? this.url}: ${reason}${retry}; ${outbox} message(s) waiting`;
@@ -304,10 +304,9 @@ export class MqttRelay implements Service {
     this.nextAttemptAt = this.now() + delay;
     const outbox = this.deps.store.outboxDepth();
     const what = wasConnected ? `lost the connection to ${failed}` : `cannot connect to ${failed}`;
-    this.log.warn({ url: failed, next_url: this.url, retry_in_ms: delay, outbox }, `${what}: ${reason}; ${this.nextAttempt()} in ${(delay / 1000).toFixed(1)} s`);
+    this.log.warn({ url: failed, next_url: this.url, retry_in_ms: delay, outbox }, `${what}: ${reason}; ${this.brokers?.nextAttempt(redactUrl) ?? 'retrying'} in ${(delay / 1000).toFixed(1)} s`);
     this.retryTimer = setTimeout(() => this.connectNow(), delay);
   }
-
 
   private subscribeOn(client: MqttClient, filters: string[]): void {
     client.subscribe(filters, { qos: 1 }, (err, granted) => {
@@ -385,11 +384,6 @@ export class MqttRelay implements Service {
   /** The broker in use, or of the next attempt (credentials redacted). */
   private get url(): string {
     return redactUrl(this.brokers?.current ?? brokerUrls(this.deps.config)[0]!);
-  }
-
-  /** "retrying" with one broker; with failover, which broker comes next. */
-  private nextAttempt(): string {
-    return (this.brokers?.size ?? 1) > 1 ? `trying ${this.url}` : 'retrying';
   }
 
   private statusTopic(): string {

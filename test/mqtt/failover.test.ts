@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TemperatureTelemetryPayload } from '../../agent/mqtt/contract/topics.js';
 import { BrokerRotation } from '../../agent/mqtt/failover.js';
+import { BROKERS, type TestBroker } from '../helpers/brokers.js';
 import { freePort, Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber, type ReceivedMessage } from '../helpers/mqtt-subscriber.js';
 import { firstArrivals, mqttConfig, readingSeqs, RelayRig } from './rig.js';
@@ -28,12 +29,13 @@ describe('BrokerRotation', () => {
   });
 });
 
-describe('MqttRelay with two brokers', () => {
+// The first broker is a mosquitto (stopped and resumed in the test); the second is each kind.
+describe.each(BROKERS)('MqttRelay with two brokers, mosquitto then $name', ({ start }) => {
   let first: Mosquitto;
-  let second: Mosquitto;
+  let second: TestBroker;
   const open: (RelayRig | MqttSubscriber)[] = [];
   beforeAll(async () => {
-    [first, second] = await Promise.all([Mosquitto.start(), Mosquitto.start()]);
+    [first, second] = await Promise.all([Mosquitto.start(), start()]);
   });
   afterAll(async () => {
     await Promise.all([first.dispose(), second.dispose()]);
