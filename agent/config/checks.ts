@@ -110,16 +110,21 @@ export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
   if ((text(mqtt.cert) === null) !== (text(mqtt.key) === null)) {
     report(['mqtt', text(mqtt.cert) === null ? 'cert' : 'key'], 'mqtt.cert and mqtt.key go together: set both or neither');
   }
-  if (text(mqtt.url) !== null) {
+  // One URL, or a list of them (failover): each is checked, and named by its place in the list.
+  const urls: [string, unknown][] = Array.isArray(mqtt.url) ? mqtt.url.map((u, i) => [`url[${i}]`, u]) : [['url', mqtt.url]];
+  for (const [key, url] of urls) {
+    if (text(url) === null) continue;
     try {
-      new URL(mqtt.url as string);
+      new URL(url as string);
     } catch {
-      report(['mqtt', 'url'], `is not a valid URL (got ${JSON.stringify(mqtt.url)})`);
+      report(['mqtt', key], `is not a valid URL (got ${JSON.stringify(url)})`);
     }
   }
   if (text(section(mqtt, 'aws_iot').thing_name) !== null) {
-    if (typeof mqtt.url === 'string' && !/^(mqtts|wss):\/\//.test(mqtt.url)) {
-      report(['mqtt', 'url'], `must be mqtts:// (port 8883) with AWS IoT Core (got ${JSON.stringify(mqtt.url)})`);
+    for (const [key, url] of urls) {
+      if (typeof url === 'string' && !/^(mqtts|wss):\/\//.test(url)) {
+        report(['mqtt', key], `must be mqtts:// (port 8883) with AWS IoT Core (got ${JSON.stringify(url)})`);
+      }
     }
     for (const key of ['cert', 'key']) {
       if (text(mqtt[key]) === null) report(['mqtt', key], 'is required with mqtt.aws_iot.thing_name (AWS IoT Core authenticates devices by certificate)');

@@ -292,7 +292,8 @@ function describeAjvError(err: ErrorObject, data: Obj, locate: (p: string[]) => 
       message = `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}${got}`;
       break;
     case 'pattern':
-      message = `${PATTERN_HINTS[segments.join('.')] ?? `must match ${String(params.pattern)}`}${got}`;
+      // A list's items share their key's hint (mqtt.url[1] is worded as mqtt.url).
+      message = `${PATTERN_HINTS[segments.filter((s) => !/^\d+$/.test(s)).join('.')] ?? `must match ${String(params.pattern)}`}${got}`;
       break;
     case 'uniqueItems':
       message = `must not list the same item twice${got}`;

@@ -49,7 +49,7 @@ export function keepUnchangedSecrets(partial: Obj, current: AgentConfig): Config
 }
 
 function redactValue(value: unknown, kind: SecretKind): unknown {
-  if (Array.isArray(value)) return value.map(() => REDACTED);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, kind));
   if (kind === 'url' && typeof value === 'string') return redactUrlSecrets(value);
   return REDACTED;
 }

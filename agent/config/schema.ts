@@ -25,7 +25,7 @@ export interface LeafSchema {
   minLength?: number;
   maxLength?: number;
   pattern?: string;
-  items?: { type: string; minLength?: number; enum?: readonly unknown[] };
+  items?: { type: string; minLength?: number; pattern?: string; enum?: readonly unknown[] };
   minItems?: number;
   uniqueItems?: boolean;
   /** A file or folder path: a relative one is resolved against the config file's folder. */
@@ -135,6 +135,20 @@ const optPath = (description: string): TypedLeaf<string | null> => optStr(descri
 /** A list of distinct non-empty strings (each at least `minLength` long). */
 const strings = (description: string, def: string[], minItems: number, minLength = 1, extra: Pick<LeafSchema, 'x-secret'> = {}): TypedLeaf<string[]> =>
   typed({ type: 'array', description, default: def, items: { type: 'string', minLength }, minItems, uniqueItems: true, ...extra });
+
+/** One string, or a list of distinct ones (at least one), each non-empty and matching `pattern`. */
+const stringOrList = (description: string, def: string, pattern: string, extra: Pick<LeafSchema, 'x-secret'> = {}): TypedLeaf<string | string[]> =>
+  typed<string | string[]>({
+    type: ['string', 'array'],
+    description,
+    default: def,
+    minLength: 1,
+    pattern,
+    items: { type: 'string', minLength: 1, pattern },
+    minItems: 1,
+    uniqueItems: true,
+    ...extra,
+  });
 
 const oneOf = <V extends string | number>(description: string, values: readonly V[], def: NoInfer<V>): TypedLeaf<V> =>
   typed({ type: typeof def === 'number' ? 'integer' : 'string', description, default: def, enum: values });
@@ -272,10 +286,12 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     }),
   }),
   mqtt: section('The MQTT connection (a local broker, or AWS IoT Core with `aws_iot.thing_name`).', {
-    url: str('Broker URL: `mqtt://host:1883`, `mqtts://host:8883` (TLS), `ws://` or `wss://`.', 'mqtt://127.0.0.1:1883', {
-      pattern: '^(mqtts?|wss?)://',
-      'x-secret': 'url',
-    }),
+    url: stringOrList(
+      'Broker URL: `mqtt://host:1883`, `mqtts://host:8883` (TLS), `ws://` or `wss://`; or a list of them (comma-separated in the environment) to fail over: the agent connects to the first that answers, stays while the connection lasts, and when it drops and one more attempt on the same broker fails, moves on to the next (see docs/mqtt.md).',
+      'mqtt://127.0.0.1:1883',
+      '^(mqtts?|wss?)://',
+      { 'x-secret': 'url' },
+    ),
     prefix: str('Base topic is `<prefix>/<device_id>`; with `aws_iot.thing_name` set and no prefix given, `things`.', 'edge', {
       pattern: '^[^#+]*[^#+/]$',
     }),

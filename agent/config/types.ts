@@ -135,7 +135,8 @@ export interface EmbeddedBrokerConfig {
 }
 
 export interface MqttConfig {
-  url: string;
+  /** One broker, or several tried in order (failover); brokerUrls() in agent/mqtt/client-options.ts reads it as a list. */
+  url: string | string[];
   /** Base topic is `<prefix>/<device_id>`; with the AWS profile the default prefix is `things`. */
   prefix: string;
   /** null = `edge-agent-<device_id>` (the thing name with the AWS profile). */

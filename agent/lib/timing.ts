@@ -98,3 +98,9 @@ export async function valueWithin<T, F>(work: Promise<T>, ms: number, fallback: 
     throw err;
   }
 }
+
+/** Resolves once `done()` holds or `timeoutMs` have passed, looking every `everyMs`. */
+export async function pollUntil(done: () => boolean, timeoutMs: number, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, everyMs));
+}

@@ -24,6 +24,11 @@ export function isPlaceholderBroker(url: string): boolean {
   }
 }
 
+/** `mqtt.url` as the brokers to try, in order: a single URL is a list of one. */
+export function brokerUrls(config: MqttConfig): string[] {
+  return typeof config.url === 'string' ? [config.url] : [...config.url];
+}
+
 export function isAwsIot(config: MqttConfig): boolean {
   return config.aws_iot.thing_name !== null;
 }
@@ -48,11 +53,11 @@ export function maxPayloadBytes(config: MqttConfig): number | null {
 type ReadFile = (path: string) => Buffer;
 
 /**
- * The mqtt.js options for one connection attempt. Files (password, CA, certificate, key) are read
- * here, at every attempt, so a certificate renewed on disk is picked up by the next reconnect; a file
- * that cannot be read throws an error naming the key and the path.
+ * The mqtt.js options for one connection attempt to `url` (one of brokerUrls()). Files (password, CA,
+ * certificate, key) are read here, at every attempt, so a certificate renewed on disk is picked up by
+ * the next reconnect; a file that cannot be read throws an error naming the key and the path.
  */
-export function buildClientOptions(config: MqttConfig, deviceId: string, readFile: ReadFile = readFileSync): IClientOptions {
+export function buildClientOptions(config: MqttConfig, deviceId: string, url: string, readFile: ReadFile = readFileSync): IClientOptions {
   const read = (key: string, path: string): Buffer => {
     try {
       return readFile(path);
@@ -80,6 +85,6 @@ export function buildClientOptions(config: MqttConfig, deviceId: string, readFil
   if (config.cert !== null) options.cert = read('cert', config.cert);
   if (config.key !== null) options.key = read('key', config.key);
   // AWS IoT Core serves MQTT over TLS on 443 only to clients that ask for it by ALPN.
-  if (isAwsIot(config) && new URL(config.url).port === '443') options.ALPNProtocols = ['x-amzn-mqtt-ca'];
+  if (isAwsIot(config) && new URL(url).port === '443') options.ALPNProtocols = ['x-amzn-mqtt-ca'];
   return options;
 }

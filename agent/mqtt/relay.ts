@@ -7,19 +7,21 @@
  * Each connection attempt uses a fresh mqtt.js client with its own reconnect switched off: after a
  * drop, every row not yet acknowledged is simply sent again, oldest first, on the next connection;
  * nothing of the old connection's in-memory state can race with it. Reconnects back off exponentially.
+ * With several broker URLs, BrokerRotation (failover.ts) picks the broker of each attempt.
  */
 import { connect as mqttConnect, type ISubscriptionGrant, type MqttClient } from 'mqtt';
 import type { MqttConfig } from '../config/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
-import { buildClientOptions, isAwsIot, isPlaceholderBroker, maxPayloadBytes, mqttBaseTopic } from './client-options.js';
+import { brokerUrls, buildClientOptions, isAwsIot, isPlaceholderBroker, maxPayloadBytes, mqttBaseTopic } from './client-options.js';
+import { BrokerRotation } from './failover.js';
 import { redactUrl } from '../lib/redact-url.js';
 import { Backoff, type BackoffTiming } from '../lib/backoff.js';
 import { OutboxCursor } from '../store/outbox-cursor.js';
 import { describeConnectError } from './connect-errors.js';
 import { TokenBucket } from '../lib/token-bucket.js';
-import { withTimeout } from '../lib/timing.js';
+import { pollUntil, withTimeout } from '../lib/timing.js';
 import { Subscriptions, type MessageHandler } from './subscriptions.js';
 import type { OutboxRow } from '../store/types.js';
 import { Topic } from './contract/topics.js';
@@ -74,7 +76,10 @@ export class MqttRelay implements Service {
   readonly name = 'mqtt';
   readonly baseTopic: string;
   private readonly log: Logger;
-  private readonly url: string;
+  /** null when every configured URL is the example's placeholder: nothing to connect to. */
+  private readonly brokers: BrokerRotation | null;
+  /** The broker of the last failed attempt or lost connection, which the reason in health() is about. */
+  private failedUrl: string | null = null;
   private readonly subscriptions: Subscriptions;
   private readonly backoff: Backoff;
   private client: MqttClient | null = null;
@@ -101,7 +106,9 @@ export class MqttRelay implements Service {
   constructor(private readonly deps: RelayDeps) {
     this.baseTopic = mqttBaseTopic(deps.config, deps.deviceId);
     this.log = deps.logger.child({ module: 'mqtt' });
-    this.url = redactUrl(deps.config.url);
+    // Placeholders are never contacted, not even by DNS (see isPlaceholderBroker).
+    const urls = brokerUrls(deps.config).filter((url) => !isPlaceholderBroker(url));
+    this.brokers = urls.length > 0 ? new BrokerRotation(urls) : null;
     this.subscriptions = new Subscriptions(this.log);
     this.backoff = new Backoff(deps.backoff ?? RECONNECT_BACKOFF);
     this.cursor = new OutboxCursor(deps.store, READ_AHEAD_ROWS);
@@ -136,7 +143,7 @@ export class MqttRelay implements Service {
     if (client && this.isConnected) {
       const flushMs = this.deps.flushTimeoutMs ?? 3_000;
       // Still listening to the store: rows written just before stop() are committed at the end of that job.
-      await waitUntil(() => !this.isConnected || this.deps.store.outboxDepth() <= this.acked.length, flushMs);
+      await pollUntil(() => !this.isConnected || this.deps.store.outboxDepth() <= this.acked.length, flushMs);
       if (this.isConnected) {
         await withTimeout(this.publishOn(client, this.statusTopic(), 'offline', { qos: 1, retain: true }), STOP_PUBLISH_TIMEOUT_MS).catch(
           (err: unknown) => this.log.warn({ err }, 'could not publish the offline status'),
@@ -162,12 +169,16 @@ export class MqttRelay implements Service {
 
   health(): ComponentHealth {
     const outbox = this.deps.store.outboxDepth();
-    if (this.isConnected) return { state: 'ok', connected: true, url: this.url, outbox, inflight: this.inflight.size };
-    if (!this.running) return { state: 'down', detail: 'not started', connected: false, url: this.url, outbox };
-    const retry = this.nextAttemptAt === null ? '' : `; retrying in ${Math.max(0, Math.ceil((this.nextAttemptAt - this.now()) / 1000))} s`;
+    // `url` is the broker in use (connected) or of the next attempt; `brokers` only with failover.
+    const where = (this.brokers?.size ?? 1) > 1 ? { url: this.url, brokers: brokerUrls(this.deps.config).map(redactUrl) } : { url: this.url };
+    if (this.isConnected) return { state: 'ok', connected: true, ...where, outbox, inflight: this.inflight.size };
+    if (!this.running) return { state: 'down', detail: 'not started', connected: false, ...where, outbox };
+    const seconds = this.nextAttemptAt === null ? null : Math.max(0, Math.ceil((this.nextAttemptAt - this.now()) / 1000));
+    const retry = seconds === null ? '' : `; ${this.brokers?.nextAttempt(redactUrl) ?? 'retrying'} in ${seconds} s`;
     const reason = this.lastReason ?? 'connecting';
     // Degraded, not down: without the broker the agent still detects, alarms and buffers (the outbox).
-    return { state: 'degraded', detail: `not connected to ${this.url}: ${reason}${retry}; ${outbox} message(s) waiting`, connected: false, url: this.url, outbox };
+    const detail = `not connected to ${this.failedUrl ?? this.url}: ${reason}${retry}; ${outbox} message(s) waiting`;
+    return { state: 'degraded', detail, connected: false, ...where, outbox };
   }
 
   /**
@@ -200,15 +211,16 @@ export class MqttRelay implements Service {
     this.retryTimer = null;
     this.nextAttemptAt = null;
     if (!this.running) return;
-    if (isPlaceholderBroker(this.deps.config.url)) {
+    if (!this.brokers) {
       // No retry: the address cannot change without a restart, and the owner has not chosen a broker yet.
       this.lastReason = `mqtt.url is not configured yet (${this.url} is the example's placeholder): set your broker's address`;
       this.log.warn(this.lastReason);
       return;
     }
+    const url = this.brokers.current;
     let client: MqttClient;
     try {
-      client = (this.deps.connect ?? mqttConnect)(this.deps.config.url, buildClientOptions(this.deps.config, this.deps.deviceId));
+      client = (this.deps.connect ?? mqttConnect)(url, buildClientOptions(this.deps.config, this.deps.deviceId, url));
     } catch (err) {
       // An unreadable certificate or password file: say so, and try again (it may be provisioned later).
       this.retryLater(describeConnectError(err, this.url), false);
@@ -232,6 +244,8 @@ export class MqttRelay implements Service {
     this.isConnected = true;
     this.connectedAt = this.now();
     this.lastReason = null;
+    this.failedUrl = null;
+    this.brokers?.connected();
     this.log.info({ url: this.url, outbox: this.deps.store.outboxDepth() }, `connected to ${this.url}`);
     this.deps.bus?.emit('mqtt.connection', { connected: true });
     this.publishOn(client, this.statusTopic(), 'online', { qos: 1, retain: true }).catch((err: unknown) =>
@@ -278,14 +292,19 @@ export class MqttRelay implements Service {
   }
 
   private retryLater(reason: string, wasConnected: boolean): void {
+    const failed = this.url;
+    // After a lost connection the same broker is tried again first; a failed attempt moves to the next
+    // broker at once, until every broker has failed in a row (failover.ts).
+    const roundOver = wasConnected || (this.brokers?.failed() ?? true);
     // Jitter: a fleet that lost the broker together does not come back in lock-step (AWS IoT Core
     // throttles bursts of connections).
-    const delay = Math.round(this.backoff.nextDelayMs() * (0.5 + Math.random() / 2));
+    const delay = roundOver ? Math.round(this.backoff.nextDelayMs() * (0.5 + Math.random() / 2)) : 0;
     this.lastReason = reason;
+    this.failedUrl = failed;
     this.nextAttemptAt = this.now() + delay;
     const outbox = this.deps.store.outboxDepth();
-    const what = wasConnected ? `lost the connection to ${this.url}` : `cannot connect to ${this.url}`;
-    this.log.warn({ url: this.url, retry_in_ms: delay, outbox }, `${what}: ${reason}; retrying in ${(delay / 1000).toFixed(1)} s`);
+    const what = wasConnected ? `lost the connection to ${failed}` : `cannot connect to ${failed}`;
+    this.log.warn({ url: failed, next_url: this.url, retry_in_ms: delay, outbox }, `${what}: ${reason}; ${this.brokers?.nextAttempt(redactUrl) ?? 'retrying'} in ${(delay / 1000).toFixed(1)} s`);
     this.retryTimer = setTimeout(() => this.connectNow(), delay);
   }
 
@@ -362,6 +381,11 @@ export class MqttRelay implements Service {
     });
   }
 
+  /** The broker in use, or of the next attempt (credentials redacted). */
+  private get url(): string {
+    return redactUrl(this.brokers?.current ?? brokerUrls(this.deps.config)[0]!);
+  }
+
   private statusTopic(): string {
     return `${this.baseTopic}/${Topic.status}`;
   }
@@ -373,10 +397,5 @@ export class MqttRelay implements Service {
 
 function refused(grant: ISubscriptionGrant): boolean {
   return (grant.qos as number) === 128;
-}
-
-async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 

@@ -81,17 +81,26 @@ export class MosquittoProcess {
     const exited = new Promise<never>((_, reject) =>
       child.once('exit', (code) => reject(new Error(`mosquitto exited with ${code} while starting:\n${this.log}`))),
     );
-    await Promise.race([waitForPort(this.port, 10_000), exited]);
+    await Promise.race([waitForPort(this.port, 10_000, 'mosquitto'), exited]);
   }
 
   /** SIGTERM (mosquitto saves its persistence file) and wait for the exit. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.signal('SIGTERM');
+  }
+
+  /** SIGKILL, as in a crash: nothing is saved, connections drop without a word. */
+  kill(): Promise<void> {
+    return this.signal('SIGKILL');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
     if (!child) return;
     this.child = null;
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
+      child.kill(signal);
       await exited;
     }
   }
@@ -103,7 +112,8 @@ export class MosquittoProcess {
   }
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
+export async function waitForPort(port: number, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
@@ -115,7 +125,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
       socket.once('error', () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`mosquitto did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`${what} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -39,6 +39,12 @@ describe('redactConfig', () => {
     config.camera.input = '/dev/video0';
     expect(redactConfig(config)).toMatchObject({ mqtt: { url: 'mqtt://127.0.0.1:1883' }, camera: { input: '/dev/video0' } });
   });
+
+  it('redacts each broker of a failover list on its own, keeping the addresses readable', () => {
+    const config = defaultConfig();
+    config.mqtt.url = ['mqtts://fleet:s3cret@a.example:8883', 'mqtt://b.example:1883'];
+    expect(redactConfig(config)).toMatchObject({ mqtt: { url: [`mqtts://${REDACTED}@a.example:8883`, 'mqtt://b.example:1883'] } });
+  });
 });
 
 describe('keepUnchangedSecrets', () => {

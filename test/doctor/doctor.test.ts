@@ -18,7 +18,7 @@ import { silentLogger } from '../../agent/lib/log.js';
 import type { I2CBus } from '../../drivers/i2c/types.js';
 import { hashFile, ModelRegistry } from '../../agent/ota/registry.js';
 import { fixture } from '../helpers/fixtures.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
+import { freePort, Mosquitto } from '../helpers/mosquitto.js';
 import { fakePath } from '../drivers/camera/helpers.js';
 
 let dir: string;
@@ -325,6 +325,16 @@ describe('broker check', () => {
     expect(untrusted.status).toBe('fail');
     expect(untrusted.message).toMatch(new RegExp(`^${tls.url}: the broker's certificate is not trusted \\(\\w+\\)$`));
     expect(untrusted.hint).toBe('set mqtt.ca to the CA that signed it');
+  });
+
+  it('with several brokers (failover) checks each, and the worst result counts', async () => {
+    const dead = `mqtt://127.0.0.1:${await freePort()}`;
+    const result = await brokerCheck.run(context({ mqtt: { url: [plain.url, dead] } }));
+    expect(result).toEqual({
+      status: 'fail',
+      message: `${plain.url}: connected (plain MQTT on this machine); ${dead}: connection refused: no broker is listening there`,
+      hint: 'start the broker, or fix mqtt.url',
+    });
   });
 
   it('fails (optionally) when nothing listens, and only warns about a stopped embedded broker', async () => {

@@ -7,21 +7,18 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../agent/lib/paths.js';
 import type { TemperatureTelemetryPayload } from '../../agent/mqtt/contract/topics.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
+import { BROKERS, type TestBroker } from '../helpers/brokers.js';
 import { MqttSubscriber } from '../helpers/mqtt-subscriber.js';
 import { firstArrivals, readingSeqs } from './rig.js';
 
 const child = join(packageRoot(), 'test', 'mqtt', 'producer-child.mjs');
-let broker: Mosquitto;
 let dir: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   if (!existsSync(join(packageRoot(), 'dist', 'agent', 'mqtt', 'relay.js'))) throw new Error('dist/ is missing: the global setup compiles it (npm run build)');
-  broker = await Mosquitto.start();
   dir = mkdtempSync(join(tmpdir(), 'edge-crash-'));
 });
-afterAll(async () => {
-  await broker.dispose();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -32,10 +29,18 @@ function start(args: (string | number)[]): { proc: ChildProcess; lines: AsyncIte
   return { proc, lines: createInterface({ input: proc.stdout! })[Symbol.asyncIterator](), stderr: () => stderr };
 }
 
-describe('a producer killed with SIGKILL while messages flow', () => {
+describe.each(BROKERS)('a producer killed with SIGKILL while messages flow ($name)', ({ name, start: startBroker }) => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await startBroker();
+  });
+  afterAll(async () => {
+    await broker.dispose();
+  });
+
   it('loses nothing it committed: the restarted process delivers every stored message, in order', { timeout: 120_000 }, async () => {
-    const db = join(dir, 'edge.db');
-    const deviceId = `crash-${process.pid}`;
+    const db = join(dir, `${name}.db`);
+    const deviceId = `crash-${process.pid}-${name}`;
     const sub = await MqttSubscriber.connect(broker.url, `edge/${deviceId}/telemetry/#`);
     try {
       // A small in-flight window keeps delivery behind production, so the kill finds a backlog.

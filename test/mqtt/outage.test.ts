@@ -1,23 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetectionRecord } from '../../agent/store/types.js';
 import type { IntruderAlertPayload, TemperatureTelemetryPayload } from '../../agent/mqtt/contract/topics.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
+import { BROKERS, type TestBroker } from '../helpers/brokers.js';
 import { MqttSubscriber, type ReceivedMessage } from '../helpers/mqtt-subscriber.js';
 import { firstArrivals, mqttConfig, readingSeqs, RelayRig } from './rig.js';
 
 /** The issue asks for a 30 s outage; this is the only test that waits that long. */
 const OUTAGE_MS = 30_000;
 
-let broker: Mosquitto;
-beforeAll(async () => {
-  broker = await Mosquitto.start();
-});
-afterAll(async () => {
-  await broker.dispose();
-});
+describe.each(BROKERS)('a broker outage of 30 s while messages flow ($name)', ({ start }) => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await start();
+  });
+  afterAll(async () => {
+    await broker.dispose();
+  });
 
-describe('a broker outage of 30 s while messages flow', () => {
-  it('delivers every message afterwards, in order per topic, none lost', { timeout: 120_000 }, async () => {
+  it('delivers every message afterwards, in order per topic, none lost', { timeout: 180_000 }, async () => {
     const r = RelayRig.create(mqttConfig(broker.url), { relay: { backoff: { baseMs: 250, maxMs: 2_000 } } });
     // A persistent session: what the relay publishes before this subscriber is back is queued for it.
     const sub = await MqttSubscriber.connect(broker.url, `${r.relay.baseTopic}/#`, { clientId: `outage-${process.pid}` });

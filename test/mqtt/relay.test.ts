@@ -3,20 +3,14 @@ import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PayloadValidator } from '../../agent/mqtt/contract/schemas.js';
 import type { TemperatureTelemetryPayload } from '../../agent/mqtt/contract/topics.js';
+import { BROKERS, type TestBroker } from '../helpers/brokers.js';
 import { fixture } from '../helpers/fixtures.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
+import { freePort, Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber } from '../helpers/mqtt-subscriber.js';
 import { mqttConfig, readingSeqs, RelayRig } from './rig.js';
 
-let broker: Mosquitto;
 const open: (RelayRig | MqttSubscriber)[] = [];
 
-beforeAll(async () => {
-  broker = await Mosquitto.start();
-});
-afterAll(async () => {
-  await broker.dispose();
-});
 afterEach(async () => {
   for (const thing of open.splice(0).reverse()) await thing.close();
 });
@@ -25,12 +19,6 @@ function rig(...args: Parameters<typeof RelayRig.create>): RelayRig {
   const r = RelayRig.create(...args);
   open.push(r);
   return r;
-}
-
-async function subscribe(filter: string): Promise<MqttSubscriber> {
-  const s = await MqttSubscriber.connect(broker.url, filter);
-  open.push(s);
-  return s;
 }
 
 /** Wraps mqtt.js connect to watch what the relay does on the wire. */
@@ -54,7 +42,21 @@ function watchPublishes() {
   return { seen, connect };
 }
 
-describe('MqttRelay against mosquitto', () => {
+describe.each(BROKERS)('MqttRelay against $name', ({ start }) => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await start();
+  });
+  afterAll(async () => {
+    await broker.dispose();
+  });
+
+  async function subscribe(filter: string): Promise<MqttSubscriber> {
+    const s = await MqttSubscriber.connect(broker.url, filter);
+    open.push(s);
+    return s;
+  }
+
   it('delivers every kind of message in order, each valid against its schema, and empties the outbox on PUBACKs', async () => {
     const r = rig(mqttConfig(broker.url));
     const sub = await subscribe(`${r.relay.baseTopic}/#`);
@@ -131,7 +133,7 @@ describe('MqttRelay against mosquitto', () => {
     expect(late.messages[0]!.payload.toString()).toBe('offline');
   });
 
-  it('calls subscription handlers, again after the broker restarted; a throwing handler is logged, not fatal', async () => {
+  it('calls subscription handlers, again after the broker restarted; a throwing handler is logged, not fatal', { timeout: 120_000 }, async () => {
     const r = rig(mqttConfig(broker.url));
     const got: string[] = [];
     r.relay.subscribe(`${r.relay.baseTopic}/cmd/+`, (topic, payload) => {
@@ -171,7 +173,9 @@ describe('MqttRelay against mosquitto', () => {
     await sub.waitFor((msgs) => msgs.length === 1, 5_000, 'the direct message');
     expect(r.store.outboxDepth()).toBe(0);
   });
+});
 
+describe('MqttRelay without a broker', () => {
   it('when no broker listens: logs why, keeps retrying with backoff, and delivers once one appears', async () => {
     const later = await Mosquitto.start();
     await later.stop();
@@ -196,7 +200,7 @@ describe('MqttRelay against mosquitto', () => {
   });
 
   it('a certificate file that cannot be read is reported with its key and path, and retried', async () => {
-    const r = rig(mqttConfig(broker.url.replace('mqtt:', 'mqtts:'), { cert: '/nonexistent/device.crt', key: '/nonexistent/device.key' }));
+    const r = rig(mqttConfig(`mqtts://127.0.0.1:${await freePort()}`, { cert: '/nonexistent/device.crt', key: '/nonexistent/device.key' }));
     await r.relay.start();
     await expect.poll(() => r.log.matching(/^cannot connect to /).length, { timeout: 5_000 }).toBeGreaterThanOrEqual(2);
     expect(r.log.matching(/^cannot connect to /)[0]!.msg).toMatch(

@@ -16,7 +16,7 @@ import { captureLog, type CapturedLog } from '../helpers/log-capture.js';
 /** Fast reconnects so tests do not wait for production backoff. */
 export const FAST_BACKOFF = { baseMs: 100, maxMs: 500 };
 
-export function mqttConfig(url: string, extra: Partial<MqttConfig> = {}): MqttConfig {
+export function mqttConfig(url: MqttConfig['url'], extra: Partial<MqttConfig> = {}): MqttConfig {
   const base = defaultConfig().mqtt;
   return { ...base, url, embedded_broker: { ...base.embedded_broker, enabled: false }, ...extra };
 }
