@@ -10,9 +10,7 @@
  * With several broker URLs, BrokerRotation (failover.ts) picks the broker of each attempt.
  */
 import { connect as mqttConnect, type ISubscriptionGrant, type MqttClient } from 'mqtt';
-import type { MqttConfig } from '../config/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
-import type { EventBus } from '../runtime/event-bus.js';
 import type { Logger } from '../lib/log.js';
 import { brokerUrls, buildClientOptions, isAwsIot, isPlaceholderBroker, maxPayloadBytes, mqttBaseTopic } from './client-options.js';
 import { BrokerRotation } from './failover.js';
@@ -23,46 +21,13 @@ import { describeConnectError } from './connect-errors.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 import { pollUntil, withTimeout } from '../lib/timing.js';
 import { Subscriptions, type MessageHandler } from './subscriptions.js';
+import type { PublishOptions, RelayDeps } from './relay-types.js';
 import type { OutboxRow } from '../store/types.js';
 import { Topic } from './contract/topics.js';
 
 export type { MessageHandler } from './subscriptions.js';
 
-/** The part of SqliteStore the relay uses. */
-export interface RelayStore {
-  pendingOutbox(limit: number, afterId?: number): OutboxRow[];
-  deleteOutbox(ids: readonly number[]): boolean;
-  outboxDepth(): number;
-  onEnqueue(listener: () => void): () => void;
-}
-
-export interface RelayDeps {
-  store: RelayStore;
-  config: MqttConfig;
-  deviceId: string;
-  logger: Logger;
-  bus?: EventBus;
-  /** ms since the epoch, for the `published` event's latency. */
-  clock?: () => number;
-  /** mqtt.js `connect`, injectable for tests. */
-  connect?: typeof mqttConnect;
-  /** Delays between reconnect attempts (default 1 s doubling up to 30 s), each scaled by a random 0.5..1. */
-  backoff?: BackoffTiming;
-  /** How long stop() keeps delivering the outbox before it disconnects (default 3 s). */
-  flushTimeoutMs?: number;
-  /**
-   * A message without PUBACK for this long means the broker dropped it (throttling, a silent ACL
-   * denial...): the relay reconnects, which sends every unacknowledged message again (default 30 s).
-   */
-  ackTimeoutMs?: number;
-  /** Publishes a second at most; default 100 with the AWS IoT profile (its per-connection limit), else none. */
-  publishRate?: number | null;
-}
-
-export interface PublishOptions {
-  qos?: 0 | 1;
-  retain?: boolean;
-}
+export type { PublishOptions, RelayDeps, RelayStore } from './relay-types.js';
 
 /** A connection that lasted this long resets the backoff; shorter ones (kicked at once) keep growing it. */
 const STABLE_CONNECTION_MS = 30_000;

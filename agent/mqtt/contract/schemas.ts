@@ -10,33 +10,18 @@ import type {
   CommandProgressPayload,
   ModelInfoPayload,
   CommandResponsePayload,
-  DiagnosticsPayload,
   ForecastModelRef,
-  InfoPayload,
   ForecastScorePayload,
   IntruderAlertPayload,
-  ModelAvailablePayload,
   ModelRef,
-  ModelUpdatePayload,
   ScoreWindowPayload,
   StoreAlertPayload,
   TemperatureAlertPayload,
   TemperatureForecastPayload,
   TemperatureTelemetryPayload,
 } from './topics.js';
-
-const id = { type: 'string', format: 'uuid', description: 'Unique message id (UUIDv7): de-duplicate at-least-once delivery with it.' } as const;
-const ts = { type: 'string', format: 'date-time', description: 'ISO-8601 UTC time of the event the message describes.' } as const;
-const device = { type: 'string', minLength: 1, description: 'The device id.' } as const;
-
-/**
- * A required key whose value may be null. JSONSchemaType cannot type that combination (it rejects
- * `nullable: true` on a required key), so this one spot opts out of its check; `required` still
- * demands the key and `nullable` still allows null at run time.
- */
-function requiredNullable(schema: { type: 'number' | 'string'; description: string; minimum?: number; maximum?: number; maxLength?: number }): never {
-  return { ...schema, nullable: true } as never;
-}
+import { diagnostics, info, modelAvailable, modelUpdate } from './device-schemas.js';
+import { device, id, requiredNullable, ts } from './fields.js';
 
 const modelRef: JSONSchemaType<ModelRef> = {
   type: 'object',
@@ -223,62 +208,6 @@ const storeAlert: JSONSchemaType<StoreAlertPayload> = {
   additionalProperties: false,
 };
 
-/** `<base>/models/<role>/update`: the fields of Home Assistant's MQTT update entity, plus id and ts. */
-const modelUpdate: JSONSchemaType<ModelUpdatePayload> = {
-  type: 'object',
-  properties: {
-    id,
-    ts,
-    installed_version: requiredNullable({ type: 'string', description: 'The version the pipeline serves (null: no model serves this role).' }),
-    latest_version: requiredNullable({ type: 'string', description: 'The version announced on `<base>/models/<role>/available`; the installed one when none is announced.' }),
-    title: { type: 'string', minLength: 1 },
-    release_summary: requiredNullable({ type: 'string', description: "The announcement's `summary`, or why the last install failed.", maxLength: 255 }),
-    in_progress: { type: 'boolean' },
-    update_percentage: requiredNullable({ type: 'number', description: '0-100 while the download runs with a known length; null otherwise.', minimum: 0, maximum: 100 }),
-  },
-  required: ['id', 'ts', 'installed_version', 'latest_version', 'title', 'release_summary', 'in_progress', 'update_percentage'],
-  additionalProperties: false,
-};
-
-/** `<base>/models/<role>/available`: what an operator announces (the agent checks it the same way when it arrives). */
-const modelAvailable: JSONSchemaType<ModelAvailablePayload> = {
-  type: 'object',
-  properties: {
-    version: { type: 'string', minLength: 1 },
-    url: { type: 'string', pattern: '^(https|file)://', description: 'https:// or file://' },
-    sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
-    signature: { type: 'string', minLength: 1, nullable: true, description: 'Base64 Ed25519 signature of the canonical manifest (needed unless `ota.allow_unsigned_remote_updates`).' },
-    summary: { type: 'string', nullable: true, description: 'Release notes for Home Assistant (cut to 255 characters).' },
-    name: { type: 'string', minLength: 1, nullable: true, description: "Name recorded in the manifest; default: the URL's file name." },
-  },
-  required: ['version', 'url', 'sha256'],
-  additionalProperties: false,
-};
-
-const diagnostics: JSONSchemaType<DiagnosticsPayload> = {
-  type: 'object',
-  properties: {
-    id,
-    ts,
-    device,
-    outbox: {
-      type: 'object',
-      properties: {
-        depth: { type: 'integer', minimum: 0, description: 'Messages waiting for the broker.' },
-        oldest_age_s: requiredNullable({ type: 'number', description: 'Age of the oldest waiting message in seconds (null: none waits).', minimum: 0 }),
-      },
-      required: ['depth', 'oldest_age_s'],
-      additionalProperties: false,
-    },
-    last_inference_ms: requiredNullable({ type: 'number', description: 'Time of the last detector inference in ms (null: none since start).', minimum: 0 }),
-    frames_dropped: { type: 'integer', minimum: 0, description: 'Frames the camera dropped since start.' },
-    cpu_temperature_c: requiredNullable({ type: 'number', description: 'CPU temperature (null: the thermal zone file cannot be read).' }),
-    forecast_mae_celsius: requiredNullable({ type: 'number', description: 'Mean absolute error of the forecasts scored over the last 24 h (null: none yet).', minimum: 0 }),
-  },
-  required: ['id', 'ts', 'device', 'outbox', 'last_inference_ms', 'frames_dropped', 'cpu_temperature_c', 'forecast_mae_celsius'],
-  additionalProperties: false,
-};
-
 const transaction = { type: ['string', 'number'], nullable: false, description: "The request's `transaction`, echoed (omitted when it had none)." } as never;
 const commandData = { type: 'object', required: [], description: 'Command-specific data (see the commands below); with status `error`, `code` and what the refusal is about.' } as const;
 
@@ -314,40 +243,6 @@ const commandProgress: JSONSchemaType<CommandProgressPayload> = {
     transaction,
   },
   required: ['id', 'ts', 'command', 'data'],
-  additionalProperties: false,
-};
-
-const infoModel = {
-  type: 'object',
-  description: 'The active model of the role; null when none is loaded.',
-  properties: { name: { type: 'string', minLength: 1 }, version: { type: 'string', minLength: 1 } },
-  required: ['name', 'version'],
-  additionalProperties: false,
-  nullable: true,
-} as never; // a required nullable object: JSONSchemaType cannot type it (see requiredNullable)
-
-const info: JSONSchemaType<InfoPayload> = {
-  type: 'object',
-  properties: {
-    id,
-    ts,
-    device,
-    versions: {
-      type: 'object',
-      properties: {
-        agent: { type: 'string', minLength: 1, description: 'edge-agent\'s version (package.json).' },
-        node: { type: 'string', minLength: 1, description: 'The Node.js version running it.' },
-        models: { type: 'object', properties: { intruder: infoModel, forecast: infoModel }, required: ['intruder', 'forecast'], additionalProperties: false },
-      },
-      required: ['agent', 'node', 'models'],
-      additionalProperties: false,
-    },
-    config: { type: 'object', required: [], description: 'The effective configuration (file, environment and command line over the defaults), secrets redacted as `[redacted]`.' },
-    config_schema: { type: 'object', required: [], description: 'The JSON Schema of the configuration: every key with its description, default and range.' },
-    remote_config: { type: 'boolean', description: 'Whether `cmd/config/set` is accepted (`remote_config.enabled`).' },
-    restart_required: { type: 'array', items: { type: 'string' }, description: 'Keys changed by `cmd/config/set` that take effect at the next restart.' },
-  },
-  required: ['id', 'ts', 'device', 'versions', 'config', 'config_schema', 'remote_config', 'restart_required'],
   additionalProperties: false,
 };
 
