@@ -40,6 +40,8 @@ describe('POST /v1/intruders/batch', () => {
       42,
       overBudget.toString('base64'),
       `data:image/jpeg;base64,${person.toString('base64')}`,
+      // Its header passes the checks; the decode, in the queue, fails: that item alone is refused.
+      bus.subarray(0, Math.floor(bus.length / 2)).toString('base64'),
     ];
     const res = await post(app, '/v1/intruders/batch', { images });
     expect(res.statusCode).toBe(200);
@@ -51,11 +53,13 @@ describe('POST /v1/intruders/batch', () => {
       [3, 400, 'image_type'],
       [4, 400, 'image_refused'],
       [5, 200, null],
+      [6, 400, 'invalid_input'],
     ]);
     expect(items[1]!.message).toBe('images[1] is not valid base64');
     expect(items[2]!.message).toBe('the image decoded from images[2] is not a JPEG, PNG or WebP image (it starts with bytes 47494638)');
     expect(items[3]!.message).toBe('images[3] must be a base64 string, got 42');
     expect(items[4]!.message).toMatch(/^decoding this 4500x4500 progressive JPEG \(decoded whole\) takes about \d+ MB, over the 64 MB decode budget/);
+    expect(items[6]!.message).toMatch(/^cannot decode the jpeg image \(.+\)$/);
 
     // A batch item is answered exactly as the single route answers the same image.
     for (const [index, image] of [[0, bus], [5, person]] as const) {
@@ -103,24 +107,25 @@ describe('POST /v1/intruders/batch', () => {
   });
 
   it('takes a queue place per image: refused whole with 503 when the queue cannot take them all', async () => {
-    const { app } = await buildTestApp(models, { http: { ...NO_RATE_LIMIT, max_queue: 2 } });
+    const { app } = await buildTestApp(models, { http: { ...NO_RATE_LIMIT, max_queue: 3 } });
     const single = () => app.inject({ method: 'POST', url: '/v1/intruders', headers: { 'x-api-key': KEY, 'content-type': 'image/jpeg' }, payload: bus });
     const depth = async () => {
       const text = (await app.inject({ url: '/metrics', headers: { 'x-api-key': KEY } })).body;
       return Number(/^edge_agent_http_queue_depth\{queue="detection"\} (\d+)$/m.exec(text)?.[1]);
     };
-    // Two run at once and one waits: one place is left of the two that may wait.
-    const singles = [single(), single(), single()];
-    await expect.poll(depth, { interval: 5 }).toBeGreaterThanOrEqual(1);
-    const image = bus.toString('base64');
-    const refused = await post(app, '/v1/intruders/batch', { images: [image, image] });
+    // Two run at once and two of the three places are taken: one is free (two more detections would have
+    // to end before three are), so a batch of three is refused whole; a single request would be taken.
+    const singles = Array.from({ length: 4 }, single);
+    await expect.poll(depth, { interval: 5 }).toBeGreaterThanOrEqual(2);
+    const images = Array.from({ length: 3 }, () => bus.toString('base64'));
+    const refused = await post(app, '/v1/intruders/batch', { images });
     expect(refused.statusCode).toBe(503);
-    expect(refused.json().message).toMatch(/^the detection queue has no room for 2 requests: retry in \d+ s$/);
+    expect(refused.json().message).toMatch(/^the detection queue has no room for 3 requests: retry in \d+ s$/);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect((await Promise.all(singles)).map((r) => r.statusCode)).toEqual([200, 200, 200]);
-    const accepted = await post(app, '/v1/intruders/batch', { images: [image, image] });
+    expect((await Promise.all(singles)).map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+    const accepted = await post(app, '/v1/intruders/batch', { images });
     expect(accepted.statusCode).toBe(200);
-    expect(accepted.json().items.map((item: { status: number }) => item.status)).toEqual([200, 200]);
+    expect(accepted.json().items.map((item: { status: number }) => item.status)).toEqual([200, 200, 200]);
     await app.close();
   });
 });
