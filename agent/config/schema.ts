@@ -335,6 +335,12 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
       burst: int('Requests allowed in a burst.', 10, 1, 10_000),
     }),
     max_queue: int('Inference requests waiting at most; beyond it 503.', 8, 1, 1_000),
+    max_batch_items: int(
+      'Images or windows per batch request (`/v1/intruders/batch`, `/v1/temperature/forecast/batch`) at most. A batch takes a rate-limit token and a queue place per item, so it is also never larger than `rate_limit.burst` (when the rate limit is on) or `max_queue`.',
+      8,
+      1,
+      1_000,
+    ),
     body_limit_bytes: int('Largest request body accepted.', 6 * 1024 * 1024, 1024, 100 * 1024 * 1024),
   }),
   ota: section('Over-the-air model updates.', {

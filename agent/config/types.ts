@@ -167,6 +167,8 @@ export interface HttpConfig {
   rate_limit: { enabled: boolean; per_second: number; burst: number };
   /** Inference requests waiting at most; beyond it 503. */
   max_queue: number;
+  /** Items per batch request at most (also bounded by rate_limit.burst and max_queue). */
+  max_batch_items: number;
   body_limit_bytes: number;
 }
 

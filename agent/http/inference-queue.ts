@@ -10,8 +10,9 @@ export class QueueFullError extends Error {
   constructor(
     queue: string,
     readonly retryAfterS: number,
+    count = 1,
   ) {
-    super(`the ${queue} queue is full: retry in ${retryAfterS} s`);
+    super(`${count === 1 ? `the ${queue} queue is full` : `the ${queue} queue has no room for ${count} requests`}: retry in ${retryAfterS} s`);
     this.name = 'QueueFullError';
   }
 }
@@ -64,9 +65,9 @@ export class InferenceQueue<I, O> {
     return this.options.maxDepth;
   }
 
-  /** Seconds until a request queued now would likely start: what a 503's Retry-After says. */
-  retryAfterS(): number {
-    const batches = Math.ceil((this.waiting.length + 1) / (this.options.maxBatch ?? 1));
+  /** Seconds until `count` requests queued now would likely all have started: what a 503's Retry-After says. */
+  retryAfterS(count = 1): number {
+    const batches = Math.ceil((this.waiting.length + count) / this.batchSize);
     const rounds = Math.ceil(batches / this.concurrency);
     return Math.max(1, Math.ceil((rounds * this.averageRunMs) / 1000));
   }
@@ -75,19 +76,45 @@ export class InferenceQueue<I, O> {
     return this.options.concurrency ?? 1;
   }
 
-  /** Every run slot is busy and `maxDepth` requests wait: the next one would be refused. */
-  get full(): boolean {
-    return this.running >= this.concurrency && this.waiting.length >= this.options.maxDepth;
+  private get batchSize(): number {
+    return this.options.maxBatch ?? 1;
   }
 
-  /** Throws the QueueFullError push() would reject with, so a caller can refuse before doing any work. */
-  assertRoom(): void {
-    if (this.full) throw new QueueFullError(this.options.name, this.retryAfterS());
+  /**
+   * `count` more requests can be taken now: the free run slots take a batch each at once, and `maxDepth`
+   * may wait. (For one request: refused only when every slot is busy and `maxDepth` wait.)
+   */
+  hasRoomFor(count: number): boolean {
+    return this.waiting.length + count <= this.options.maxDepth + (this.concurrency - this.running) * this.batchSize;
+  }
+
+  /** Throws the QueueFullError pushAll() would, so a caller can refuse before doing any work. */
+  assertRoom(count = 1): void {
+    if (!this.hasRoomFor(count)) throw new QueueFullError(this.options.name, this.retryAfterS(count), count);
   }
 
   push(input: I, signal?: AbortSignal): Promise<O> {
-    if (signal?.aborted) return Promise.reject(new RequestAbortedError());
-    if (this.full) return Promise.reject(new QueueFullError(this.options.name, this.retryAfterS()));
+    try {
+      return this.pushAll([input], signal)[0]!;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Queues every input or none (a batch request takes a place per item): throws QueueFullError when
+   * there is no room for all of them, RequestAbortedError when the client is already gone. Inputs queued
+   * together run together where the queue batches.
+   */
+  pushAll(inputs: readonly I[], signal?: AbortSignal): Promise<O>[] {
+    if (signal?.aborted) throw new RequestAbortedError();
+    this.assertRoom(inputs.length);
+    const answers = inputs.map((input) => this.enqueue(input, signal));
+    this.drain();
+    return answers;
+  }
+
+  private enqueue(input: I, signal?: AbortSignal): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       const onAbort = () => {
         const index = this.waiting.indexOf(job);
@@ -99,14 +126,13 @@ export class InferenceQueue<I, O> {
       const job: Job<I, O> = { input, resolve, reject, detach: () => signal?.removeEventListener('abort', onAbort) };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(job);
-      this.drain();
     });
   }
 
   /** Starts batches while a run slot is free; each finished run starts the next. */
   private drain(): void {
     while (this.running < this.concurrency && this.waiting.length > 0) {
-      const batch = this.waiting.splice(0, this.options.maxBatch ?? 1);
+      const batch = this.waiting.splice(0, this.batchSize);
       for (const job of batch) job.detach();
       this.running += 1;
       void this.runBatch(batch).finally(() => {

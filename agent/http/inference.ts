@@ -89,6 +89,21 @@ export class InferenceService {
     return this.forecastQueue.push(values, signal);
   }
 
+  /**
+   * Queues every image of a batch or none: throws ModelUnavailableError, or QueueFullError when the
+   * queue has no room for all of them. One answer (or failure) per image, in order.
+   */
+  detectAll(images: readonly Uint8Array[], signal?: AbortSignal): Promise<DetectionAnswer>[] {
+    if (!this.detector.current()) throw new ModelUnavailableError('intruder');
+    return this.detectQueue.pushAll(images, signal);
+  }
+
+  /** Queues every window of a batch or none, like detectAll; windows queued together run as one batch. */
+  forecastAll(windows: readonly (readonly number[])[], signal?: AbortSignal): Promise<ForecastAnswer>[] {
+    if (!this.forecaster.current()) throw new ModelUnavailableError('forecast');
+    return this.forecastQueue.pushAll(windows, signal);
+  }
+
   private async runDetect(images: Uint8Array[]): Promise<DetectionAnswer[]> {
     if (!this.detector.current()) throw new ModelUnavailableError('intruder');
     return this.detector.use(async (model) => {

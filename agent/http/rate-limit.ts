@@ -29,15 +29,20 @@ export class TokenBucketLimiter {
     this.lastSweepMs = now();
   }
 
-  take(client: string): RateLimitDecision {
+  /**
+   * Takes `count` tokens from the client's bucket, all or none (a batch request counts as its items): a
+   * refusal takes nothing and says when all `count` will be there.
+   */
+  take(client: string, count = 1): RateLimitDecision {
     this.sweep();
     let bucket = this.buckets.get(client);
     if (!bucket) {
       bucket = new TokenBucket(this.perSecond, this.burst, this.now);
       this.buckets.set(client, bucket);
     }
-    if (bucket.take() === 1) return { allowed: true, limit: this.perSecond, remaining: bucket.available(), retryAfterS: 0 };
-    return { allowed: false, limit: this.perSecond, remaining: 0, retryAfterS: Math.max(1, Math.ceil(bucket.msUntilNext() / 1000)) };
+    if (bucket.takeAll(count)) return { allowed: true, limit: this.perSecond, remaining: bucket.available(), retryAfterS: 0 };
+    const retryAfterS = Math.max(1, Math.ceil(bucket.msUntil(count) / 1000));
+    return { allowed: false, limit: this.perSecond, remaining: bucket.available(), retryAfterS };
   }
 
   private sweep(): void {

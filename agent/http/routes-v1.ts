@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { HttpError } from './errors.js';
-import type { InferenceService } from './inference.js';
+import type { DetectionAnswer, ForecastAnswer, InferenceService } from './inference.js';
 import { checkDecodable, checkImageBytes, checkWindow, decodeBase64Image, IMAGE_CONTENT_TYPES, isObject } from './inputs.js';
 import { clientGone, setErrorFormat } from './replies.js';
 
@@ -55,8 +55,18 @@ const forecastSchema = {
   },
 };
 
-function unsupportedType(contentType: string | undefined, accepted: string): HttpError {
+export function unsupportedType(contentType: string | undefined, accepted: string): HttpError {
   return new HttpError(415, `unsupported content type ${contentType ?? '(none)'}: send ${accepted}`, {}, 'content_type');
+}
+
+/** The answer to one image: the detector's result and the model that made it. */
+export function detectionBody({ result, model }: DetectionAnswer) {
+  return { ...result, model };
+}
+
+/** The answer to one window. */
+export function forecastBody(answer: ForecastAnswer) {
+  return { predicted_celsius: answer.predicted_celsius, unit: answer.contract.unit, horizon_s: answer.contract.horizon_s, model: answer.model };
 }
 
 export function v1Routes(inference: InferenceService) {
@@ -73,8 +83,7 @@ export function v1Routes(inference: InferenceService) {
       } else {
         throw unsupportedType(request.headers['content-type'], `${IMAGE_CONTENT_TYPES.join(', ')} or application/json`);
       }
-      const { result, model } = await inference.detect(await checkDecodable(image), clientGone(reply));
-      return { ...result, model };
+      return detectionBody(await inference.detect(await checkDecodable(image), clientGone(reply)));
     });
 
     app.post('/v1/temperature/forecast', { schema: forecastSchema, onRequest: inference.refuseWhenFull('forecast') }, async (request, reply) => {
@@ -83,8 +92,7 @@ export function v1Routes(inference: InferenceService) {
         throw unsupportedType(request.headers['content-type'], 'application/json');
       }
       const values = checkWindow(body.values, 'values', inference.forecastWindow());
-      const answer = await inference.forecast(values, clientGone(reply));
-      return { predicted_celsius: answer.predicted_celsius, unit: answer.contract.unit, horizon_s: answer.contract.horizon_s, model: answer.model };
+      return forecastBody(await inference.forecast(values, clientGone(reply)));
     });
   };
 }

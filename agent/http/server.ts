@@ -1,5 +1,5 @@
 /**
- * The local HTTP API (fastify): inference (/v1 and the old contract under /compat), /health, /metrics
+ * The local HTTP API (fastify): inference (/v1, its batch routes and the old contract under /compat), /health, /metrics
  * and the status page. `buildHttpApp` makes the app without listening (tests use `inject`);
  * `HttpServer` is the agent service that listens on `http.host:http.port`.
  */
@@ -10,6 +10,7 @@ import { registerAccessControl } from './access.js';
 import { InferenceService } from './inference.js';
 import { IMAGE_CONTENT_TYPES } from './inputs.js';
 import { closeOnClientError, registerProtocolErrors } from './protocol-errors.js';
+import { batchRoutes } from './routes-batch.js';
 import { setErrorFormat } from './replies.js';
 import { compatRoutes } from './routes-compat.js';
 import { opsRoutes, type HealthSources } from './routes-ops.js';
@@ -72,7 +73,7 @@ export function buildHttpApp(deps: HttpServerDeps): FastifyInstance {
   app.addHook('onResponse', async (request, reply) => {
     counters.requests.inc({ route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
-  registerAccessControl(app, config.http, now, { onRefused: (reason) => counters.refused.inc({ reason }) });
+  const rate = registerAccessControl(app, config.http, now, { onRefused: (reason) => counters.refused.inc({ reason }) });
   setErrorFormat(app, 'v1');
   registerProtocolErrors(app);
 
@@ -85,6 +86,7 @@ export function buildHttpApp(deps: HttpServerDeps): FastifyInstance {
   };
   void app.register(opsRoutes(sources, deps.metrics));
   void app.register(v1Routes(inference));
+  void app.register(batchRoutes(inference, config.http, rate));
   void app.register(compatRoutes(inference));
   void app.register(statusRoutes(sources, deps.status));
   return app;

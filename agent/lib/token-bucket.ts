@@ -31,10 +31,23 @@ export class TokenBucket {
     return Math.floor(this.tokens);
   }
 
+  /** Takes `count` whole tokens if they are all there, else none: true when it took them. */
+  takeAll(count: number): boolean {
+    this.refill();
+    if (this.tokens < count) return false;
+    this.tokens -= count;
+    return true;
+  }
+
   /** ms until the next whole token (0 when one is there). */
   msUntilNext(): number {
+    return this.msUntil(1);
+  }
+
+  /** ms until `count` whole tokens are there (0 when they are). */
+  msUntil(count: number): number {
     this.refill();
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+    return this.tokens >= count ? 0 : Math.ceil(((count - this.tokens) / this.perSecond) * 1000);
   }
 
   /** True once the bucket has refilled completely: forgetting it changes nothing. */

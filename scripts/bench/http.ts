@@ -4,6 +4,8 @@
  * autocannon against the HTTP API served by a child process on 127.0.0.1 (so the load generator does
  * not share the server's event loop), rate limiting off:
  * - POST /v1/temperature/forecast (the shipped forecaster): requests/s and latency p50/p99;
+ * - POST /v1/temperature/forecast/batch with `http.max_batch_items` (8) windows a request and as many
+ *   windows in flight as the single route had: windows answered per second against the single route's;
  * - POST /v1/intruders with bus.jpg, for queue depths 2 and 8: the detector's own back-to-back rate
  *   (measured in the server process, two frames in flight, before and after the load: the mean is the
  *   reference); the HTTP throughput with just enough connections to keep the queue full, against it;
@@ -17,6 +19,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { defaultConfig } from '../../agent/config/load.js';
 import { packageRoot } from '../../agent/lib/paths.js';
 import { loadForecaster } from '../../models/forecast.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
@@ -145,12 +148,24 @@ async function main(): Promise<void> {
   const connections = Number(values.connections);
   if (!(duration > 0) || !Number.isInteger(connections) || connections < 1) throw new Error('--duration and --connections must be positive');
 
-  const window = JSON.stringify({ values: Array.from({ length: 60 }, (_, i) => 21 + Math.sin(i / 10)) });
+  const readings = Array.from({ length: 60 }, (_, i) => 21 + Math.sin(i / 10));
+  const window = JSON.stringify({ values: readings });
+  const batchSize = defaultConfig().http.max_batch_items;
+  const windows = JSON.stringify({ windows: new Array(batchSize).fill(readings) });
   const forecastServer = await startServer(64);
   const forecast = await post(forecastServer.ready.port, '/v1/temperature/forecast', window, 'application/json', connections, duration);
+  const batchConnections = Math.max(1, Math.ceil(connections / batchSize));
+  const batch = await post(forecastServer.ready.port, '/v1/temperature/forecast/batch', windows, 'application/json', batchConnections, duration);
   await stopServer(forecastServer.child);
+  const batchWindowsPerS = round((batch['2xx'] / batch.duration) * batchSize);
+  const singleWindowsPerS = forecast['2xx'] / forecast.duration;
   console.log(`POST /v1/temperature/forecast, ${connections} connections, ${duration} s, rate limit off`);
   console.log(`  ${round(forecast.requests.average)} req/s, p50 ${forecast.latency.p50} ms, p99 ${forecast.latency.p99} ms, non-2xx ${forecast.non2xx}, errors ${forecast.errors}`);
+  console.log(`POST /v1/temperature/forecast/batch, ${batchSize} windows a request, ${batchConnections} connections (as many windows in flight)`);
+  console.log(
+    `  ${round(batch.requests.average)} req/s = ${batchWindowsPerS} windows/s answered (x${round(batchWindowsPerS / singleWindowsPerS, 2)} the single route's), ` +
+      `p50 ${batch.latency.p50} ms, p99 ${batch.latency.p99} ms, non-2xx ${batch.non2xx}, errors ${batch.errors}`,
+  );
 
   const image = await readFile(IMAGE);
   const detections = [];
@@ -169,6 +184,15 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       forecast: { req_per_s: round(forecast.requests.average), p50_ms: forecast.latency.p50, p99_ms: forecast.latency.p99, non_2xx: forecast.non2xx, connections, duration_s: duration },
+      forecast_batch: {
+        windows_per_request: batchSize,
+        connections: batchConnections,
+        req_per_s: round(batch.requests.average),
+        windows_per_s: batchWindowsPerS,
+        p50_ms: batch.latency.p50,
+        p99_ms: batch.latency.p99,
+        non_2xx: batch.non2xx,
+      },
       intruders: detections,
     }),
   );

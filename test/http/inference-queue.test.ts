@@ -108,4 +108,33 @@ describe('InferenceQueue', () => {
     fail = false;
     expect(await queue.push(2)).toBe(2);
   });
+
+  it('queues a batch whole or not at all, and runs what was queued together as one batch', async () => {
+    const { run, batches, finishNext } = manualRun<number>();
+    const queue = new InferenceQueue({ name: 'test', maxDepth: 2, maxBatch: 3, run });
+    // Idle: one run slot takes a batch of 3 at once and 2 may wait, so 6 do not fit.
+    expect(() => queue.pushAll([1, 2, 3, 4, 5, 6])).toThrow('the test queue has no room for 6 requests');
+    expect(queue.depth).toBe(0);
+    expect(batches).toEqual([]);
+    const first = queue.pushAll([1, 2, 3, 4, 5]);
+    expect(batches).toEqual([[1, 2, 3]]);
+    expect(queue.depth).toBe(2);
+    expect(() => queue.pushAll([6])).toThrow(QueueFullError);
+    expect(queue.depth).toBe(2);
+    finishNext();
+    await nextTurn();
+    expect(batches).toEqual([[1, 2, 3], [4, 5]]);
+    const second = queue.pushAll([6, 7]);
+    finishNext();
+    await nextTurn();
+    finishNext();
+    expect(await Promise.all([...first, ...second])).toEqual([1, 2, 3, 4, 5, 6, 7].map((i) => `out:${i}`));
+    expect(batches).toEqual([[1, 2, 3], [4, 5], [6, 7]]);
+  });
+
+  it('refuses a whole batch for a client already gone', () => {
+    const queue = new InferenceQueue({ name: 'test', maxDepth: 5, run: manualRun<number>().run });
+    expect(() => queue.pushAll([1, 2], AbortSignal.abort())).toThrow(RequestAbortedError);
+    expect(queue.depth).toBe(0);
+  });
 });

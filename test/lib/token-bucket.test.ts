@@ -34,4 +34,16 @@ describe('TokenBucket', () => {
     expect(b.msUntilNext()).toBe(150);
     expect(b.isFull()).toBe(false);
   });
+
+  it('takes a count of tokens all or none, and says when they will all be there', () => {
+    const { bucket: b, advance } = bucket(10, 10);
+    expect(b.takeAll(7)).toBe(true);
+    expect(b.takeAll(4)).toBe(false);
+    expect(b.available()).toBe(3);
+    expect(b.msUntil(4)).toBe(100);
+    expect(b.msUntil(3)).toBe(0);
+    advance(100);
+    expect(b.takeAll(4)).toBe(true);
+    expect(b.available()).toBe(0);
+  });
 });
