@@ -1,5 +1,5 @@
 /**
- * Turns what callers have (encoded image bytes or a raw RGB frame) into the resized RGB pixels the
+ * Turns what callers have (encoded image bytes, a raw RGB frame, or a camera frame: JPEG or yuv420) into the resized RGB pixels the
  * letterbox needs, with sharp (libvips: decoding and resizing run on libuv's thread pool, off the JS
  * thread). Every refusal is an InvalidInputError that says what is wrong with the image.
  *
@@ -13,7 +13,8 @@ import sharp from 'sharp';
 import type { MemoryBudget } from '../agent/lib/memory-budget.js';
 import { InvalidInputError } from './errors.js';
 import { letterboxGeometry, type LetterboxGeometry } from './letterbox.js';
-import type { RawRgbImage } from './types.js';
+import { yuv420ToRgb } from '../agent/lib/frame-image.js';
+import type { DetectorImage, RawRgbImage } from './types.js';
 
 /** Default pixel limit: well above any camera frame (a 64 MP sensor), far below a decompression bomb. */
 export const DEFAULT_MAX_PIXELS = 70_000_000;
@@ -157,8 +158,18 @@ function checkPixelLimit(width: number, height: number, maxPixels: number): void
   }
 }
 
-function isRawRgbImage(image: Uint8Array | RawRgbImage): image is RawRgbImage {
-  return !(image instanceof Uint8Array);
+/**
+ * The detector's input as encoded bytes or raw RGB. A yuv420 frame becomes RGB in one pass over its
+ * pixels (full-range BT.601, agent/lib/frame-image.ts), then takes the raw path's resize.
+ */
+function encodedOrRgb(image: DetectorImage): Uint8Array | RawRgbImage {
+  if (image instanceof Uint8Array || !('format' in image)) return image;
+  if (image.format === 'jpeg') return image.data;
+  try {
+    return { data: yuv420ToRgb(image), width: image.width, height: image.height };
+  } catch (err) {
+    throw new InvalidInputError((err as Error).message);
+  }
 }
 
 /**
@@ -167,13 +178,9 @@ function isRawRgbImage(image: Uint8Array | RawRgbImage): image is RawRgbImage {
  * only the image itself). Rejects empty, truncated, undecodable, oversized and too costly images with an
  * InvalidInputError.
  */
-export async function letterboxPixels(
-  image: Uint8Array | RawRgbImage,
-  input: ModelInputSize,
-  maxPixels: number,
-  budget?: MemoryBudget,
-): Promise<LetterboxedPixels> {
-  return isRawRgbImage(image) ? letterboxRaw(image, input, maxPixels) : letterboxEncoded(image, input, maxPixels, budget);
+export async function letterboxPixels(image: DetectorImage, input: ModelInputSize, maxPixels: number, budget?: MemoryBudget): Promise<LetterboxedPixels> {
+  const pixels = encodedOrRgb(image);
+  return pixels instanceof Uint8Array ? letterboxEncoded(pixels, input, maxPixels, budget) : letterboxRaw(pixels, input, maxPixels);
 }
 
 async function letterboxEncoded(bytes: Uint8Array, input: ModelInputSize, maxPixels: number, budget?: MemoryBudget): Promise<LetterboxedPixels> {

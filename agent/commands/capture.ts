@@ -11,7 +11,7 @@ import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
 import { makeDirSync } from '../lib/make-dir.js';
 import { loadConfig } from '../config/load.js';
 import { DAY_S } from '../config/schema.js';
-import { CAMERA_DRIVERS, createCamera, type Camera } from '../../drivers/camera/index.js';
+import { CAMERA_DRIVERS, createCamera, frameToJpeg, type Camera } from '../../drivers/camera/index.js';
 
 /** The drivers that capture (`none` is no camera). */
 const DRIVERS = CAMERA_DRIVERS.filter((driver) => driver !== 'none');
@@ -144,8 +144,9 @@ async function capture(camera: Camera, request: CaptureRequest, io: CommandIO): 
     await camera.start();
     for await (const frame of camera) {
       written++;
-      firstFrame ??= frame.jpeg;
-      await writeFile(join(request.out, `frame-${String(written).padStart(6, '0')}.jpg`), frame.jpeg);
+      const jpeg = await frameToJpeg(frame.image);
+      firstFrame ??= jpeg;
+      await writeFile(join(request.out, `frame-${String(written).padStart(6, '0')}.jpg`), jpeg);
       if (written === request.frames) break;
     }
   } finally {

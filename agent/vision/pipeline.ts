@@ -132,7 +132,7 @@ export class VisionPipeline implements Service {
     const { gate, detector, bus, logger } = this.deps;
     try {
       if (!this.deps.tracker.active) {
-        const decision = await gate.check(frame.jpeg);
+        const decision = await gate.check(frame.image);
         if (!decision.detect) {
           this.stats.skipped++;
           bus.emit('frame.skipped', { reason: 'no_motion' });
@@ -145,7 +145,7 @@ export class VisionPipeline implements Service {
         return null;
       }
       this.loggedNoModel = false;
-      const { result, info } = await detector.use(async (model) => ({ result: await model.detect(frame.jpeg), info: model.info }));
+      const { result, info } = await detector.use(async (model) => ({ result: await model.detect(frame.image), info: model.info }));
       this.stats.inferences++;
       this.stats.last_inference_ms = result.timings_ms.total;
       bus.emit('inference', { model: info.name, version: info.version, ms: result.timings_ms.total });
@@ -196,7 +196,7 @@ export class VisionPipeline implements Service {
     const snapshots = this.deps.snapshots;
     if (!snapshots) return null;
     try {
-      const jpeg = await fitJpeg(await drawDetections(frame.jpeg, event.objects), snapshots.maxBytes);
+      const jpeg = await fitJpeg(await drawDetections(frame.image, event.objects), snapshots.maxBytes);
       let path: string | null = null;
       try {
         path = await snapshots.folder.save(jpeg, ts, event.event_id);

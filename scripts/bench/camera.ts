@@ -51,7 +51,7 @@ async function benchStream(fps: number): Promise<Record<string, number>> {
     await symlink(process.execPath, join(bin, 'node'));
     await symlink(join(packageRoot(), 'test', 'fakes', 'bin', 'rpicam-vid'), join(bin, 'rpicam-vid'));
     const camera = createCamera(
-      { driver: 'rpicam', width: 640, height: 480, fps, rotation: 0, hflip: false, vflip: false, index: 0, dir: null, loop: false, input: null, stall_timeout_s: 10, still_interval_s: 1 },
+      { driver: 'rpicam', format: 'mjpeg', width: 640, height: 480, fps, rotation: 0, hflip: false, vflip: false, index: 0, dir: null, loop: false, input: null, stall_timeout_s: 10, still_interval_s: 1 },
       { logger: silentLogger(), env: { PATH: bin, FAKE_CAMERA_FRAMES: images.join(':'), FAKE_CAMERA_CHUNK_MAX: '65536' } },
     );
     await camera.start();
