@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import sharp from 'sharp';
 import { yuv420Layout, type Yuv420Image } from '../../../agent/lib/frame-image.js';
 
 const run = promisify(execFile);
@@ -21,9 +22,15 @@ export interface Yuv420Fixture {
   paddedFile: string;
 }
 
-/** `image` (any format ffmpeg reads) as a full-range yuv420 frame of exactly `width` x `height`. */
-export async function toYuv420(image: string, width: number, height: number): Promise<Yuv420Image> {
-  const filter = `scale=${width}:${height}:force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=full,pad=${width}:${height}:-1:-1`;
+/**
+ * `image` (any format ffmpeg reads) as a full-range yuv420 frame: fitted into exactly `size` (which must
+ * be even), or at its own size (odd sizes included).
+ */
+export async function toYuv420(image: string, size?: { width: number; height: number }): Promise<Yuv420Image> {
+  const { width, height } = size ?? (await sharp(image).metadata());
+  const filter = size
+    ? `scale=${width}:${height}:force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=full,pad=${width}:${height}:-1:-1`
+    : 'scale=out_range=full';
   const args = ['-hide_banner', '-loglevel', 'error', '-i', image, '-frames:v', '1', '-vf', filter, '-pix_fmt', 'yuv420p', '-f', 'rawvideo', 'pipe:1'];
   const { stdout } = await run('ffmpeg', args, { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
   const expected = yuv420Layout(width, height).frameBytes;
@@ -51,7 +58,7 @@ export function padRows(image: Yuv420Image, yAlign: number): Buffer {
 export async function yuv420Fixtures(images: string[], width: number, height: number, dir: string, yAlign = 64): Promise<Yuv420Fixture[]> {
   return Promise.all(
     images.map(async (file, i) => {
-      const image = await toYuv420(file, width, height);
+      const image = await toYuv420(file, { width, height });
       const paddedFile = join(dir, `${i}-${basename(file)}-${width}x${height}.yuv`);
       await writeFile(paddedFile, padRows(image, yAlign));
       return { image, paddedFile };
