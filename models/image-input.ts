@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import type { MemoryBudget } from '../agent/lib/memory-budget.js';
 import { InvalidInputError } from './errors.js';
 import { letterboxGeometry, type LetterboxGeometry } from './letterbox.js';
-import { yuv420ToRgb } from '../agent/lib/frame-image.js';
+import { checkYuv420, ycbcrPlanesToRgb, yuv420Chroma, yuv420Layout, yuv420Luma, yuv420ToRgb, type Yuv420Image } from '../agent/lib/frame-image.js';
 import type { DetectorImage, RawRgbImage } from './types.js';
 
 /** Default pixel limit: well above any camera frame (a 64 MP sensor), far below a decompression bomb. */
@@ -158,18 +158,11 @@ function checkPixelLimit(width: number, height: number, maxPixels: number): void
   }
 }
 
-/**
- * The detector's input as encoded bytes or raw RGB. A yuv420 frame becomes RGB in one pass over its
- * pixels (full-range BT.601, agent/lib/frame-image.ts), then takes the raw path's resize.
- */
-function encodedOrRgb(image: DetectorImage): Uint8Array | RawRgbImage {
-  if (image instanceof Uint8Array || !('format' in image)) return image;
-  if (image.format === 'jpeg') return image.data;
-  try {
-    return { data: yuv420ToRgb(image), width: image.width, height: image.height };
-  } catch (err) {
-    throw new InvalidInputError((err as Error).message);
-  }
+/** Encoded bytes (a JPEG frame's too), a raw RGB frame, or a yuv420 frame. */
+function classify(image: DetectorImage): { encoded: Uint8Array } | { rgb: RawRgbImage } | { yuv: Yuv420Image } {
+  if (image instanceof Uint8Array) return { encoded: image };
+  if (!('format' in image)) return { rgb: image };
+  return image.format === 'jpeg' ? { encoded: image.data } : { yuv: image };
 }
 
 /**
@@ -179,8 +172,53 @@ function encodedOrRgb(image: DetectorImage): Uint8Array | RawRgbImage {
  * InvalidInputError.
  */
 export async function letterboxPixels(image: DetectorImage, input: ModelInputSize, maxPixels: number, budget?: MemoryBudget): Promise<LetterboxedPixels> {
-  const pixels = encodedOrRgb(image);
-  return pixels instanceof Uint8Array ? letterboxEncoded(pixels, input, maxPixels, budget) : letterboxRaw(pixels, input, maxPixels);
+  const kind = classify(image);
+  if ('encoded' in kind) return letterboxEncoded(kind.encoded, input, maxPixels, budget);
+  if ('rgb' in kind) return letterboxRaw(kind.rgb, input, maxPixels);
+  return letterboxYuv420(kind.yuv, input, maxPixels);
+}
+
+/**
+ * A yuv420 frame, without a JPEG round trip. A frame at least twice the letterbox's size (a 1280x720
+ * camera frame into 640x640) has each plane resized on its own, the chroma planes from their quarter
+ * size, and only the letterbox's pixels converted to RGB: resizing is linear and the full-range
+ * conversion affine, so this is the RGB resize up to rounding, for a quarter of the conversion work or
+ * less. A smaller frame is converted whole first (nearest chroma, as libjpeg), then resized like any RGB
+ * frame: there, resizing the quarter-size chroma planes up would blur colour that the RGB path keeps,
+ * and moved boxes by several pixels on the PNG fixtures.
+ */
+async function letterboxYuv420(image: Yuv420Image, input: ModelInputSize, maxPixels: number): Promise<LetterboxedPixels> {
+  try {
+    checkYuv420(image);
+  } catch (err) {
+    throw new InvalidInputError((err as Error).message);
+  }
+  const { width, height } = image;
+  checkPixelLimit(width, height, maxPixels);
+  const geometry = letterboxGeometry(width, height, input.width, input.height);
+  if (geometry.scale > 0.5) return letterboxRaw({ data: yuv420ToRgb(image), width, height }, input, maxPixels);
+  const { chromaWidth, chromaHeight } = yuv420Layout(width, height);
+  const { cb, cr } = yuv420Chroma(image);
+  const [y, u, v] = await Promise.all([
+    resizePlane(yuv420Luma(image), width, height, geometry),
+    resizePlane(cb, chromaWidth, chromaHeight, geometry),
+    resizePlane(cr, chromaWidth, chromaHeight, geometry),
+  ]);
+  return { rgb: ycbcrPlanesToRgb(y, u, v), geometry, imageWidth: width, imageHeight: height };
+}
+
+async function resizePlane(plane: Uint8Array, width: number, height: number, geometry: LetterboxGeometry): Promise<Uint8Array> {
+  if (width === geometry.width && height === geometry.height) return plane;
+  const { data, info } = await sharp(plane, { raw: { width, height, channels: 1 } })
+    .resize(geometry.width, geometry.height, { fit: 'fill', kernel: 'lanczos3' })
+    // One channel in, one out (libvips would otherwise write sRGB).
+    .toColourspace('b-w')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1 || data.length !== geometry.width * geometry.height) {
+    throw new Error(`plane resize produced ${info.width}x${info.height}x${info.channels}, expected ${geometry.width}x${geometry.height}x1`);
+  }
+  return data;
 }
 
 async function letterboxEncoded(bytes: Uint8Array, input: ModelInputSize, maxPixels: number, budget?: MemoryBudget): Promise<LetterboxedPixels> {

@@ -105,9 +105,39 @@ const HALF = FIX / 2;
 
 const clampByte = (value: number) => (value < 0 ? 0 : value > 255 ? 255 : value);
 
+/** Writes the RGB of one full-range YCbCr sample at `out[at..at+2]`. */
+function writeRgb(out: Uint8Array, at: number, y: number, cbByte: number, crByte: number): void {
+  const luma = y * FIX + HALF;
+  const cb = cbByte - 128;
+  const cr = crByte - 128;
+  out[at] = clampByte((luma + CR_R * cr) >> 16);
+  out[at + 1] = clampByte((luma - CB_G * cb - CR_G * cr) >> 16);
+  out[at + 2] = clampByte((luma + CB_B * cb) >> 16);
+}
+
+/**
+ * Interleaved RGB from three planes of the same size (Y, Cb, Cr: 4:4:4, as after resizing the planes of a
+ * yuv420 frame to one size each).
+ */
+export function ycbcrPlanesToRgb(y: Uint8Array, cb: Uint8Array, cr: Uint8Array): Uint8Array {
+  if (cb.length !== y.length || cr.length !== y.length) throw new RangeError(`planes differ in size (${y.length}, ${cb.length}, ${cr.length})`);
+  const rgb = new Uint8Array(y.length * 3);
+  for (let i = 0; i < y.length; i++) writeRgb(rgb, 3 * i, y[i]!, cb[i]!, cr[i]!);
+  return rgb;
+}
+
+/** The U (Cb) and V (Cr) planes of a yuv420 frame, each ceil(width/2) x ceil(height/2). */
+export function yuv420Chroma(image: Yuv420Image): { cb: Uint8Array; cr: Uint8Array } {
+  const { chromaWidth, chromaHeight } = yuv420Layout(image.width, image.height);
+  const start = image.width * image.height;
+  const size = chromaWidth * chromaHeight;
+  return { cb: image.data.subarray(start, start + size), cr: image.data.subarray(start + size, start + 2 * size) };
+}
+
 /**
  * Interleaved RGB (3 bytes a pixel) from a yuv420 frame: each 2x2 block shares its chroma sample
- * (nearest, as libjpeg's fast upsampling). Integer arithmetic only: about 5 ms for 1280x720 here.
+ * (nearest, as libjpeg's fast upsampling). Integer arithmetic only. For a large frame the detector
+ * resizes the planes first and converts only the letterbox's pixels (models/image-input.ts).
  */
 export function yuv420ToRgb(image: Yuv420Image): Uint8Array {
   checkYuv420(image);
@@ -120,14 +150,9 @@ export function yuv420ToRgb(image: Yuv420Image): Uint8Array {
   for (let y = 0; y < height; y++) {
     const yRow = y * width;
     const cRow = (y >> 1) * chromaWidth;
-    for (let x = 0; x < width; x++) {
-      const luma = data[yRow + x]! * FIX + HALF;
+    for (let x = 0; x < width; x++, out += 3) {
       const c = cRow + (x >> 1);
-      const cb = data[uPlane + c]! - 128;
-      const cr = data[vPlane + c]! - 128;
-      rgb[out++] = clampByte((luma + CR_R * cr) >> 16);
-      rgb[out++] = clampByte((luma - CB_G * cb - CR_G * cr) >> 16);
-      rgb[out++] = clampByte((luma + CB_B * cb) >> 16);
+      writeRgb(rgb, out, data[yRow + x]!, data[uPlane + c]!, data[vPlane + c]!);
     }
   }
   return rgb;

@@ -18,7 +18,8 @@ export function frameRgb(image: FrameImage): sharp.Sharp {
 export function frameLuma(image: FrameImage): sharp.Sharp {
   if (image.format === 'jpeg') return sharp(image.data).greyscale();
   const { width, height } = image;
-  return sharp(yuv420Luma(image), { raw: { width, height, channels: 1 } });
+  // b-w: one channel out, as greyscale() gives for a JPEG (libvips would otherwise write sRGB).
+  return sharp(yuv420Luma(image), { raw: { width, height, channels: 1 } }).toColourspace('b-w');
 }
 
 /** The frame as a JPEG: a JPEG frame as it came, a raw one encoded at `quality`. */

@@ -55,6 +55,17 @@ describe('intruder detector: yuv420 frames against the same images as JPEG', () 
     expect(fromYuv.image).toEqual(fromEncoded.image);
   });
 
+  it('finds the same at camera resolution: bus.jpg at twice its size, where the planes are resized before conversion', async () => {
+    // 1108x1480 is at least twice the 640 letterbox, so the detector resizes Y, U and V on their own.
+    const result = await detector.detect(await toYuv420(fixture('images/bus.jpg'), { width: 1108, height: 1480 }));
+    const halved = ordered(result.objects).map((o) => ({ ...o, bbox: { xmin: o.bbox.xmin / 2, ymin: o.bbox.ymin / 2, xmax: o.bbox.xmax / 2, ymax: o.bbox.ymax / 2 } }));
+    expect(halved.map((o) => o.class)).toEqual(['bus', 'person', 'person', 'person']);
+    expectBoxNear(halved[0]!, [13, 154, 545, 514], 'bus');
+    expectBoxNear(halved[1]!, [33, 270, 166, 620], 'left person');
+    expectBoxNear(halved[2]!, [151, 278, 234, 588], 'middle person');
+    expectBoxNear(halved[3]!, [461, 264, 553, 602], 'right person');
+  });
+
   it('refuses a yuv420 frame whose data does not match its size, naming both', async () => {
     await expect(detector.detect({ format: 'yuv420', width: 64, height: 48, data: new Uint8Array(100) })).rejects.toThrow(/yuv420 frame: 64x48 needs 4608 bytes, got 100/);
   });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { FrameImage } from '../../drivers/camera/index.js';
 import { MotionGate, changedFraction, greyThumbnail } from '../../agent/vision/motion-gate.js';
 import { fixture } from '../helpers/fixtures.js';
+import { toYuv420 } from '../drivers/camera/yuv420-fixtures.js';
 
 const jpeg = (data: Buffer): FrameImage => ({ format: 'jpeg', data });
 
@@ -86,5 +87,18 @@ describe('MotionGate', () => {
     expect(changedFraction(Uint8Array.from([0, 0, 0, 0]), Uint8Array.from([0, 25, 26, 255]))).toBe(0.5);
     expect(() => changedFraction(new Uint8Array(2), new Uint8Array(3))).toThrow(/differ in size/);
     expect((await greyThumbnail(await scene())).length).toBe(64 * 48);
+  });
+});
+
+describe('MotionGate on raw yuv420 frames', () => {
+  it('compares the Y plane: the same thumbnail as the JPEG of the same picture, within JPEG noise', async () => {
+    const image = fixture('images/person.jpg');
+    const raw = await toYuv420(image);
+    const [fromRaw, fromJpeg] = await Promise.all([greyThumbnail(raw), greyThumbnail(jpeg(readFileSync(image)))]);
+    expect(fromRaw).toHaveLength(64 * 48);
+    expect(changedFraction(fromJpeg, fromRaw)).toBeLessThan(0.01);
+    const gate = new MotionGate(config, () => 0);
+    await gate.check(raw);
+    expect((await gate.check(await toYuv420(fixture('images/dog.jpg'), { width: 640, height: 424 }))).reason).toBe('motion');
   });
 });
