@@ -17,6 +17,7 @@ import { loadIntruderDetector } from '../../models/intruder.js';
 import type { IntruderDetector } from '../../models/types.js';
 import { fixture } from '../helpers/fixtures.js';
 import { FakeCamera } from '../fakes/camera.js';
+import { toYuv420 } from '../drivers/camera/yuv420-fixtures.js';
 
 class RecordingAlarm {
   calls: string[] = [];
@@ -102,6 +103,19 @@ describe('VisionPipeline', () => {
     const [end, start] = store.recentDetections(10);
     expect(start!.snapshot).toMatch(/snapshots\/.*\.jpg$/);
     expect(end!.snapshot).toBeNull();
+  });
+
+  it('runs on raw yuv420 frames as rpicam-vid and ffmpeg deliver them: gate, detector and a JPEG snapshot with the boxes', async () => {
+    const camera = new FakeCamera();
+    const { vision, alerts, outbox } = setup([camera]);
+    await vision.start();
+    const [rawCoffee, rawPerson] = await Promise.all([toYuv420(fixture('images/coffee.png'), { width: 640, height: 424 }), toYuv420(fixture('images/person.jpg'))]);
+    for (const image of [rawCoffee, rawPerson]) await camera.show(image);
+    await expect.poll(() => alerts().map((a) => a.event)).toContain('start');
+    expect(alerts()[0]!.objects.map((o) => o.class).sort()).toEqual(['dog', 'person']);
+    const snapshot = outbox().find((r) => r.topic === 'edge/dev/snapshot')!;
+    expect(await sharp(snapshot.payload as Buffer).metadata()).toMatchObject({ format: 'jpeg', width: 640, height: 424 });
+    expect(vision.health()).toMatchObject({ bad_frames: 0 });
   });
 
   it('skips still frames without running the model', async () => {
