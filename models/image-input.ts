@@ -1,5 +1,5 @@
 /**
- * Turns what callers have (encoded image bytes or a raw RGB frame) into the resized RGB pixels the
+ * Turns what callers have (encoded image bytes, a raw RGB frame, or a camera frame: JPEG or yuv420) into the resized RGB pixels the
  * letterbox needs, with sharp (libvips: decoding and resizing run on libuv's thread pool, off the JS
  * thread). Every refusal is an InvalidInputError that says what is wrong with the image.
  *
@@ -13,7 +13,8 @@ import sharp from 'sharp';
 import type { MemoryBudget } from '../agent/lib/memory-budget.js';
 import { InvalidInputError } from './errors.js';
 import { letterboxGeometry, type LetterboxGeometry } from './letterbox.js';
-import type { RawRgbImage } from './types.js';
+import { checkYuv420, ycbcrPlanesToRgb, yuv420Chroma, yuv420Layout, yuv420Luma, yuv420ToRgb, type Yuv420Image } from '../agent/lib/frame-image.js';
+import type { DetectorImage, RawRgbImage } from './types.js';
 
 /** Default pixel limit: well above any camera frame (a 64 MP sensor), far below a decompression bomb. */
 export const DEFAULT_MAX_PIXELS = 70_000_000;
@@ -157,8 +158,11 @@ function checkPixelLimit(width: number, height: number, maxPixels: number): void
   }
 }
 
-function isRawRgbImage(image: Uint8Array | RawRgbImage): image is RawRgbImage {
-  return !(image instanceof Uint8Array);
+/** Encoded bytes (a JPEG frame's too), a raw RGB frame, or a yuv420 frame. */
+function classify(image: DetectorImage): { encoded: Uint8Array } | { rgb: RawRgbImage } | { yuv: Yuv420Image } {
+  if (image instanceof Uint8Array) return { encoded: image };
+  if (!('format' in image)) return { rgb: image };
+  return image.format === 'jpeg' ? { encoded: image.data } : { yuv: image };
 }
 
 /**
@@ -167,13 +171,54 @@ function isRawRgbImage(image: Uint8Array | RawRgbImage): image is RawRgbImage {
  * only the image itself). Rejects empty, truncated, undecodable, oversized and too costly images with an
  * InvalidInputError.
  */
-export async function letterboxPixels(
-  image: Uint8Array | RawRgbImage,
-  input: ModelInputSize,
-  maxPixels: number,
-  budget?: MemoryBudget,
-): Promise<LetterboxedPixels> {
-  return isRawRgbImage(image) ? letterboxRaw(image, input, maxPixels) : letterboxEncoded(image, input, maxPixels, budget);
+export async function letterboxPixels(image: DetectorImage, input: ModelInputSize, maxPixels: number, budget?: MemoryBudget): Promise<LetterboxedPixels> {
+  const kind = classify(image);
+  if ('encoded' in kind) return letterboxEncoded(kind.encoded, input, maxPixels, budget);
+  if ('rgb' in kind) return letterboxRaw(kind.rgb, input, maxPixels);
+  return letterboxYuv420(kind.yuv, input, maxPixels);
+}
+
+/**
+ * A yuv420 frame, without a JPEG round trip. A frame at least twice the letterbox's size (a 1280x720
+ * camera frame into 640x640) has each plane resized on its own, the chroma planes from their quarter
+ * size, and only the letterbox's pixels converted to RGB: resizing is linear and the full-range
+ * conversion affine, so this is the RGB resize up to rounding, for a quarter of the conversion work or
+ * less. A smaller frame is converted whole first (nearest chroma, as libjpeg), then resized like any RGB
+ * frame: there, resizing the quarter-size chroma planes up would blur colour that the RGB path keeps,
+ * and moved boxes by several pixels on the PNG fixtures.
+ */
+async function letterboxYuv420(image: Yuv420Image, input: ModelInputSize, maxPixels: number): Promise<LetterboxedPixels> {
+  try {
+    checkYuv420(image);
+  } catch (err) {
+    throw new InvalidInputError((err as Error).message);
+  }
+  const { width, height } = image;
+  checkPixelLimit(width, height, maxPixels);
+  const geometry = letterboxGeometry(width, height, input.width, input.height);
+  if (geometry.scale > 0.5) return letterboxRaw({ data: yuv420ToRgb(image), width, height }, input, maxPixels);
+  const { chromaWidth, chromaHeight } = yuv420Layout(width, height);
+  const { cb, cr } = yuv420Chroma(image);
+  const [y, u, v] = await Promise.all([
+    resizePlane(yuv420Luma(image), width, height, geometry),
+    resizePlane(cb, chromaWidth, chromaHeight, geometry),
+    resizePlane(cr, chromaWidth, chromaHeight, geometry),
+  ]);
+  return { rgb: ycbcrPlanesToRgb(y, u, v), geometry, imageWidth: width, imageHeight: height };
+}
+
+async function resizePlane(plane: Uint8Array, width: number, height: number, geometry: LetterboxGeometry): Promise<Uint8Array> {
+  if (width === geometry.width && height === geometry.height) return plane;
+  const { data, info } = await sharp(plane, { raw: { width, height, channels: 1 } })
+    .resize(geometry.width, geometry.height, { fit: 'fill', kernel: 'lanczos3' })
+    // One channel in, one out (libvips would otherwise write sRGB).
+    .toColourspace('b-w')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1 || data.length !== geometry.width * geometry.height) {
+    throw new Error(`plane resize produced ${info.width}x${info.height}x${info.channels}, expected ${geometry.width}x${geometry.height}x1`);
+  }
+  return data;
 }
 
 async function letterboxEncoded(bytes: Uint8Array, input: ModelInputSize, maxPixels: number, budget?: MemoryBudget): Promise<LetterboxedPixels> {

@@ -18,7 +18,7 @@ import { readOnnxMetadata } from './onnx-proto.js';
 import { MemoryBudget } from '../agent/lib/memory-budget.js';
 import { SerialQueue } from '../agent/lib/serial-queue.js';
 import { Pool } from './pool.js';
-import type { DetectedObject, DetectionResult, IntruderDetector, ModelInfo, RawRgbImage } from './types.js';
+import type { DetectedObject, DetectionResult, IntruderDetector, ModelInfo, DetectorImage } from './types.js';
 import { decodeCandidates } from './yolo-decode.js';
 import { checkTask, inspectYoloSession, resolveClassNames, type YoloModelSpec } from './yolo-model.js';
 
@@ -99,7 +99,7 @@ class YoloIntruderDetector implements LoadedIntruderDetector {
     return { width: this.spec.inputWidth, height: this.spec.inputHeight };
   }
 
-  detect(image: Uint8Array | RawRgbImage): Promise<DetectionResult> {
+  detect(image: DetectorImage): Promise<DetectionResult> {
     if (this.closed) return Promise.reject(new Error(`detector for ${this.info.path} is closed`));
     const detection = this.detectNow(image);
     this.pending.add(detection);
@@ -116,7 +116,7 @@ class YoloIntruderDetector implements LoadedIntruderDetector {
     await this.session.release();
   }
 
-  private async detectNow(image: Uint8Array | RawRgbImage): Promise<DetectionResult> {
+  private async detectNow(image: DetectorImage): Promise<DetectionResult> {
     const start = performance.now();
     const pixels = await letterboxPixels(image, this.inputSize, this.settings.maxPixels, this.settings.decodeBudget);
     const letterboxMs = performance.now() - start;

@@ -1,4 +1,5 @@
 /** Plain data shared by the model runners and their callers (pipelines, HTTP, CLI). */
+import type { FrameImage } from '../agent/lib/frame-image.js';
 
 export interface BoundingBox {
   xmin: number;
@@ -38,6 +39,12 @@ export interface RawRgbImage {
   height: number;
 }
 
+/**
+ * What the detector reads: encoded image bytes (JPEG, PNG...), a raw RGB frame, or a camera frame as the
+ * camera delivered it (a JPEG, or raw yuv420 letterboxed without any JPEG round trip).
+ */
+export type DetectorImage = Uint8Array | RawRgbImage | FrameImage;
+
 export interface ModelInfo {
   name: string;
   version: string;
@@ -49,7 +56,7 @@ export interface ModelInfo {
 export interface IntruderDetector {
   readonly info: ModelInfo;
   /** Encoded image bytes (JPEG, PNG, WebP) or a raw RGB frame. Rejects with a clear reason on bad input. */
-  detect(image: Uint8Array | RawRgbImage): Promise<DetectionResult>;
+  detect(image: DetectorImage): Promise<DetectionResult>;
   close(): Promise<void>;
 }
 

@@ -11,14 +11,15 @@ import { CliError, ExitCode, UsageError } from '../lib/exit-codes.js';
 import { makeDirSync } from '../lib/make-dir.js';
 import { loadConfig } from '../config/load.js';
 import { DAY_S } from '../config/schema.js';
-import { CAMERA_DRIVERS, createCamera, type Camera } from '../../drivers/camera/index.js';
+import { CAMERA_DRIVERS, createCamera, frameToJpeg, type Camera } from '../../drivers/camera/index.js';
 
 /** The drivers that capture (`none` is no camera). */
 const DRIVERS = CAMERA_DRIVERS.filter((driver) => driver !== 'none');
 
 const usage = ({ camera }: AgentConfig) => `usage: edge-agent capture [--config FILE] [--camera DRIVER] [driver options] --frames N --out DIR
 
-Writes N frames from the camera as DIR/frame-000001.jpg, frame-000002.jpg, ... and prints a summary.
+Writes N frames from the camera as DIR/frame-000001.jpg, frame-000002.jpg, ... (raw frames encoded to
+JPEG) and prints a summary.
 The camera is the configuration's (--config, else the defaults below) with the options below on top, so
 \`edge-agent capture --config /etc/edge-agent/config.yaml --frames 3 --out /tmp/cam\` checks the camera
 the daemon will use.
@@ -28,6 +29,7 @@ options:
   --camera DRIVER        rpicam (rpicam-vid stream), still (periodic stills), ffmpeg (USB/RTSP), dir (replay)
   --frames N             frames to write (required)
   --out DIR              folder for the files, created if missing (required)
+  --format F             rpicam, ffmpeg: yuv420 (raw frames) or mjpeg (default ${camera.format})
   --width N --height N   frame size (default ${camera.width}x${camera.height})
   --fps N                frames a second (default ${camera.fps})
   --rotation 0|180       rotate the image (rpicam, still, ffmpeg; default ${camera.rotation})
@@ -48,6 +50,7 @@ const OPTIONS = {
   camera: { type: 'string' },
   frames: { type: 'string' },
   out: { type: 'string' },
+  format: { type: 'string' },
   width: { type: 'string' },
   height: { type: 'string' },
   fps: { type: 'string' },
@@ -104,6 +107,7 @@ function captureRequest(values: Values): CaptureRequest {
   // Flags go on top of the configuration and through its validation, like `run`'s (unset ones are ignored).
   const flags: Partial<Record<keyof CameraConfig, unknown>> = {
     driver,
+    format: values.format,
     width: numberOption('width', values.width),
     height: numberOption('height', values.height),
     fps: numberOption('fps', values.fps),
@@ -144,8 +148,9 @@ async function capture(camera: Camera, request: CaptureRequest, io: CommandIO): 
     await camera.start();
     for await (const frame of camera) {
       written++;
-      firstFrame ??= frame.jpeg;
-      await writeFile(join(request.out, `frame-${String(written).padStart(6, '0')}.jpg`), frame.jpeg);
+      const jpeg = await frameToJpeg(frame.image);
+      firstFrame ??= jpeg;
+      await writeFile(join(request.out, `frame-${String(written).padStart(6, '0')}.jpg`), jpeg);
       if (written === request.frames) break;
     }
   } finally {

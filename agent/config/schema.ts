@@ -9,7 +9,7 @@
  * `TypedLeaf<T[K]>` (invariant: `number` is not accepted for `number | null`, nor the other way).
  */
 import { hostname } from 'node:os';
-import { CAMERA_DRIVERS, CAMERA_LIMITS, type NumberRange } from '../../drivers/camera/index.js';
+import { CAMERA_DRIVERS, CAMERA_FORMATS, CAMERA_LIMITS, type NumberRange } from '../../drivers/camera/index.js';
 import { SENSOR_DRIVERS } from '../../drivers/sensors/index.js';
 import type { AgentConfig, ClassFilterConfig, ClassFilterOverrides } from './types.js';
 
@@ -196,7 +196,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
   data_dir: str('Folder for the database, snapshots and installed models (created if missing).', './data', { 'x-path': true }),
   log_level: oneOf('Least severe log level written (pino JSON on stdout).', LOG_LEVELS, 'info'),
   camera: section('Where frames come from.', {
-    driver: oneOf('`rpicam` (rpicam-vid MJPEG stream), `still` (node-libcamera stills), `ffmpeg` (USB camera or RTSP/HTTP stream), `dir` (replay a folder of images), `none` (vision off).', CAMERA_DRIVERS, 'none'),
+    driver: oneOf('`rpicam` (rpicam-vid stream), `still` (node-libcamera stills), `ffmpeg` (USB camera or RTSP/HTTP stream), `dir` (replay a folder of images), `none` (vision off).', CAMERA_DRIVERS, 'none'),
     width: limited('Frame width in pixels.', 1280, CAMERA_LIMITS.width),
     height: limited('Frame height in pixels.', 720, CAMERA_LIMITS.height),
     fps: limited('Frames per second requested from the camera.', 5, CAMERA_LIMITS.fps),
@@ -207,6 +207,11 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     dir: optPath('dir: folder of JPEG/PNG images to replay, in name order (required with `driver: dir`).'),
     loop: bool('dir: start again at the first image after the last.', true),
     input: optStr('ffmpeg: `/dev/videoN` or an `rtsp://` / `http(s)://` URL (required with `driver: ffmpeg`). A URL\'s user name and password are redacted when the configuration is sent.', { 'x-secret': 'url' }),
+    format: oneOf(
+      'rpicam and ffmpeg: what the capture process sends. `yuv420`: raw frames (no JPEG encode on the device, no decode in the agent; width and height must be even); `mjpeg`: JPEG frames (less bandwidth through the pipe, more CPU). dir and still always give JPEG. See docs/camera.md.',
+      CAMERA_FORMATS,
+      'yuv420',
+    ),
     stall_timeout_s: limited('Restart the capture process when no frame came for this many seconds.', 10, CAMERA_LIMITS.stall_timeout_s),
     still_interval_s: limited('still: seconds between two stills.', 2, CAMERA_LIMITS.still_interval_s),
   }),

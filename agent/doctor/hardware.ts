@@ -6,8 +6,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import { CAMERA_PROGRAMS, createCamera, findFirstExecutable, type Frame } from '../../drivers/camera/index.js';
+import { CAMERA_PROGRAMS, createCamera, findFirstExecutable, frameSize, type Frame } from '../../drivers/camera/index.js';
 import { findHeaderController, listGpioChips, type GpioChip } from '../../drivers/gpio/index.js';
 import { hex } from '../../drivers/i2c/index.js';
 import { CHIP_DRIVERS, createTemperatureSensor, isI2CChipName, probedAddresses, scanI2CBus } from '../../drivers/sensors/index.js';
@@ -55,9 +54,10 @@ export const cameraCheck: Check = {
         const why = device.stats().last_error ?? 'no frame came';
         return fail(`${program}no frame within ${timeoutMs / 1000} s (${why})`, 'check the ribbon cable and `rpicam-hello --list-cameras` (or the device/URL), then run doctor again');
       }
-      const { width, height } = await sharp(frame.jpeg).metadata();
+      const { width, height } = await frameSize(frame.image);
       const ms = Math.round(performance.now() - started);
-      return pass(`${program}captured a ${width}x${height} JPEG (${Math.round(frame.jpeg.length / 1024)} KB) in ${ms} ms`);
+      const format = frame.image.format === 'jpeg' ? 'JPEG' : 'yuv420';
+      return pass(`${program}captured a ${width}x${height} ${format} frame (${Math.round(frame.image.data.length / 1024)} KB) in ${ms} ms`);
     } catch (err) {
       return fail(`${program}capture failed: ${(err as Error).message}`, 'run the capture command by hand to see its error');
     } finally {

@@ -1,9 +1,9 @@
 /**
  * Decides which camera frames are worth a detector run. Inference costs ~100 ms of both cores on a Pi,
- * decoding a frame to a 64x48 greyscale thumbnail costs ~2 ms, so frames are compared cheaply first and
+ * shrinking a frame to a 64x48 greyscale thumbnail costs ~2 ms (a raw frame's Y plane needs no decode), so frames are compared cheaply first and
  * only a changed scene (or a forced periodic check) goes to the model.
  */
-import sharp from 'sharp';
+import { frameLuma, type FrameImage } from '../../drivers/camera/index.js';
 import type { MotionConfig } from '../config/types.js';
 
 /** Thumbnail size: small enough to be cheap and to ignore sensor noise, large enough to see a person. */
@@ -33,11 +33,10 @@ export function changedFraction(previous: Uint8Array, current: Uint8Array, pixel
   return changed / current.length;
 }
 
-/** Decodes an encoded image into the greyscale thumbnail the gate compares. */
-export async function greyThumbnail(image: Buffer): Promise<Uint8Array> {
-  const raw = await sharp(image)
+/** The greyscale thumbnail the gate compares, from a frame of either format. */
+export async function greyThumbnail(image: FrameImage): Promise<Uint8Array> {
+  const raw = await frameLuma(image)
     .resize(THUMB_WIDTH, THUMB_HEIGHT, { fit: 'fill', fastShrinkOnLoad: true })
-    .greyscale()
     .raw()
     .toBuffer();
   return new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -51,13 +50,13 @@ export class MotionGate {
   constructor(
     private readonly config: MotionConfig,
     private readonly now: () => number = () => performance.now(),
-    private readonly thumbnail: (image: Buffer) => Promise<Uint8Array> = greyThumbnail,
+    private readonly thumbnail: (image: FrameImage) => Promise<Uint8Array> = greyThumbnail,
   ) {}
 
-  /** Compares the frame with the previous one; rejects only when the JPEG cannot be decoded. */
-  async check(jpeg: Buffer): Promise<GateDecision> {
+  /** Compares the frame with the previous one; rejects only when a JPEG frame cannot be decoded. */
+  async check(image: FrameImage): Promise<GateDecision> {
     if (!this.config.enabled) return this.pass('disabled', null);
-    const current = await this.thumbnail(jpeg);
+    const current = await this.thumbnail(image);
     const previous = this.previous;
     this.previous = current;
     if (!previous || previous.length !== current.length) return this.pass('first', null);

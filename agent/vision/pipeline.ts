@@ -14,7 +14,7 @@
  * JPEG of the open event's best frame, so a message sent later (an update held back by the rate limit)
  * still pairs boxes and pixels of one frame.
  */
-import type { Camera, Frame } from '../../drivers/camera/index.js';
+import type { Camera, Frame, FrameImage } from '../../drivers/camera/index.js';
 import type { DetectedObject, DetectionResult, IntruderDetector } from '../../models/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { AgentStore, DetectionRecord } from '../store/types.js';
@@ -46,7 +46,7 @@ export interface VisionDeps {
 
 /** A frame and the boxes to draw on it: always of the same frame. */
 interface Picture {
-  jpeg: Buffer;
+  image: FrameImage;
   objects: readonly DetectedObject[];
 }
 
@@ -61,7 +61,7 @@ export class VisionPipeline implements Service {
   private readonly events = new SerialQueue();
   private camera: Camera | null = null;
   /** The JPEG of the open event's best frame, by frame number. */
-  private bestFrame: { seq: number; ts: number; jpeg: Buffer } | null = null;
+  private bestFrame: { seq: number; ts: number; image: FrameImage } | null = null;
   private stats = { frames: 0, inferences: 0, skipped: 0, bad_frames: 0, events: 0, last_inference_ms: null as number | null };
   private lastDropped = 0;
   private loggedNoModel = false;
@@ -141,7 +141,7 @@ export class VisionPipeline implements Service {
     const wasActive = this.deps.tracker.active;
     const { events, moving } = this.deps.tracker.observe(result.objects, { seq: frame.seq, ts: frame.ts, ...result.image });
     const best = this.deps.tracker.bestFrame;
-    if (best?.seq === frame.seq && best.ts === frame.ts) this.bestFrame = { seq: frame.seq, ts: frame.ts, jpeg: frame.jpeg };
+    if (best?.seq === frame.seq && best.ts === frame.ts) this.bestFrame = { seq: frame.seq, ts: frame.ts, image: frame.image };
     this.handle(events, frame.ts);
     if (wasActive && moving) this.deps.alarm.extend();
   }
@@ -151,7 +151,7 @@ export class VisionPipeline implements Service {
     const { gate, detector, bus, logger } = this.deps;
     try {
       if (!this.deps.tracker.watching) {
-        const decision = await gate.check(frame.jpeg);
+        const decision = await gate.check(frame.image);
         if (!decision.detect) {
           this.stats.skipped++;
           bus.emit('frame.skipped', { reason: 'no_motion' });
@@ -164,7 +164,7 @@ export class VisionPipeline implements Service {
         return null;
       }
       this.loggedNoModel = false;
-      const { result, info } = await detector.use(async (model) => ({ result: await model.detect(frame.jpeg), info: model.info }));
+      const { result, info } = await detector.use(async (model) => ({ result: await model.detect(frame.image), info: model.info }));
       this.stats.inferences++;
       this.stats.last_inference_ms = result.timings_ms.total;
       bus.emit('inference', { model: info.name, version: info.version, ms: result.timings_ms.total });
@@ -183,7 +183,7 @@ export class VisionPipeline implements Service {
     for (const event of events) {
       // Taken now: by the time the record runs, a newer best frame may have replaced this one.
       const best = this.bestFrame;
-      const picture = event.event !== 'end' && best?.seq === event.best.seq && best.ts === event.best.ts ? { jpeg: best.jpeg, objects: event.best.objects } : null;
+      const picture = event.event !== 'end' && best?.seq === event.best.seq && best.ts === event.best.ts ? { image: best.image, objects: event.best.objects } : null;
       this.events.run(() => this.record(event, ts, picture)).catch((err: unknown) => this.deps.logger.error({ err }, 'intrusion event not recorded'));
     }
   }
@@ -219,7 +219,7 @@ export class VisionPipeline implements Service {
     const snapshots = this.deps.snapshots;
     if (!snapshots) return null;
     try {
-      const jpeg = await fitJpeg(await drawDetections(picture.jpeg, picture.objects), snapshots.maxBytes);
+      const jpeg = await fitJpeg(await drawDetections(picture.image, picture.objects), snapshots.maxBytes);
       let path: string | null = null;
       try {
         path = await snapshots.folder.save(jpeg, ts, eventId);

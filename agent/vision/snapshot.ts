@@ -5,6 +5,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { frameRgb, type FrameImage } from '../../drivers/camera/index.js';
 import type { DetectedObject } from '../../models/types.js';
 import { drawText, fillRect, strokeRect, textHeight, textWidth, type Rgb, type RgbFrame } from './raster.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
@@ -40,8 +41,8 @@ export function drawOverlay(frame: RgbFrame, objects: readonly DetectedObject[])
 }
 
 /** The frame as a JPEG with the objects' boxes and labels drawn. */
-export async function drawDetections(image: Buffer, objects: readonly DetectedObject[]): Promise<Buffer> {
-  const { data, info } = await sharp(image).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+export async function drawDetections(image: FrameImage, objects: readonly DetectedObject[]): Promise<Buffer> {
+  const { data, info } = await frameRgb(image).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   drawOverlay({ data, width: info.width, height: info.height }, objects);
   return sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } })
     .jpeg({ quality: QUALITIES[0] })

@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 import { CameraStatsTracker } from './camera-stats.js';
 import { systemClock, type Clock } from '../../agent/lib/timing.js';
 import { LatestFrameMailbox } from './latest-frame.js';
-import type { Camera, CameraStats, Frame } from './types.js';
+import type { Camera, CameraStats, Frame, FrameImage } from './types.js';
 
 /**
  * What every driver shares: the start/stop lifecycle, frame numbering and stamping, latest-frame-wins
  * delivery to the one consumer, and stats. A driver implements `open()` (begin producing, calling
- * `emit()` per JPEG) and `close()` (release everything); this class guarantees `close()` never overlaps
+ * `emit()` per frame) and `close()` (release everything); this class guarantees `close()` never overlaps
  * `open()`, runs at most once, and that no frame is delivered after `stop()`.
  *
  * A camera is single-use: once stopped it cannot start again (the daemon makes a new one to retry).
@@ -70,12 +70,12 @@ export abstract class BaseCamera implements Camera {
     return this.stopping !== null;
   }
 
-  /** Hands one complete JPEG to the consumer (replacing an unread one). */
-  protected emit(jpeg: Buffer): void {
+  /** Hands one complete frame to the consumer (replacing an unread one). */
+  protected emit(image: FrameImage): void {
     if (this.stopping) return;
     this.seq++;
     this.tracker.recordFrame();
-    this.mailbox.offer({ jpeg, seq: this.seq, ts: this.clock.now() });
+    this.mailbox.offer({ image, seq: this.seq, ts: this.clock.now() });
   }
 
   /** The source has no more frames (a replay without loop): iteration ends after the last one. */

@@ -1,5 +1,5 @@
 import { CameraConfigError } from './errors.js';
-import type { CameraOptions } from './types.js';
+import { CAMERA_FORMATS, type CameraOptions } from './types.js';
 
 /** An inclusive range; `integer` asks for a whole number. */
 export interface NumberRange {
@@ -32,6 +32,16 @@ export function checkCameraConfig(config: CameraOptions): void {
   for (const [key, range] of Object.entries(CAMERA_LIMITS) as [keyof typeof CAMERA_LIMITS, NumberRange][]) checkInRange(key, config[key], range);
   if (config.rotation !== 0 && config.rotation !== 180) {
     throw new CameraConfigError(`camera.rotation must be 0 or 180 (what rpicam-apps support), got ${JSON.stringify(config.rotation)}`);
+  }
+  if (!(CAMERA_FORMATS as readonly unknown[]).includes(config.format)) {
+    throw new CameraConfigError(`camera.format must be one of ${CAMERA_FORMATS.join(', ')}, got ${JSON.stringify(config.format)}`);
+  }
+  // 4:2:0 chroma covers 2x2 pixels: libcamera and ffmpeg round an odd size, and the stream, cut by byte
+  // count, would no longer match the configured size.
+  if (config.format === 'yuv420' && (config.driver === 'rpicam' || config.driver === 'ffmpeg')) {
+    for (const key of ['width', 'height'] as const) {
+      if (config[key] % 2 !== 0) throw new CameraConfigError(`camera.${key} must be even with camera.format yuv420 (4:2:0 chroma covers 2x2 pixels), got ${config[key]}`);
+    }
   }
   for (const key of ['hflip', 'vflip', 'loop'] as const) {
     if (typeof config[key] !== 'boolean') throw new CameraConfigError(`camera.${key} must be true or false, got ${JSON.stringify(config[key])}`);

@@ -70,7 +70,7 @@ export class DirCamera extends BaseCamera {
     const file = this.files[this.next]!;
     const jpeg = await this.load(file);
     if (this.stopped) return;
-    if (jpeg) this.emit(jpeg);
+    if (jpeg) this.emit({ format: 'jpeg', data: jpeg });
     this.next++;
     if (this.next === this.files.length) {
       if (!this.config.loop) {

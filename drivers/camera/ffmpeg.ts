@@ -1,6 +1,6 @@
 /**
  * USB webcams (V4L2 devices) and network cameras (RTSP/HTTP) through one ffmpeg process that writes
- * MJPEG to stdout; the same splitter, watchdog and restarts as rpicam-vid. `lavfi:<filter graph>` (for
+ * frames to stdout (raw yuv420 by default, MJPEG with `camera.format: mjpeg`); the same splitters, watchdog and restarts as rpicam-vid. `lavfi:<filter graph>` (for
  * example `lavfi:testsrc=size=640x480:rate=10`) uses ffmpeg's synthetic sources: demos and tests.
  */
 import type { CameraOptions } from './types.js';
@@ -50,16 +50,28 @@ function inputArgs(input: FfmpegInput, config: CameraOptions): string[] {
 }
 
 function videoFilters(input: FfmpegInput, config: CameraOptions): string[] {
+  const { width, height } = config;
   const filters: string[] = [];
-  // A V4L2 device already delivers the requested size; other sources are fitted inside it.
-  if (input.kind !== 'v4l2') {
-    filters.push(`scale=${config.width}:${config.height}:force_original_aspect_ratio=decrease:force_divisible_by=2`);
+  if (config.format === 'yuv420') {
+    // A raw stream is cut by byte count, so every frame must be exactly width x height whatever the source
+    // sends: fitted inside (aspect ratio kept: a stretched person is a worse detection) and padded,
+    // converted to full range (the one range every yuv420 frame in the agent has; agent/lib/frame-image.ts).
+    filters.push(`scale=${width}:${height}:force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=full`, `pad=${width}:${height}:-1:-1`);
+  } else if (input.kind !== 'v4l2') {
+    // A V4L2 device already delivers the requested size; other sources are fitted inside it.
+    filters.push(`scale=${width}:${height}:force_original_aspect_ratio=decrease:force_divisible_by=2`);
   }
   // rotation 180 is both flips; a flip on top of it cancels out.
   const rotated = config.rotation === 180;
   if (config.hflip !== rotated) filters.push('hflip');
   if (config.vflip !== rotated) filters.push('vflip');
   return filters;
+}
+
+/** The encoder and container of stdout: raw planar yuv420 frames, or one JPEG after another. */
+function outputArgs(config: CameraOptions): string[] {
+  if (config.format === 'yuv420') return ['-pix_fmt', 'yuv420p', '-f', 'rawvideo', 'pipe:1'];
+  return ['-c:v', 'mjpeg', '-q:v', '5', '-f', 'mjpeg', 'pipe:1'];
 }
 
 export function ffmpegArgs(config: CameraOptions): string[] {
@@ -78,13 +90,7 @@ export function ffmpegArgs(config: CameraOptions): string[] {
     'vfr',
     '-r',
     String(config.fps),
-    '-c:v',
-    'mjpeg',
-    '-q:v',
-    '5',
-    '-f',
-    'mjpeg',
-    'pipe:1',
+    ...outputArgs(config),
   ];
 }
 

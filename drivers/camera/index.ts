@@ -9,14 +9,15 @@ import { DirCamera } from './dir.js';
 import { CameraConfigError } from './errors.js';
 import { classifyFfmpegInput, ffmpegSpec } from './ffmpeg.js';
 import { supervisorTiming, type SupervisorTiming } from './process-supervisor.js';
-import { RPICAM_VID_PROGRAMS, rpicamVidSpec } from './rpicam.js';
+import { RPICAM_ROW_ALIGN, RPICAM_VID_PROGRAMS, rpicamVidSpec } from './rpicam.js';
 import { StillCamera } from './still.js';
 import { STILL_PROGRAMS } from './still-capture.js';
-import { StreamCamera } from './stream-camera.js';
+import { frameSplitter, StreamCamera } from './stream-camera.js';
 import { CAMERA_DRIVERS, type Camera, type CameraDriver, type CameraOptions } from './types.js';
 
-export type { Camera, CameraDriver, CameraOptions, CameraStats, Frame } from './types.js';
-export { CAMERA_DRIVERS } from './types.js';
+export type { Camera, CameraDriver, CameraFormat, CameraOptions, CameraStats, Frame, FrameImage, JpegImage, Yuv420Image } from './types.js';
+export { CAMERA_DRIVERS, CAMERA_FORMATS } from './types.js';
+export { frameLuma, frameRgb, frameSize, frameToJpeg } from './frame-pixels.js';
 export { CAMERA_LIMITS, type NumberRange } from './config-check.js';
 export { CameraConfigError, CameraInputError, CameraUnavailableError } from './errors.js';
 export { findExecutable, findFirstExecutable } from './child-process.js';
@@ -50,11 +51,15 @@ export function createCamera(config: CameraOptions, deps: CameraDeps): Camera {
   const env = deps.env ?? process.env;
   const timing = supervisorTiming(config.stall_timeout_s * 1000, deps.timing);
   switch (config.driver) {
-    case 'rpicam':
-      return new StreamCamera('rpicam', () => rpicamVidSpec(config, env), { logger, clock: deps.clock, env, timing });
-    case 'ffmpeg':
+    case 'rpicam': {
+      const splitter = frameSplitter(config.format, config.width, config.height, RPICAM_ROW_ALIGN);
+      return new StreamCamera('rpicam', () => rpicamVidSpec(config, env), splitter, { logger, clock: deps.clock, env, timing });
+    }
+    case 'ffmpeg': {
       classifyFfmpegInput(config.input); // a bad input is a config error now, not a restart loop later
-      return new StreamCamera('ffmpeg', () => ffmpegSpec(config, env), { logger, clock: deps.clock, env, timing });
+      const splitter = frameSplitter(config.format, config.width, config.height, 1);
+      return new StreamCamera('ffmpeg', () => ffmpegSpec(config, env), splitter, { logger, clock: deps.clock, env, timing });
+    }
     case 'dir':
       return new DirCamera(config, { logger, clock: deps.clock });
     case 'still':

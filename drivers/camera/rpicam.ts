@@ -1,5 +1,7 @@
 /**
- * The Raspberry Pi camera in stream mode: one long-lived `rpicam-vid` writing MJPEG to stdout.
+ * The Raspberry Pi camera in stream mode: one long-lived `rpicam-vid` writing frames to stdout, raw
+ * yuv420 by default (the ISP's own output: nothing encoded on the Pi, nothing decoded in the agent), or
+ * MJPEG with `camera.format: mjpeg`.
  * Raspberry Pi OS renamed libcamera-vid to rpicam-vid (Bookworm, late 2023) and recent images dropped the
  * old name, while older images only have it: take whichever is on PATH, the new name first.
  */
@@ -10,9 +12,16 @@ import type { ProcessSpec } from './process-supervisor.js';
 
 export const RPICAM_VID_PROGRAMS = ['rpicam-vid', 'libcamera-vid'] as const;
 
-/** The arguments for an endless MJPEG stream on stdout, no preview window, from the validated config. */
+/**
+ * rpicam-vid writes yuv420 frames as libcamera's buffers hold them: Y rows padded to a multiple of 64
+ * bytes, U and V rows to 32 (a 780-wide frame arrives with 832-byte Y rows). The splitter cuts and crops
+ * by this.
+ */
+export const RPICAM_ROW_ALIGN = 64;
+
+/** The arguments for an endless stream on stdout, no preview window, from the validated config. */
 export function rpicamVidArgs(config: CameraOptions): string[] {
-  const args = ['--codec', 'mjpeg', '--timeout', '0', '--nopreview', '--flush', '--output', '-'];
+  const args = ['--codec', config.format, '--timeout', '0', '--nopreview', '--flush', '--output', '-'];
   args.push('--width', String(config.width), '--height', String(config.height), '--framerate', String(config.fps));
   // Only non-defaults, so an older libcamera-vid that predates an option still starts.
   if (config.index !== 0) args.push('--camera', String(config.index));

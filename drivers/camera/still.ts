@@ -63,7 +63,7 @@ export class StillCamera extends BaseCamera {
       let waitMs: number;
       try {
         if (failed) this.tracker.recordRestart();
-        this.emit(await this.takeStill(capturer));
+        this.emit({ format: 'jpeg', data: await this.takeStill(capturer) });
         this.backoff.reset();
         failed = false;
         waitMs = intervalMs - (this.clock.monotonic() - startedAt);

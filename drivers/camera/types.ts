@@ -1,9 +1,17 @@
 /** The camera seam: every camera driver (rpicam, still, ffmpeg, directory replay) implements it. */
+import type { FrameImage } from '../../agent/lib/frame-image.js';
+
+export type { FrameImage, JpegImage, Yuv420Image } from '../../agent/lib/frame-image.js';
 
 /** Every `camera.driver` value; `none` is no camera at all (vision off). */
 export const CAMERA_DRIVERS = ['rpicam', 'still', 'ffmpeg', 'dir', 'none'] as const;
 
 export type CameraDriver = (typeof CAMERA_DRIVERS)[number];
+
+/** Every `camera.format` value: what rpicam-vid and ffmpeg send (dir and still always give JPEG). */
+export const CAMERA_FORMATS = ['yuv420', 'mjpeg'] as const;
+
+export type CameraFormat = (typeof CAMERA_FORMATS)[number];
 
 /** The `camera:` section of the configuration: what every camera driver is built from. */
 export interface CameraOptions {
@@ -23,6 +31,8 @@ export interface CameraOptions {
   loop: boolean;
   /** ffmpeg: `/dev/videoN` or an rtsp:// / http(s):// URL. */
   input: string | null;
+  /** rpicam and ffmpeg: raw yuv420 frames (no encode on the device, no decode in the agent) or MJPEG. */
+  format: CameraFormat;
   /** Restart the capture process when no frame came for this long. */
   stall_timeout_s: number;
   /** still: seconds between two stills. */
@@ -30,8 +40,8 @@ export interface CameraOptions {
 }
 
 export interface Frame {
-  /** One complete JPEG image, SOI to EOI. */
-  jpeg: Buffer;
+  /** The pixels: a JPEG or raw yuv420, as the driver received them (drivers/camera/frame-pixels.ts reads either). */
+  image: FrameImage;
   /** Increases by one per frame the driver produced (dropped frames leave gaps). */
   seq: number;
   /** Capture time, milliseconds since the epoch (UTC). */

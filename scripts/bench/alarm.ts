@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     const snapshots: number[] = [];
     for (let i = 0; i < Math.min(N, 20); i++) {
       const started = performance.now();
-      await fitJpeg(await drawDetections(image, [person(0)]), SNAPSHOT_MAX_BYTES);
+      await fitJpeg(await drawDetections({ format: 'jpeg', data: image }, [person(0)]), SNAPSHOT_MAX_BYTES);
       snapshots.push(performance.now() - started);
     }
     console.log(`data folder: ${dir}`);

@@ -2,16 +2,19 @@
  * What the camera drivers cost the agent's process:
  * 1. the MJPEG splitter alone: MB/s and frames/s over real photos, in 4 KiB and 64 KiB chunks (a pipe
  *    delivers up to 64 KiB at a time);
- * 2. end to end: the fake rpicam-vid (test/fakes/bin) streaming real JPEGs at 30 and 120 fps through
+ * 2. end to end: the fake rpicam-vid (test/fakes/bin) streaming real JPEGs at 30 and 60 fps (camera.fps's ceiling) through
  *    the supervisor, the splitter and the latest-frame mailbox to a reader; CPU time of this process per
- *    frame (the fake's own CPU is not counted: on a Pi it is rpicam-vid's hardware encoder).
+ *    frame (the fake's own CPU is not counted: on a Pi it is rpicam-vid's encoder);
+ * 3. the same with raw 1280x720 yuv420 frames (the rpicam default; made from the photos with ffmpeg)
+ *    at 10 and 30 fps: 1.4 MB a frame through the pipe, cut by byte count.
  *
  *   npm run bench:camera [-- --seconds 5]
  *
  * Fixtures come from ../shared/fixtures (or EDGE_AGENT_FIXTURES).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -45,14 +48,31 @@ function benchSplitter(chunkBytes: number): { mb_per_s: number; frames_per_s: nu
   return { mb_per_s: Math.round(stream.length / 1e6 / (ms / 1000)), frames_per_s: Math.round(count / (ms / 1000)) };
 }
 
-async function benchStream(fps: number): Promise<Record<string, number>> {
+const RAW = { width: 1280, height: 720 };
+
+/** The photos as full-range 1280x720 yuv420 frames in `dir` (1280 is a multiple of 64: no row padding). */
+async function yuv420Files(dir: string): Promise<string[]> {
+  const filter = `scale=${RAW.width}:${RAW.height}:force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=full,pad=${RAW.width}:${RAW.height}:-1:-1`;
+  return Promise.all(
+    images.map(async (image, i) => {
+      const args = ['-hide_banner', '-loglevel', 'error', '-i', image, '-frames:v', '1', '-vf', filter, '-pix_fmt', 'yuv420p', '-f', 'rawvideo', 'pipe:1'];
+      const file = join(dir, `${i}.yuv`);
+      await writeFile(file, execFileSync('ffmpeg', args, { maxBuffer: 64 * 1024 * 1024 }));
+      return file;
+    }),
+  );
+}
+
+async function benchStream(fps: number, format: 'mjpeg' | 'yuv420'): Promise<Record<string, number | string>> {
   const bin = await mkdtemp(join(tmpdir(), 'edge-agent-bench-camera-'));
   try {
+    const size = format === 'yuv420' ? RAW : { width: 640, height: 480 };
+    const frames = format === 'yuv420' ? await yuv420Files(bin) : images;
     await symlink(process.execPath, join(bin, 'node'));
     await symlink(join(packageRoot(), 'test', 'fakes', 'bin', 'rpicam-vid'), join(bin, 'rpicam-vid'));
     const camera = createCamera(
-      { driver: 'rpicam', width: 640, height: 480, fps, rotation: 0, hflip: false, vflip: false, index: 0, dir: null, loop: false, input: null, stall_timeout_s: 10, still_interval_s: 1 },
-      { logger: silentLogger(), env: { PATH: bin, FAKE_CAMERA_FRAMES: images.join(':'), FAKE_CAMERA_CHUNK_MAX: '65536' } },
+      { driver: 'rpicam', format, ...size, fps, rotation: 0, hflip: false, vflip: false, index: 0, dir: null, loop: false, input: null, stall_timeout_s: 10, still_interval_s: 1 },
+      { logger: silentLogger(), env: { PATH: bin, FAKE_CAMERA_FRAMES: frames.join(':'), FAKE_CAMERA_CHUNK_MAX: '65536' } },
     );
     await camera.start();
     const iterator = camera[Symbol.asyncIterator]();
@@ -73,6 +93,8 @@ async function benchStream(fps: number): Promise<Record<string, number>> {
     const produced = stats.frames - framesBefore;
     const cpuMs = (cpu.user + cpu.system) / 1000;
     return {
+      format,
+      size: `${size.width}x${size.height}`,
       fps_requested: fps,
       fps_delivered: Math.round((produced / elapsed) * 10) / 10,
       frames_read: read,
@@ -86,4 +108,5 @@ async function benchStream(fps: number): Promise<Record<string, number>> {
 
 console.log(JSON.stringify({ bench: 'camera-splitter', chunk_bytes: 4096, ...benchSplitter(4096) }));
 console.log(JSON.stringify({ bench: 'camera-splitter', chunk_bytes: 65536, ...benchSplitter(65536) }));
-for (const fps of [30, 120]) console.log(JSON.stringify({ bench: 'camera-rpicam-fake', seconds, ...(await benchStream(fps)) }));
+for (const fps of [30, 60]) console.log(JSON.stringify({ bench: 'camera-rpicam-fake', seconds, ...(await benchStream(fps, 'mjpeg')) }));
+for (const fps of [10, 30]) console.log(JSON.stringify({ bench: 'camera-rpicam-fake', seconds, ...(await benchStream(fps, 'yuv420')) }));

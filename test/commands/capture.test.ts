@@ -6,7 +6,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { command } from '../../agent/commands/capture.js';
 import { edgeAgent, runInProcess } from '../helpers/cli.js';
 import { fixture } from '../helpers/fixtures.js';
+import sharp from 'sharp';
 import { fakePath, processGone, replayFolder, type FakePath } from '../drivers/camera/helpers.js';
+import { yuv420Fixtures } from '../drivers/camera/yuv420-fixtures.js';
 
 const bus = readFileSync(fixture('images/bus.jpg'));
 const dog = readFileSync(fixture('images/dog.jpg'));
@@ -52,7 +54,7 @@ describe('edge-agent capture', () => {
   });
 
   it('captures from the Raspberry Pi camera (fake rpicam-vid) and leaves no process behind', async () => {
-    const args = ['capture', '--camera', 'rpicam', '--width', '640', '--height', '480', '--fps', '20', '--frames', '3', '--out', out];
+    const args = ['capture', '--camera', 'rpicam', '--format', 'mjpeg', '--width', '640', '--height', '480', '--fps', '20', '--frames', '3', '--out', out];
     const result = await edgeAgent(args, { env: fakeEnv() });
     expect(result.code).toBe(0);
     expect(await written()).toHaveLength(3);
@@ -61,6 +63,17 @@ describe('edge-agent capture', () => {
     expect(starts).toHaveLength(1);
     expect(starts[0]!.argv).toEqual(expect.arrayContaining(['--width', '640', '--height', '480', '--framerate', '20']));
     expect(processGone(starts[0]!.pid)).toBe(true);
+  });
+
+  it('encodes raw yuv420 frames (the rpicam default) to JPEG files of the frame size', async () => {
+    const [frame] = await yuv420Fixtures([fixture('images/bus.jpg')], 780, 440, root);
+    const args = ['capture', '--camera', 'rpicam', '--width', '780', '--height', '440', '--frames', '2', '--out', out];
+    const result = await edgeAgent(args, { env: fake.env({ FAKE_CAMERA_FRAMES: frame!.paddedFile }) });
+    expect(result.code).toBe(0);
+    expect(fake.starts()[0]!.argv.slice(0, 2)).toEqual(['--codec', 'yuv420']);
+    const meta = await sharp(join(out, 'frame-000001.jpg')).metadata();
+    expect({ format: meta.format, width: meta.width, height: meta.height }).toEqual({ format: 'jpeg', width: 780, height: 440 });
+    expect(result.stdout).toMatch(/^captured 2 of 2 frames \(780x440 JPEG\) from rpicam/);
   });
 
   it('captures stills (fake libcamera-still through node-libcamera)', async () => {
@@ -84,7 +97,7 @@ describe('edge-agent capture', () => {
   });
 
   it('exits 69 when no frame comes within --timeout, and stops the capture program', async () => {
-    const result = await edgeAgent(['capture', '--camera', 'rpicam', '--frames', '2', '--timeout', '1', '--out', out], { env: fakeEnv({ FAKE_CAMERA_PLAN: 'stall:0' }) });
+    const result = await edgeAgent(['capture', '--camera', 'rpicam', '--format', 'mjpeg', '--frames', '2', '--timeout', '1', '--out', out], { env: fakeEnv({ FAKE_CAMERA_PLAN: 'stall:0' }) });
     expect(result.code).toBe(69);
     expect(result.stderr).toBe('edge-agent capture: only 0 of 2 frames within 1 s\n');
     expect(processGone(fake.starts()[0]!.pid)).toBe(true);
@@ -154,7 +167,7 @@ describe('edge-agent capture', () => {
     const result = await edgeAgent(['capture', '--config', config, '--frames', '1', '--out', out]);
     expect(result.code).toBe(0);
     expect(readFileSync(join(out, 'frame-000001.jpg')).equals(bus)).toBe(true);
-    const overridden = await edgeAgent(['capture', '--config', config, '--camera', 'rpicam', '--frames', '1', '--out', out], { env: fakeEnv() });
+    const overridden = await edgeAgent(['capture', '--config', config, '--camera', 'rpicam', '--format', 'mjpeg', '--frames', '1', '--out', out], { env: fakeEnv() });
     expect(overridden.code).toBe(0);
     expect(fake.starts()).toHaveLength(1);
   });

@@ -96,7 +96,7 @@ describe('edge-agent run: health and the systemd watchdog', () => {
       (p) => ({
         ...base('health-wedge', p),
         // The driver's own stall restart is an hour away: nothing moves the pipeline any more.
-        camera: { driver: 'rpicam', width: 640, height: 480, fps: 5, stall_timeout_s: 3600 },
+        camera: { driver: 'rpicam', format: 'mjpeg', width: 640, height: 480, fps: 5, stall_timeout_s: 3600 },
         intruder: { model: fixture('models/yolov8n-int8.onnx'), threads: 1 },
         watchdog: { stall_s: 10, max_lag_s: 30 },
       }),

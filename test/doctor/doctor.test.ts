@@ -193,9 +193,9 @@ describe('camera check', () => {
     const program = join(bin, 'rpicam-vid');
     writeFileSync(program, `#!/bin/sh\nwhile true; do cat '${fixture('images/bus.jpg')}'; sleep 0.2; done\n`);
     chmodSync(program, 0o755);
-    const result = await cameraCheck.run(context({ camera: { driver: 'rpicam' } }, { env: { PATH: `${bin}:/usr/bin:/bin` } }));
+    const result = await cameraCheck.run(context({ camera: { driver: 'rpicam', format: 'mjpeg' } }, { env: { PATH: `${bin}:/usr/bin:/bin` } }));
     expect(result.status).toBe('pass');
-    expect(result.message).toMatch(new RegExp(`^${program}: captured a 554x740 JPEG \\(157 KB\\) in \\d+ ms$`));
+    expect(result.message).toMatch(new RegExp(`^${program}: captured a 554x740 JPEG frame \\(157 KB\\) in \\d+ ms$`));
   });
 
   it('fails when the program is missing or gives no frame', async () => {

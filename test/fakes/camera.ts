@@ -9,12 +9,15 @@
  */
 import { silentLogger } from '../../agent/lib/log.js';
 import { BaseCamera } from '../../drivers/camera/base-camera.js';
-import type { Frame } from '../../drivers/camera/types.js';
+import type { Frame, FrameImage } from '../../drivers/camera/types.js';
 
 export interface FakeCameraOptions {
-  /** Produce `fps` frames a second on its own once started, cycling through `images` (JPEG bytes). */
-  live?: { fps: number; images: Buffer[] };
+  /** Produce `fps` frames a second on its own once started, cycling through `images` (JPEG bytes or frames). */
+  live?: { fps: number; images: (Buffer | FrameImage)[] };
 }
+
+/** JPEG bytes are a JPEG frame; a frame is taken as it is. */
+const asFrameImage = (image: Buffer | FrameImage): FrameImage => (Buffer.isBuffer(image) ? { format: 'jpeg', data: image } : image);
 
 interface TakenWaiter {
   seq: number;
@@ -38,14 +41,14 @@ export class FakeCamera extends BaseCamera {
    * the camera stopped), so a test can hand a pipeline frames one by one without any dropped. Rejects
    * when nobody reads it within `timeoutMs`.
    */
-  show(jpeg: Buffer, timeoutMs = 10_000): Promise<void> {
+  show(image: Buffer | FrameImage, timeoutMs = 10_000): Promise<void> {
     if (this.stopped) return Promise.resolve();
     const seq = this.stats().frames + 1;
     const taken = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`frame ${seq} of the fake camera was not read within ${timeoutMs} ms`)), timeoutMs);
       this.waiters.push({ seq, resolve: () => (clearTimeout(timer), resolve()) });
     });
-    this.emit(jpeg);
+    this.emit(asFrameImage(image));
     return taken;
   }
 
@@ -70,7 +73,7 @@ export class FakeCamera extends BaseCamera {
     const live = this.options.live;
     if (live) {
       let next = 0;
-      this.timer = setInterval(() => this.emit(live.images[next++ % live.images.length]!), 1000 / live.fps);
+      this.timer = setInterval(() => this.emit(asFrameImage(live.images[next++ % live.images.length]!)), 1000 / live.fps);
     }
     return Promise.resolve();
   }

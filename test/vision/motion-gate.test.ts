@@ -1,19 +1,23 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import type { FrameImage } from '../../drivers/camera/index.js';
 import { MotionGate, changedFraction, greyThumbnail } from '../../agent/vision/motion-gate.js';
 import { fixture } from '../helpers/fixtures.js';
+import { toYuv420 } from '../drivers/camera/yuv420-fixtures.js';
+
+const jpeg = (data: Buffer): FrameImage => ({ format: 'jpeg', data });
 
 const config = { enabled: true, threshold: 0.02, max_skip_s: 10 };
 
 /** A plain grey JPEG with an optional dark square at (x, y): a minimal "something moved" scene. */
-async function scene(square?: { x: number; y: number; size: number }): Promise<Buffer> {
+async function scene(square?: { x: number; y: number; size: number }): Promise<FrameImage> {
   const base = sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 128, g: 128, b: 128 } } });
-  if (!square) return base.jpeg().toBuffer();
+  if (!square) return jpeg(await base.jpeg().toBuffer());
   const block = await sharp({ create: { width: square.size, height: square.size, channels: 3, background: { r: 10, g: 10, b: 10 } } })
     .png()
     .toBuffer();
-  return base.composite([{ input: block, left: square.x, top: square.y }]).jpeg().toBuffer();
+  return jpeg(await base.composite([{ input: block, left: square.x, top: square.y }]).jpeg().toBuffer());
 }
 
 describe('MotionGate', () => {
@@ -56,14 +60,14 @@ describe('MotionGate', () => {
 
   it('passes every frame when disabled, without decoding it', async () => {
     const gate = new MotionGate({ ...config, enabled: false }, () => 0, () => Promise.reject(new Error('must not decode')));
-    expect(await gate.check(Buffer.from('not a jpeg'))).toEqual({ detect: true, reason: 'disabled', changed: null });
+    expect(await gate.check(jpeg(Buffer.from('not a jpeg')))).toEqual({ detect: true, reason: 'disabled', changed: null });
   });
 
   it('sees the difference between two real photos and none between a photo and itself', async () => {
     let now = 0;
     const gate = new MotionGate(config, () => now);
-    const person = readFileSync(fixture('images/person.jpg'));
-    const coffee = readFileSync(fixture('images/coffee.png'));
+    const person = jpeg(readFileSync(fixture('images/person.jpg')));
+    const coffee = jpeg(readFileSync(fixture('images/coffee.png')));
     await gate.check(person);
     now = 1;
     expect((await gate.check(person)).changed).toBe(0);
@@ -73,7 +77,7 @@ describe('MotionGate', () => {
 
   it('rejects an undecodable frame, and reset() forgets the reference', async () => {
     const gate = new MotionGate(config, () => 0);
-    await expect(gate.check(Buffer.from('garbage'))).rejects.toThrow();
+    await expect(gate.check(jpeg(Buffer.from('garbage')))).rejects.toThrow();
     await gate.check(await scene());
     gate.reset();
     expect((await gate.check(await scene())).reason).toBe('first');
@@ -83,5 +87,18 @@ describe('MotionGate', () => {
     expect(changedFraction(Uint8Array.from([0, 0, 0, 0]), Uint8Array.from([0, 25, 26, 255]))).toBe(0.5);
     expect(() => changedFraction(new Uint8Array(2), new Uint8Array(3))).toThrow(/differ in size/);
     expect((await greyThumbnail(await scene())).length).toBe(64 * 48);
+  });
+});
+
+describe('MotionGate on raw yuv420 frames', () => {
+  it('compares the Y plane: the same thumbnail as the JPEG of the same picture, within JPEG noise', async () => {
+    const image = fixture('images/person.jpg');
+    const raw = await toYuv420(image);
+    const [fromRaw, fromJpeg] = await Promise.all([greyThumbnail(raw), greyThumbnail(jpeg(readFileSync(image)))]);
+    expect(fromRaw).toHaveLength(64 * 48);
+    expect(changedFraction(fromJpeg, fromRaw)).toBeLessThan(0.01);
+    const gate = new MotionGate(config, () => 0);
+    await gate.check(raw);
+    expect((await gate.check(await toYuv420(fixture('images/dog.jpg'), { width: 640, height: 424 }))).reason).toBe('motion');
   });
 });

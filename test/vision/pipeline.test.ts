@@ -19,6 +19,7 @@ import { loadIntruderDetector } from '../../models/intruder.js';
 import type { IntruderDetector } from '../../models/types.js';
 import { fixture } from '../helpers/fixtures.js';
 import { FakeCamera } from '../fakes/camera.js';
+import { toYuv420 } from '../drivers/camera/yuv420-fixtures.js';
 
 class RecordingAlarm {
   calls: string[] = [];
@@ -137,7 +138,7 @@ describe('VisionPipeline', () => {
       const source = frame.find((f) => f.meta.width === width && f.meta.height === height);
       expect(source, `a snapshot of ${width}x${height} is one of the frames shown`).toBeDefined();
       // Exactly that frame's boxes: the same bytes as drawing the frame's own detections on it.
-      expect(snapshot.equals(await drawDetections(source!.jpeg, source!.objects))).toBe(true);
+      expect(snapshot.equals(await drawDetections({ format: 'jpeg', data: source!.jpeg }, source!.objects))).toBe(true);
     }
   }, 30_000);
 
@@ -188,6 +189,21 @@ describe('VisionPipeline', () => {
     await expect.poll(() => alerts().map((a) => a.event)).toEqual(['start']);
     expect(alerts()[0]!.objects.find((o) => o.class === 'person')).toMatchObject({ stationary: false });
     expect(alarm.calls).toHaveLength(1);
+  });
+
+  it('runs on raw yuv420 frames as rpicam-vid and ffmpeg deliver them: gate, detector and a JPEG snapshot with the boxes', async () => {
+    const camera = new FakeCamera();
+    const { vision, alerts, outbox } = setup([camera]);
+    await vision.start();
+    const [rawCoffee, rawPerson] = await Promise.all([toYuv420(fixture('images/coffee.png'), { width: 640, height: 424 }), toYuv420(fixture('images/person.jpg'))]);
+    for (const image of [rawCoffee, rawPerson, rawPerson, rawPerson]) await camera.show(image);
+    await expect.poll(() => alerts().map((a) => a.event)).toContain('start');
+    expect(alerts()[0]!.objects.map((o) => o.class).sort()).toEqual(['dog', 'person']);
+    // The snapshot is drawn after the alert is committed, and attached in a transaction of its own.
+    await expect.poll(() => outbox().some((r) => r.topic === 'edge/dev/snapshot')).toBe(true);
+    const snapshot = outbox().find((r) => r.topic === 'edge/dev/snapshot')!;
+    expect(await sharp(snapshot.payload as Buffer).metadata()).toMatchObject({ format: 'jpeg', width: 640, height: 424 });
+    expect(vision.health()).toMatchObject({ bad_frames: 0 });
   });
 
   it('skips still frames without running the model', async () => {

@@ -36,7 +36,7 @@ afterEach(() => {
 describe('snapshots', () => {
   it('draws a coloured box where the object is and leaves the rest of the frame alone', async () => {
     const frame = await sharp({ create: { width: 1280, height: 960, channels: 3, background: { r: 0, g: 0, b: 0 } } }).jpeg().toBuffer();
-    const out = await drawDetections(frame, [person]);
+    const out = await drawDetections({ format: 'jpeg', data: frame }, [person]);
     expect((await sharp(out).metadata()).format).toBe('jpeg');
     const [r, g, b] = await meanRgb(out, 198, 300, 4, 200); // the box's left edge (5 px wide)
     expect(r).toBeGreaterThan(150);

@@ -4,17 +4,36 @@
  */
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
+import { yuv420Layout } from '../../../agent/lib/frame-image.js';
 import { isCompleteJpeg } from '../../../drivers/camera/jpeg-splitter.js';
-import type { Camera } from '../../../drivers/camera/types.js';
+import type { Camera, FrameImage } from '../../../drivers/camera/types.js';
 import { sleep, takeFrames } from './helpers.js';
 
 export interface CameraContractOptions {
+  /** The format every frame must come in. */
+  format: FrameImage['format'];
   /** Frames a second the camera is set up for (still mode: 1 / interval): the rate must not exceed it. */
   fps: number;
-  /** When set, every frame must decode to this size. */
+  /** When set, every frame must be (or decode to) this size. */
   size?: { width: number; height: number };
   /** Runs after stop(): for example, check that no capture process is left. */
   afterStop?: () => void | Promise<void>;
+}
+
+/** A whole frame of the promised format (a JPEG SOI to EOI that decodes; yuv420 of exactly its size's bytes), of the promised size. */
+async function expectWholeFrame(image: FrameImage, options: CameraContractOptions): Promise<void> {
+  expect(image.format).toBe(options.format);
+  let size: { width: number; height: number };
+  if (image.format === 'jpeg') {
+    expect(isCompleteJpeg(image.data)).toBe(true);
+    const meta = await sharp(image.data).metadata();
+    expect(meta.format).toBe('jpeg');
+    size = { width: meta.width, height: meta.height };
+  } else {
+    size = { width: image.width, height: image.height };
+    expect(image.data.length).toBe(yuv420Layout(image.width, image.height).frameBytes);
+  }
+  if (options.size) expect(size).toEqual(options.size);
 }
 
 export function describeCameraContract(name: string, factory: () => Camera | Promise<Camera>, options: CameraContractOptions): void {
@@ -31,7 +50,7 @@ export function describeCameraContract(name: string, factory: () => Camera | Pro
       await Promise.all(cameras.splice(0).map((camera) => camera.stop()));
     });
 
-    it('delivers complete JPEG frames in order, stamped with the capture time', async () => {
+    it(`delivers complete ${options.format} frames in order, stamped with the capture time`, async () => {
       const camera = await make();
       const before = Date.now();
       await camera.start();
@@ -40,10 +59,7 @@ export function describeCameraContract(name: string, factory: () => Camera | Pro
       // The configured rate is a ceiling on average (a source late to start may burst to catch up).
       expect(camera.stats().frames).toBeLessThanOrEqual(Math.ceil((options.fps * 1.5 * (after - before)) / 1000) + 2);
       for (const [i, frame] of frames.entries()) {
-        expect(isCompleteJpeg(frame.jpeg)).toBe(true);
-        const meta = await sharp(frame.jpeg).metadata();
-        expect(meta.format).toBe('jpeg');
-        if (options.size) expect({ width: meta.width, height: meta.height }).toEqual(options.size);
+        await expectWholeFrame(frame.image, options);
         expect(frame.ts).toBeGreaterThanOrEqual(before);
         expect(frame.ts).toBeLessThanOrEqual(after);
         if (i > 0) {
@@ -84,7 +100,7 @@ export function describeCameraContract(name: string, factory: () => Camera | Pro
       await camera.stop();
       const result = await waiting;
       // Either the frame that was already on its way, or the end; after that, only the end.
-      if (!result.done) expect(isCompleteJpeg(result.value.jpeg)).toBe(true);
+      if (!result.done) await expectWholeFrame(result.value.image, options);
       expect((await iterator.next()).done).toBe(true);
       const produced = camera.stats().frames;
       await sleep(frameMs * 3);

@@ -7,6 +7,7 @@ const image = () => sharp({ create: { width: 64, height: 48, channels: 3, backgr
 
 // The double that the vision tests use in place of a driver keeps the same promises as the drivers.
 describeCameraContract('in-memory fake (test/fakes/camera.ts)', async () => new FakeCamera({ live: { fps: 20, images: [await image()] } }), {
+  format: 'jpeg',
   fps: 20,
   size: { width: 64, height: 48 },
 });

@@ -2,11 +2,11 @@ import { createServer } from 'node:net';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../agent/lib/log.js';
-import { CameraConfigError, CameraUnavailableError, createCamera, type Camera } from '../../../drivers/camera/index.js';
+import { CameraConfigError, CameraUnavailableError, createCamera, frameRgb, type Camera } from '../../../drivers/camera/index.js';
 import { classifyFfmpegInput, ffmpegArgs } from '../../../drivers/camera/ffmpeg.js';
 import { captureLog } from '../../helpers/log-capture.js';
 import { describeCameraContract } from './camera-contract.js';
-import { cameraConfig, fakePath, fastTiming, takeFrames } from './helpers.js';
+import { cameraConfig, fakePath, fastTiming, jpegOf, takeFrames } from './helpers.js';
 
 const cameras: Camera[] = [];
 afterEach(async () => {
@@ -29,7 +29,13 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describeCameraContract('ffmpeg (lavfi testsrc)', () => ffmpegCamera(), { fps: 10, size: { width: 320, height: 240 } });
+describeCameraContract('ffmpeg (lavfi testsrc, mjpeg)', () => ffmpegCamera(), { format: 'jpeg', fps: 10, size: { width: 320, height: 240 } });
+// A 4:3 source into a 16:9 frame: the raw stream must still be exactly the configured size.
+describeCameraContract('ffmpeg (lavfi testsrc, yuv420)', () => ffmpegCamera({ format: 'yuv420', width: 426, height: 240 }), {
+  format: 'yuv420',
+  fps: 10,
+  size: { width: 426, height: 240 },
+});
 
 describe('ffmpeg driver', () => {
   it('accepts V4L2 devices, RTSP/HTTP URLs and lavfi graphs, and nothing else', () => {
@@ -54,6 +60,25 @@ describe('ffmpeg driver', () => {
     expect(rtsp.slice(-2)).toEqual(['mjpeg', 'pipe:1']);
   });
 
+  it('streams raw full-range yuv420 of exactly the configured size, fitted and padded, when format is yuv420', () => {
+    const raw = ffmpegArgs(cameraConfig({ driver: 'ffmpeg', format: 'yuv420', input: '/dev/video2', width: 800, height: 600, vflip: true }));
+    expect(raw[raw.indexOf('-vf') + 1]).toBe('scale=800:600:force_original_aspect_ratio=decrease:force_divisible_by=2:out_range=full,pad=800:600:-1:-1,vflip');
+    expect(raw.slice(-5)).toEqual(['-pix_fmt', 'yuv420p', '-f', 'rawvideo', 'pipe:1']);
+  });
+
+  it('gives the same picture as yuv420 as it does as MJPEG', async () => {
+    const still = 'lavfi:color=c=0x3366cc:size=320x240:rate=30';
+    const [mjpeg, raw] = [ffmpegCamera({ input: still }), ffmpegCamera({ input: still, format: 'yuv420' })];
+    await Promise.all([mjpeg.start(), raw.start()]);
+    const [[a], [b]] = await Promise.all([takeFrames(mjpeg, 1), takeFrames(raw, 1)]);
+    const [pa, pb] = await Promise.all([frameRgb(a!.image).raw().toBuffer(), frameRgb(b!.image).raw().toBuffer()]);
+    expect(b!.image.format).toBe('yuv420');
+    // The same colour within JPEG's rounding: a range or matrix mix-up would be off by 10 or more.
+    const meanDiff = pa.reduce((sum, v, i) => sum + Math.abs(v - pb[i]!), 0) / pa.length;
+    expect(meanDiff).toBeLessThan(3);
+    expect([...pb.subarray(0, 3)].map((v, i) => Math.abs(v - [0x33, 0x66, 0xcc][i]!))).toSatisfy((d: number[]) => d.every((x) => x <= 4));
+  });
+
   it('applies rotation: the 180° image is the upright one turned around', async () => {
     const still = 'lavfi:testsrc=size=320x240:rate=30';
     const upright = ffmpegCamera({ input: still });
@@ -68,7 +93,7 @@ describe('ffmpeg driver', () => {
     // testsrc moves, so compare coarse layouts: turning one image back must match the other closely,
     // much better than not turning it.
     const diff = (x: Buffer, y: Buffer) => x.reduce((sum, v, i) => sum + Math.abs(v - y[i]!), 0) / x.length;
-    const [pa, pb, pbBack] = await Promise.all([pixels(a!.jpeg, false), pixels(b!.jpeg, false), pixels(b!.jpeg, true)]);
+    const [pa, pb, pbBack] = await Promise.all([pixels(jpegOf(a!), false), pixels(jpegOf(b!), false), pixels(jpegOf(b!), true)]);
     expect(diff(pa, pbBack)).toBeLessThan(diff(pa, pb) / 2);
   });
 

@@ -13,6 +13,8 @@ export const fakeBin = join(packageRoot(), 'test', 'fakes', 'bin');
 export function cameraConfig(overrides: Partial<CameraConfig> = {}): CameraConfig {
   return {
     driver: 'rpicam',
+    // The MJPEG path unless a test asks for yuv420 (those tests need frames made for their size).
+    format: 'mjpeg',
     width: 640,
     height: 480,
     fps: 20,
@@ -102,6 +104,12 @@ export async function takeFrames(camera: Camera, n: number, timeoutMs = 10_000):
     frames.push(result.value);
   }
   return frames;
+}
+
+/** The frame's JPEG bytes; throws when the frame is not a JPEG. */
+export function jpegOf(frame: Frame): Buffer {
+  if (frame.image.format !== 'jpeg') throw new Error(`frame ${frame.seq} is ${frame.image.format}, not JPEG`);
+  return frame.image.data;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

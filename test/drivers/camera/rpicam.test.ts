@@ -3,18 +3,29 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../agent/lib/log.js';
 import { CameraUnavailableError, createCamera, type Camera } from '../../../drivers/camera/index.js';
 import { rpicamVidArgs } from '../../../drivers/camera/rpicam.js';
 import { fixture } from '../../helpers/fixtures.js';
 import { captureLog } from '../../helpers/log-capture.js';
 import { describeCameraContract } from './camera-contract.js';
-import { cameraConfig, fakePath, fastTiming, processGone, takeFrames, withExifThumbnail, type FakePath } from './helpers.js';
+import { cameraConfig, fakePath, fastTiming, jpegOf, processGone, takeFrames, withExifThumbnail, type FakePath } from './helpers.js';
+import { yuv420Fixtures, type Yuv420Fixture } from './yuv420-fixtures.js';
 
 const jpegFiles = [fixture('images/bus.jpg'), fixture('images/dog.jpg')];
 let fake: FakePath;
 const cameras: Camera[] = [];
+
+/** 780 wide: rpicam-vid pads its rows to 832 (Y) and 416 (U/V) bytes, which the splitter must crop. */
+const RAW_SIZE = { width: 780, height: 440 };
+let rawDir: string;
+let rawFrames: Yuv420Fixture[];
+beforeAll(async () => {
+  rawDir = await mkdtemp(join(tmpdir(), 'edge-agent-rpicam-yuv-'));
+  rawFrames = await yuv420Fixtures([...jpegFiles, fixture('images/cat.png')], RAW_SIZE.width, RAW_SIZE.height, rawDir);
+});
+afterAll(() => rm(rawDir, { recursive: true, force: true }));
 
 // A fresh PATH (and start log) per test: the fakes' behaviour plans count starts from the log.
 beforeEach(async () => {
@@ -35,14 +46,23 @@ const allFakesGone = () => {
   for (const start of fake.starts()) expect(processGone(start.pid), `fake rpicam-vid pid ${start.pid} still there`).toBe(true);
 };
 
-describeCameraContract('rpicam (fake rpicam-vid)', () => fakeCamera(), { fps: 20, afterStop: allFakesGone });
+/** A yuv420 camera at RAW_SIZE, streaming the padded fixture frames. */
+function rawCamera(extraEnv: Record<string, string> = {}): Camera {
+  const config = cameraConfig({ format: 'yuv420', ...RAW_SIZE });
+  return fakeCamera({ FAKE_CAMERA_FRAMES: rawFrames.map((f) => f.paddedFile).join(':'), ...extraEnv }, config);
+}
+
+describeCameraContract('rpicam (fake rpicam-vid, mjpeg)', () => fakeCamera(), { format: 'jpeg', fps: 20, afterStop: allFakesGone });
+describeCameraContract('rpicam (fake rpicam-vid, yuv420 with padded rows)', () => rawCamera(), { format: 'yuv420', fps: 20, size: RAW_SIZE, afterStop: allFakesGone });
 
 if (process.env.HW === '1') {
   // On a Raspberry Pi with a camera: the same promises, kept by the real rpicam-vid and libcamera-still.
   const size = { width: 640, height: 480 };
-  describeCameraContract('rpicam (device)', () => createCamera(cameraConfig({ stall_timeout_s: 10 }), { logger: silentLogger() }), { fps: 20, size });
+  describeCameraContract('rpicam (device, mjpeg)', () => createCamera(cameraConfig({ stall_timeout_s: 10 }), { logger: silentLogger() }), { format: 'jpeg', fps: 20, size });
+  const raw = cameraConfig({ format: 'yuv420', width: 780, height: 440, stall_timeout_s: 10 });
+  describeCameraContract('rpicam (device, yuv420)', () => createCamera(raw, { logger: silentLogger() }), { format: 'yuv420', fps: 20, size: { width: 780, height: 440 } });
   const stills = cameraConfig({ driver: 'still', still_interval_s: 0.5, stall_timeout_s: 10 });
-  describeCameraContract('still (device)', () => createCamera(stills, { logger: silentLogger() }), { fps: 2, size });
+  describeCameraContract('still (device)', () => createCamera(stills, { logger: silentLogger() }), { format: 'jpeg', fps: 2, size });
 }
 
 describe('rpicam driver', () => {
@@ -74,12 +94,43 @@ describe('rpicam driver', () => {
         await camera.start();
         const frames = await takeFrames(camera, 7);
         // The fake sends the files in turn; seq numbers every frame produced, dropped ones included.
-        for (const frame of frames) expect(frame.jpeg.equals(expected[(frame.seq - 1) % files.length]!)).toBe(true);
+        for (const frame of frames) expect(jpegOf(frame).equals(expected[(frame.seq - 1) % files.length]!)).toBe(true);
         await camera.stop();
       }
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  });
+
+  it('streams yuv420 by default: every frame cropped from its padded rows bit-exact, across random chunk boundaries', async () => {
+    const defaults = cameraConfig({ format: 'yuv420', ...RAW_SIZE });
+    expect(rpicamVidArgs(defaults).slice(0, 2)).toEqual(['--codec', 'yuv420']);
+    for (const [chunkMax, seed] of [[1500, 1], [400_000, 2]] as const) {
+      const camera = rawCamera({ FAKE_CAMERA_CHUNK_MAX: String(chunkMax), FAKE_CAMERA_SEED: String(seed) });
+      await camera.start();
+      const frames = await takeFrames(camera, 7);
+      for (const frame of frames) {
+        const expected = rawFrames[(frame.seq - 1) % rawFrames.length]!.image;
+        expect(frame.image).toMatchObject({ format: 'yuv420', width: RAW_SIZE.width, height: RAW_SIZE.height });
+        expect(Buffer.from(frame.image.data).equals(Buffer.from(expected.data)), `frame ${frame.seq}`).toBe(true);
+      }
+      await camera.stop();
+    }
+  });
+
+  it('drops the torn yuv420 frame of a crashed rpicam-vid and keeps the next stream aligned', async () => {
+    const camera = rawCamera({ FAKE_CAMERA_PLAN: 'crash:2,stream' });
+    await camera.start();
+    const frames = await takeFrames(camera, 4);
+    const expected = rawFrames.map((f) => Buffer.from(f.image.data));
+    expect(frames.every((frame) => expected.some((data) => data.equals(Buffer.from(frame.image.data))))).toBe(true);
+    expect(camera.stats().restarts).toBe(1);
+  });
+
+  it('refuses an odd width or height with yuv420 (4:2:0 chroma covers 2x2 pixels)', () => {
+    expect(() => createCamera(cameraConfig({ format: 'yuv420', width: 781 }), { logger: silentLogger() })).toThrow(
+      /camera.width must be even with camera.format yuv420 .*got 781/,
+    );
   });
 
   it('falls back to libcamera-vid on systems that only have the old name', async () => {
@@ -113,7 +164,7 @@ describe('rpicam driver', () => {
     const frames = await takeFrames(camera, 5);
     const expected = jpegFiles.map((file) => readFileSync(file));
     // The half frame sent before the crash is never delivered; the new process starts from the first file.
-    expect(frames.every((frame) => expected.some((jpeg) => jpeg.equals(frame.jpeg)))).toBe(true);
+    expect(frames.every((frame) => expected.some((jpeg) => jpeg.equals(jpegOf(frame))))).toBe(true);
     const stats = camera.stats();
     expect(stats.restarts).toBe(1);
     expect(stats.last_error).toBe('exited with status 1');

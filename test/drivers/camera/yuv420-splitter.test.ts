@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { yuv420Layout, type Yuv420Image } from '../../../agent/lib/frame-image.js';
+import { Yuv420StreamSplitter } from '../../../drivers/camera/yuv420-splitter.js';
+import { padRows } from './yuv420-fixtures.js';
+
+/** A frame of distinct-looking pixels (a seeded pattern, so a byte out of place shows). */
+function frame(width: number, height: number, seed: number): Yuv420Image {
+  const data = new Uint8Array(yuv420Layout(width, height).frameBytes);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 31 + seed * 97 + (i >> 7)) & 0xff;
+  return { format: 'yuv420', width, height, data };
+}
+
+/** Feeds `stream` cut at `cuts` (sorted positions) and returns every frame that came out. */
+function split(stream: Buffer, cuts: number[], splitter: Yuv420StreamSplitter): Yuv420Image[] {
+  const out: Yuv420Image[] = [];
+  let from = 0;
+  for (const cut of [...cuts, stream.length]) {
+    out.push(...splitter.push(stream.subarray(from, cut)));
+    from = cut;
+  }
+  return out;
+}
+
+const same = (a: Yuv420Image, b: Yuv420Image) => a.width === b.width && a.height === b.height && Buffer.from(a.data).equals(Buffer.from(b.data));
+
+describe('Yuv420StreamSplitter', () => {
+  it('computes rpicam-vid padded strides: 780 wide arrives as 832-byte Y rows and 416-byte U/V rows', () => {
+    expect(yuv420Layout(780, 440, 64)).toMatchObject({ yStride: 832, uvStride: 416, chromaWidth: 390, frameBytes: 832 * 440 + 2 * 416 * 220 });
+    expect(yuv420Layout(1280, 720, 64)).toMatchObject({ yStride: 1280, uvStride: 640, frameBytes: 1280 * 720 * 1.5 });
+    expect(yuv420Layout(780, 440)).toMatchObject({ yStride: 780, uvStride: 390 });
+  });
+
+  it('returns each frame cropped and bit-exact however a padded stream is cut', () => {
+    const frames = [frame(780, 440, 1), frame(780, 440, 2), frame(780, 440, 3)];
+    const stream = Buffer.concat(frames.map((f) => padRows(f, 64)));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 40 }), (cuts) => {
+        const out = split(stream, cuts.sort((a, b) => a - b), new Yuv420StreamSplitter(780, 440, 64));
+        expect(out).toHaveLength(frames.length);
+        out.forEach((f, i) => expect(same(f, frames[i]!)).toBe(true));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('copes with one byte at a time and with unpadded (ffmpeg) streams', () => {
+    const frames = [frame(66, 6, 4), frame(66, 6, 5)];
+    const padded = Buffer.concat(frames.map((f) => padRows(f, 64)));
+    const out = split(padded, Array.from({ length: padded.length - 1 }, (_, i) => i + 1), new Yuv420StreamSplitter(66, 6, 64));
+    expect(out.map((f, i) => same(f, frames[i]!))).toEqual([true, true]);
+    const packed = Buffer.concat(frames.map((f) => Buffer.from(f.data)));
+    expect(split(packed, [7, 500], new Yuv420StreamSplitter(66, 6, 1)).map((f, i) => same(f, frames[i]!))).toEqual([true, true]);
+  });
+
+  it('forgets a partial frame on reset (a restarted process) and counts it', () => {
+    const splitter = new Yuv420StreamSplitter(66, 6, 64);
+    const whole = padRows(frame(66, 6, 6), 64);
+    expect(splitter.push(whole.subarray(0, 100))).toEqual([]);
+    splitter.reset();
+    expect(splitter.brokenFrames).toBe(1);
+    const [next] = splitter.push(whole);
+    expect(same(next!, frame(66, 6, 6))).toBe(true);
+  });
+});
