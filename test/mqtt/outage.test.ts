@@ -63,6 +63,10 @@ describe.each(BROKERS)('a broker outage of 30 s while messages flow ($name)', ({
     }
     const last = readings - 1;
     await sub.waitForMessage(readingArrived(last), 60_000, `reading ${last}`);
+    // The last alert was stored after the last readings; a broker's PUBACK does not mean its subscriber has it
+    // yet (RabbitMQ routes through a queue per subscriber), so wait for it rather than read the list at once.
+    const lastEvent = `ev-${alerts - 1}`;
+    await sub.waitForMessage((m) => m.topic === alertTopic && m.payload.includes(`"event_id":"${lastEvent}"`), 60_000, `alert ${lastEvent}`);
     await expect.poll(() => r.store.outboxDepth(), { timeout: 5_000 }).toBe(0);
     expect(firstArrivals(readingSeqs(sub.json<TemperatureTelemetryPayload>(telemetryTopic)))).toEqual([...Array(readings).keys()]);
     const events = firstArrivals(sub.json<IntruderAlertPayload>(alertTopic).map((a) => a.event_id));
