@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture } from '../helpers/fixtures.js';
-import { buildLazyFs, LazyFs } from '../helpers/lazyfs.js';
+import { buildLazyFs, LAZYFS_BUILD_TIMEOUT_MS, LazyFs } from '../helpers/lazyfs.js';
 import { freePort, Mosquitto } from '../helpers/mosquitto.js';
 import { MqttSubscriber } from '../helpers/mqtt-subscriber.js';
 import { AgentProcess, AgentSandbox, type LogLine } from '../e2e/agent-process.js';
@@ -27,9 +27,13 @@ const MAX_LOST_MS = 2_500;
 let lazyfs: LazyFs;
 let box: AgentSandbox;
 beforeAll(async () => {
-  lazyfs = await LazyFs.mount(await buildLazyFs());
+  const started = Date.now();
+  const binary = await buildLazyFs();
+  const built = Date.now();
+  lazyfs = await LazyFs.mount(binary);
+  console.log(`LazyFS built (or found) in ${built - started} ms, mounted in ${Date.now() - built} ms`);
   box = new AgentSandbox();
-}, 900_000);
+}, LAZYFS_BUILD_TIMEOUT_MS + 180_000);
 afterAll(async () => {
   await lazyfs?.unmount();
   box?.dispose();
