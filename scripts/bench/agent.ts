@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { packageRoot } from '../../agent/lib/paths.js';
-import { startAgent as startBenchAgent, type AgentProcess } from './agent-process.js';
+import { startAgent } from './agent-process.js';
 import { freePort, MosquittoProcess } from './mosquitto.js';
 import { unitEnvironment, unitNodeFlags } from './unit.js';
 
@@ -53,10 +53,6 @@ function memoryMb(pid: number): { rss: number; anon: number } | null {
   }
 }
 
-function startAgent(configPath: string): Promise<AgentProcess> {
-  return startBenchAgent({ cli, configPath, nodeFlags: agentFlags, env: agentEnv });
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
   const broker = values.production ? await MosquittoProcess.start() : null;
@@ -82,11 +78,11 @@ async function main(): Promise<void> {
 
     const readyTimes: number[] = [];
     for (let i = 0; i < Number(values.starts) - 1; i++) {
-      const run = await startAgent(configPath);
+      const run = await startAgent({ cli, configPath, nodeFlags: agentFlags, env: agentEnv });
       readyTimes.push(run.readyMs);
       await run.stop();
     }
-    const run = await startAgent(configPath);
+    const run = await startAgent({ cli, configPath, nodeFlags: agentFlags, env: agentEnv });
     readyTimes.push(run.readyMs);
     const samples: { rss: number; anon: number }[] = [];
     const until = performance.now() + Number(values.seconds) * 1000;

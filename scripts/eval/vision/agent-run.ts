@@ -67,8 +67,10 @@ const pipeName = (index: number) => `frame-${String(index).padStart(5, '0')}.jpg
 /** Writes `jpeg` into the pipe once the camera opens it; resolves when the camera has read it all. */
 async function deliver(pipe: string, jpeg: Buffer): Promise<void> {
   const opening = open(pipe, 'w');
-  const timeout = sleep(FRAME_WAIT_MS).then(() => null);
+  const giveUp = new AbortController();
+  const timeout = sleep(FRAME_WAIT_MS, null, { signal: giveUp.signal }).catch(() => null);
   const handle = await Promise.race([opening, timeout]);
+  giveUp.abort();
   if (handle === null) {
     // Opening a pipe for reading never blocks with O_NONBLOCK, and it releases the blocked writer.
     const reader = await open(pipe, constants.O_RDONLY | constants.O_NONBLOCK);

@@ -95,10 +95,3 @@ export function paste(background: RawRgbImage, patch: RawRgbImage, left: number,
   }
   return { ...background, data };
 }
-
-/** Mean grey level (0..255) of an image: what a flash or a drift changes. */
-export function meanLevel(image: RawRgbImage): number {
-  let sum = 0;
-  for (const v of image.data) sum += v;
-  return sum / image.data.length;
-}

@@ -26,8 +26,9 @@ export interface SequencePhotos {
   empty: RawRgbImage;
   /** A person cut out of a photo, at the size they appear in the empty scene. */
   person: RawRgbImage;
-  /** person.jpg and dog.jpg: photos with intruders. */
+  /** person.jpg: a person (and a dog). */
   people: RawRgbImage;
+  /** dog.jpg: a dog. */
   dog: RawRgbImage;
 }
 
@@ -40,8 +41,8 @@ export interface SequenceLengths {
   standing: number;
 }
 
-/** A region of `image` with the aspect ratio of `size`, `fraction` of its width, its top left corner at fractions (`fx`, `fy`) of the room left. */
-function window(image: RawRgbImage, size: Size, fraction: number, fx: number, fy: number): Region {
+/** The largest region of `image` with the aspect ratio of `size`, shrunk to `fraction`, placed at fractions (`fx`, `fy`) of the room left around it. */
+function framing(image: RawRgbImage, size: Size, fraction: number, fx: number, fy: number): Region {
   const width = Math.round(Math.min(image.width, (image.height * size.width) / size.height) * fraction);
   const height = Math.round((width * size.height) / size.width);
   return { left: Math.round((image.width - width) * fx), top: Math.round((image.height - height) * fy), width, height };
@@ -70,14 +71,14 @@ export function intruderPlans(photos: SequencePhotos, lengths: SequenceLengths):
       name: 'person.jpg: cut to it, pan and zoom',
       kind: 'intruder',
       size,
-      shots: cutTo(photos.people, window(photos.people, size, 1, 0, 0), window(photos.people, size, 0.7, 0.3, 0.6)),
+      shots: cutTo(photos.people, framing(photos.people, size, 1, 0, 0), framing(photos.people, size, 0.7, 0.3, 0.6)),
       firstIntruderFrame: lead,
     },
     {
       name: 'dog.jpg: cut to it, pan',
       kind: 'intruder',
       size,
-      shots: cutTo(photos.dog, window(photos.dog, size, 0.9, 0, 0), window(photos.dog, size, 0.9, 1, 1)),
+      shots: cutTo(photos.dog, framing(photos.dog, size, 0.9, 0, 0), framing(photos.dog, size, 0.9, 1, 1)),
       firstIntruderFrame: lead,
     },
     {
@@ -96,7 +97,7 @@ export function emptyScenePlans(empty: RawRgbImage, lengths: SequenceLengths): S
   const plan = (name: string, shots: Shot[]): SequencePlan => ({ name, kind: 'no intruder', size, shots, firstIntruderFrame: null });
   return [
     plan('empty scene, sensor noise', still(empty, frames)),
-    plan('empty scene, pan and zoom', panZoom(empty, whole(empty), window(empty, size, 0.6, 0.8, 0.5), frames)),
+    plan('empty scene, pan and zoom', panZoom(empty, whole(empty), framing(empty, size, 0.6, 0.8, 0.5), frames)),
     plan('empty scene, light fading (x1 to x0.5)', drift(empty, 1, 0.5, frames)),
     plan('empty scene, one-frame flash (x3)', flash(empty, frames, Math.floor(frames / 2), 3)),
   ];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { RawRgbImage } from '../../../models/types.js';
-import { brighten, crop, meanLevel, paste } from '../../../scripts/eval/vision/frames.js';
+import { brighten, crop, paste } from '../../../scripts/eval/vision/frames.js';
 import { drift, flash, glide, panZoom, path, render, still, walk } from '../../../scripts/eval/vision/scenes.js';
+import { intruderPlans } from '../../../scripts/eval/vision/sequences.js';
 
 /** A flat image of one colour. */
 function flat(width: number, height: number, rgb: [number, number, number]): RawRgbImage {
@@ -9,6 +10,9 @@ function flat(width: number, height: number, rgb: [number, number, number]): Raw
   for (let p = 0; p < width * height; p++) data.set(rgb, p * 3);
   return { data, width, height };
 }
+
+/** Mean grey level (0..255): what a flash or a drift changes. */
+const meanLevel = (image: RawRgbImage) => image.data.reduce((sum, v) => sum + v, 0) / image.data.length;
 
 const pixel = (image: RawRgbImage, x: number, y: number) => Array.from(image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3));
 
@@ -105,5 +109,29 @@ describe('sequence plans', () => {
     const [c] = await render(still(grey, 1), size, { sigma: 6, seed: 4 });
     expect(a!.data).toEqual(b!.data);
     expect(a!.data).not.toEqual(c!.data);
+  });
+});
+
+describe('intruder sequences', () => {
+  const photos = { empty: flat(120, 80, [100, 100, 100]), person: red, people: flat(150, 100, [0, 0, 200]), dog: flat(160, 120, [0, 200, 0]) };
+  const plans = intruderPlans(photos, { frames: 10, lead: 3, standing: 20 });
+
+  it('show nothing before the first intruder frame they name, and the intruder from it on', async () => {
+    for (const plan of plans) {
+      expect(plan.firstIntruderFrame).toBe(3);
+      const frames = await render(plan.shots, plan.size, noNoise);
+      for (const frame of frames.slice(0, 3)) expect(pixel(frame, 60, 40)).toEqual([100, 100, 100]);
+      // The person (red) walked in, or the view cut to a photo (blue, green): either way the empty grey scene is no longer all there is.
+      const fourth = frames[3]!;
+      expect(whereIs(fourth, [250, 0, 0]) !== null || pixel(fourth, 60, 40).join() !== '100,100,100', plan.name).toBe(true);
+    }
+  });
+
+  it('the standing intruder stops where the walk ends and stays there for the frames asked', () => {
+    const standing = plans.find((p) => p.kind === 'standing intruder')!;
+    const positions = standing.shots.slice(3).map((s) => `${s.patch!.left},${s.patch!.top}`);
+    expect(positions).toHaveLength(6 + 20);
+    expect(new Set(positions.slice(0, 6)).size).toBe(6);
+    expect(new Set(positions.slice(5))).toEqual(new Set([positions[5]]));
   });
 });
