@@ -90,7 +90,7 @@ async function runPlan(plan: SequencePlan, index: number, broker: MosquittoProce
     dir,
     deviceId: `eval-vision-${index}`,
     fps: FPS,
-    settleMs: 3000,
+    settleMs: 2000,
     nodeFlags: unitNodeFlags(),
     env: unitEnvironment(),
   });
