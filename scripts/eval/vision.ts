@@ -118,7 +118,8 @@ async function main(): Promise<void> {
     `npm run eval:vision: the daemon with its default vision settings (min_frames ${tracking.min_frames}, threshold ${filters.default.threshold} on the median of the last 10 scores, ` +
       `min_score ${filters.default.min_score}, stationary after ${stationary.after_s} s, clear after ${defaults.clear_after_s} s, motion gate on), dir camera at ${FPS} fps, fixture model`,
   );
-  console.log(`load average at start: ${load()} (${availableParallelism()} cores): figures taken under load are pessimistic`);
+  const busy = loadavg()[0]! >= 1;
+  console.log(`load average at start: ${load()} (${availableParallelism()} cores)${busy ? ': the machine is busy, latencies and the run time will be pessimistic' : ''}`);
   const { photos, search } = await preparePhotos();
   const lengths = { frames: 16, lead: 4, standing: Math.ceil((stationary.after_s + defaults.clear_after_s) * FPS) + 4 };
   const lookAlikes = hardest(search.found, LOOK_ALIKES);
