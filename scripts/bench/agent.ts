@@ -15,13 +15,13 @@
  * --model PATH (default: the fixture model), --fixtures DIR (default ../shared/fixtures), --cli PATH
  * (default: dist/agent/cli.js), --bare, --production.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { packageRoot } from '../../agent/lib/paths.js';
+import { startAgent } from './agent-process.js';
 import { freePort, MosquittoProcess } from './mosquitto.js';
 import { unitEnvironment, unitNodeFlags } from './unit.js';
 
@@ -53,41 +53,6 @@ function memoryMb(pid: number): { rss: number; anon: number } | null {
   }
 }
 
-interface Run {
-  readyMs: number;
-  stop: () => Promise<number>;
-  pid: number;
-}
-
-/** Spawns the agent and resolves when it logs that it is ready. */
-function startAgent(configPath: string): Promise<Run> {
-  const started = performance.now();
-  const child = spawn(process.execPath, [...agentFlags, cli, 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...agentEnv } });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const line of lines) {
-        if (!line.includes('"ready_ms"')) continue;
-        const readyMs = performance.now() - started;
-        const stop = async () => {
-          const t = performance.now();
-          child.kill('SIGTERM');
-          await exited;
-          return performance.now() - t;
-        };
-        resolve({ readyMs, stop, pid: child.pid! });
-      }
-    });
-    void exited.then(() => reject(new Error(`the agent exited before it was ready: ${stderr}`)));
-  });
-}
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
   const broker = values.production ? await MosquittoProcess.start() : null;
@@ -113,11 +78,11 @@ async function main(): Promise<void> {
 
     const readyTimes: number[] = [];
     for (let i = 0; i < Number(values.starts) - 1; i++) {
-      const run = await startAgent(configPath);
+      const run = await startAgent({ cli, configPath, nodeFlags: agentFlags, env: agentEnv });
       readyTimes.push(run.readyMs);
       await run.stop();
     }
-    const run = await startAgent(configPath);
+    const run = await startAgent({ cli, configPath, nodeFlags: agentFlags, env: agentEnv });
     readyTimes.push(run.readyMs);
     const samples: { rss: number; anon: number }[] = [];
     const until = performance.now() + Number(values.seconds) * 1000;

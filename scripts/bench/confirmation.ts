@@ -20,6 +20,8 @@ import { IntrusionTracker } from '../../agent/vision/intrusion-tracker.js';
 import { median, ObjectTracker, objectTrackerConfig } from '../../agent/vision/object-tracker.js';
 import { loadIntruderDetector } from '../../models/intruder.js';
 import type { DetectedObject } from '../../models/types.js';
+import { decodeRgb, encodeJpeg } from '../eval/vision/frames.js';
+import { panZoom, render } from '../eval/vision/scenes.js';
 
 const fixtures = resolve(process.env.EDGE_AGENT_FIXTURES ?? join(packageRoot(), '..', 'shared', 'fixtures'));
 const { values } = parseArgs({ options: { frames: { type: 'string', default: '12' }, threads: { type: 'string', default: '1' } } });
@@ -43,37 +45,13 @@ interface Sequence {
   firstIntruderFrame: number;
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so every run sees the same noise. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** `count` frames of a slow pan over the image, each with its own sensor noise; `still`: the same frame repeated. */
 async function camera(image: Buffer, count: number, seed: number, still = false): Promise<Buffer[]> {
   if (still) return Array.from({ length: count }, () => image);
-  const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const width = info.width - PAN_PX * count;
-  const next = random(seed);
-  const frames: Buffer[] = [];
-  for (let i = 0; i < count; i++) {
-    const crop = await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } })
-      .extract({ left: i * PAN_PX, top: 0, width, height: info.height })
-      .raw()
-      .toBuffer();
-    for (let p = 0; p < crop.length; p++) {
-      // Box-Muller on two uniforms: Gaussian noise of NOISE_SIGMA grey levels.
-      const noise = Math.sqrt(-2 * Math.log(next() || 1e-9)) * Math.cos(2 * Math.PI * next()) * NOISE_SIGMA;
-      crop[p] = Math.max(0, Math.min(255, Math.round(crop[p]! + noise)));
-    }
-    frames.push(await sharp(crop, { raw: { width, height: info.height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer());
-  }
-  return frames;
+  const photo = await decodeRgb(image);
+  const size = { width: photo.width - PAN_PX * count, height: photo.height };
+  const shots = panZoom(photo, { left: 0, top: 0, ...size }, { left: PAN_PX * (count - 1), top: 0, ...size }, count);
+  return Promise.all((await render(shots, size, { sigma: NOISE_SIGMA, seed })).map((frame) => encodeJpeg(frame)));
 }
 
 async function sequences(): Promise<Sequence[]> {
