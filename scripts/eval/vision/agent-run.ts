@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mqtt from 'mqtt';
 import { stringify } from 'yaml';
+import { valueWithin } from '../../../agent/lib/timing.js';
 import { mqttBaseTopic } from '../../../agent/mqtt/client-options.js';
 import { defaultConfig } from '../../../agent/config/load.js';
 import { Topic, type IntruderAlertPayload } from '../../../agent/mqtt/contract/topics.js';
@@ -67,10 +68,7 @@ const pipeName = (index: number) => `frame-${String(index).padStart(5, '0')}.jpg
 /** Writes `jpeg` into the pipe once the camera opens it; resolves when the camera has read it all. */
 async function deliver(pipe: string, jpeg: Buffer): Promise<void> {
   const opening = open(pipe, 'w');
-  const giveUp = new AbortController();
-  const timeout = sleep(FRAME_WAIT_MS, null, { signal: giveUp.signal }).catch(() => null);
-  const handle = await Promise.race([opening, timeout]);
-  giveUp.abort();
+  const handle = await valueWithin(opening, FRAME_WAIT_MS, null);
   if (handle === null) {
     // Opening a pipe for reading never blocks with O_NONBLOCK, and it releases the blocked writer.
     const reader = await open(pipe, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -136,7 +134,7 @@ export async function runThroughAgent(frames: readonly Buffer[], options: AgentR
   const stop = async () => {
     stopping = true;
     const stopped = agent.stop().then(() => true);
-    while (!(await Promise.race([stopped, sleep(100).then(() => false)]))) await releaseReaders(pipes);
+    while (!(await valueWithin(stopped, 100, false))) await releaseReaders(pipes);
   };
   try {
     const shownAt: number[] = [];

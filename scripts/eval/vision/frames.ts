@@ -1,7 +1,7 @@
 /**
  * Pixel operations for camera-like frames made from still photos (bench:confirmation, eval:vision): raw
  * RGB images (models/types.ts's RawRgbImage) cropped, resized, brightened, noised and pasted together.
- * Noise comes from a seeded generator, so a sequence is the same on every run. The pixel operations are
+ * Noise comes from a seeded generator (the training scripts' seededRandom), so a sequence is the same on every run. The pixel operations are
  * plain loops (testable without fixtures); decoding, resizing, turning and encoding go to sharp.
  */
 import sharp from 'sharp';
@@ -13,17 +13,6 @@ export interface Region {
   top: number;
   width: number;
   height: number;
-}
-
-/** A deterministic pseudo-random generator (mulberry32), so every run sees the same noise. */
-export function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const clampByte = (value: number) => Math.max(0, Math.min(255, Math.round(value)));

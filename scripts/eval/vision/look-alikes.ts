@@ -11,7 +11,8 @@
  */
 import type { IntruderDetector, RawRgbImage } from '../../../models/types.js';
 import { median } from '../../../agent/vision/object-tracker.js';
-import { addNoise, crop, encodeJpeg, random, rotate, type Region } from './frames.js';
+import { seededRandom } from '../../train/forecast-mlp.js';
+import { addNoise, crop, encodeJpeg, rotate, type Region } from './frames.js';
 
 export type Rotation = 90 | 180 | 270;
 
@@ -77,7 +78,7 @@ export async function findLookAlikes(detector: IntruderDetector, photos: readonl
         const labels = [...(await bestScores(detector, image))].filter(([, score]) => inBand(score)).map(([label]) => label);
         if (labels.length === 0) continue;
         outcome.inBand++;
-        const next = random(outcome.tried);
+        const next = seededRandom(outcome.tried);
         const frames = [];
         for (let i = 0; i < search.frames; i++) frames.push(await bestScores(detector, addNoise(image, search.noiseSigma, next)));
         for (const label of labels) {

@@ -4,7 +4,8 @@
  * frame can be checked without rendering; render() turns them into frames with the camera's noise.
  */
 import type { RawRgbImage } from '../../../models/types.js';
-import { addNoise, brighten, paste, random, view, type Region } from './frames.js';
+import { seededRandom } from '../../train/forecast-mlp.js';
+import { addNoise, brighten, paste, view, type Region } from './frames.js';
 
 export interface Size {
   width: number;
@@ -71,7 +72,7 @@ export function path(fromLeft: number, toLeft: number, top: number, count: numbe
 
 /** The frames of a plan, all of `size`, each with its own seeded sensor noise of `sigma` grey levels. */
 export async function render(shots: readonly Shot[], size: Size, noise: { sigma: number; seed: number }): Promise<RawRgbImage[]> {
-  const next = random(noise.seed);
+  const next = seededRandom(noise.seed);
   const frames: RawRgbImage[] = [];
   for (const shot of shots) {
     let frame = await view(shot.scene, shot.view ?? whole(shot.scene), size);
