@@ -74,14 +74,15 @@ async function sequences(): Promise<Sequence[]> {
   return out;
 }
 
-/** The frame index of the first alert (start), or null. */
-function firstAlert(detections: DetectedObject[][], sizes: { width: number; height: number }[], minFrames: number, fps: number): number | null {
+/** The frame index of the first alert (start) and the classes it names, or null. */
+function firstAlert(detections: DetectedObject[][], sizes: { width: number; height: number }[], minFrames: number, fps: number): { frame: number; classes: string[] } | null {
   const config = defaultConfig().intruder;
   const objects = new ObjectTracker({ ...objectTrackerConfig(config), min_frames: minFrames });
   const tracker = new IntrusionTracker(config, objects);
   for (const [i, frame] of detections.entries()) {
     const { events } = tracker.observe(frame, { seq: i + 1, ts: (i * 1000) / fps, ...sizes[i]! });
-    if (events.some((e) => e.event === 'start')) return i;
+    const start = events.find((e) => e.event === 'start');
+    if (start) return { frame: i, classes: start.objects.map((o) => o.class) };
   }
   return null;
 }
@@ -100,9 +101,10 @@ try {
     // Every frame but the first (empty in every sequence).
     const best = detections.slice(1).map((objects) => Math.max(0, ...objects.map((o) => o.confidence)));
     const alerts = MIN_FRAMES.map((minFrames) => {
-      const frame = firstAlert(detections, sizes, minFrames, FPS[0]!);
+      const alert = firstAlert(detections, sizes, minFrames, FPS[0]!);
+      const frame = alert?.frame ?? null;
       const latency = (fps: number) => (frame === null || !sequence.intruder ? null : (frame - sequence.firstIntruderFrame) / fps);
-      return { min_frames: minFrames, alerted: frame !== null, frame, latency_s: Object.fromEntries(FPS.map((fps) => [`${fps}fps`, latency(fps)])) };
+      return { min_frames: minFrames, alerted: frame !== null, frame, classes: alert?.classes ?? [], latency_s: Object.fromEntries(FPS.map((fps) => [`${fps}fps`, latency(fps)])) };
     });
     const scores = { min: Math.min(...best), median: median(best), max: Math.max(...best) };
     results.push({ sequence: sequence.name, intruder: sequence.intruder, best_score: scores, alerts });
@@ -111,12 +113,14 @@ try {
   await detector.close();
 }
 
-process.stdout.write(`Confirmation (median of the last <= 10 scores >= 0.7, bear 0.8) by min_frames, ${frameCount} frames per sequence\n\n`);
+const { filters } = defaultConfig().intruder;
+const thresholds = (['person', 'dog', 'cat', 'bear'] as const).map((label) => `${label} ${filters[label].threshold ?? filters.default.threshold}`).join(', ');
+process.stdout.write(`Confirmation (median of the last <= 10 scores >= the class's threshold: ${thresholds}) by min_frames, ${frameCount} frames per sequence\n\n`);
 process.stdout.write(`${'sequence'.padEnd(40)} ${'score min/med/max'.padEnd(17)} ${MIN_FRAMES.map((n) => `min_frames=${n}`.padEnd(16)).join(' ')}\n`);
 for (const r of results) {
   const cells = r.alerts.map((a) => {
     if (!a.alerted) return (r.intruder ? 'MISSED' : 'no alert').padEnd(16);
-    if (!r.intruder) return 'FALSE ALERT'.padEnd(16);
+    if (!r.intruder) return `FALSE ALERT ${a.classes.join('+')}`.padEnd(16);
     return FPS.map((fps) => `${a.latency_s[`${fps}fps`]!.toFixed(1)} s`).join(' / ').padEnd(16);
   });
   const { min, median: mid, max } = r.best_score;
