@@ -10,6 +10,7 @@ import type { ConfigProblem } from './env.js';
 import { dataFolderProblem } from './path-checks.js';
 import { InputFileError, readRegularFileSync } from '../lib/input-file.js';
 import { loadPublicKey, MAX_PEM_BYTES } from '../ota/verify.js';
+import { zoneProblems } from './zone-checks.js';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
@@ -85,6 +86,7 @@ export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
   }
 
   mustExist(['intruder', 'model'], section(config, 'intruder').model, 'file');
+  zoneProblems(section(config, 'intruder'), section(config, 'alarm'), section(config, 'motion'), (path, message) => report(path.map(String), message));
   // A class whose range is empty would silently never alert.
   const filters = section(section(config, 'intruder'), 'filters');
   const defaults = section(filters, 'default');

@@ -11,7 +11,7 @@
 import { hostname } from 'node:os';
 import { CAMERA_DRIVERS, CAMERA_FORMATS, CAMERA_LIMITS, type NumberRange } from '../../drivers/camera/index.js';
 import { SENSOR_DRIVERS } from '../../drivers/sensors/index.js';
-import type { AgentConfig, ClassFilterConfig, ClassFilterOverrides } from './types.js';
+import type { AgentConfig, ClassFilterConfig, ClassFilterOverrides, FramePolygon, ZoneConfig } from './types.js';
 
 /** A leaf as the loader, the environment overrides and the docs read it. */
 export interface LeafSchema {
@@ -25,8 +25,9 @@ export interface LeafSchema {
   minLength?: number;
   maxLength?: number;
   pattern?: string;
-  items?: { type: string; minLength?: number; pattern?: string; enum?: readonly unknown[] };
+  items?: ItemSchema;
   minItems?: number;
+  maxItems?: number;
   uniqueItems?: boolean;
   /** A file or folder path: a relative one is resolved against the config file's folder. */
   'x-path'?: boolean;
@@ -40,6 +41,24 @@ export interface LeafSchema {
 }
 
 export type SecretKind = 'value' | 'url';
+
+/** What a list's items are: plain JSON Schema (zones and masks are lists of points and of objects). */
+export interface ItemSchema {
+  type: string;
+  description?: string;
+  minLength?: number;
+  pattern?: string;
+  enum?: readonly unknown[];
+  minimum?: number;
+  maximum?: number;
+  items?: ItemSchema;
+  minItems?: number;
+  maxItems?: number;
+  uniqueItems?: boolean;
+  properties?: Record<string, ItemSchema>;
+  required?: string[];
+  additionalProperties?: false;
+}
 
 /** The compile-time mark of the value type a leaf validates; it exists only in the type system. */
 declare const VALUE: unique symbol;
@@ -177,6 +196,36 @@ function overrides(label: string, defaults: Partial<ClassFilterConfig>): TypedSe
   });
 }
 
+/** A point as fractions of the frame's width and height, and a polygon of at least three of them. */
+const FRAME_POINT: ItemSchema = { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 2, maxItems: 2 };
+const FRAME_POLYGON: ItemSchema = { type: 'array', items: FRAME_POINT, minItems: 3, maxItems: 100 };
+/** Zone names appear in payloads and Home Assistant: the same characters as a topic level. */
+const ZONE_NAME = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$';
+
+const polygons = (description: string): TypedLeaf<FramePolygon[]> => typed<FramePolygon[]>({ type: 'array', description, default: [], items: FRAME_POLYGON, maxItems: 100 });
+
+const zoneNames = (description: string): TypedLeaf<string[]> =>
+  typed<string[]>({ type: 'array', description, default: [], items: { type: 'string', pattern: ZONE_NAME }, uniqueItems: true });
+
+const zones = (description: string): TypedLeaf<ZoneConfig[]> =>
+  typed<ZoneConfig[]>({
+    type: 'array',
+    description,
+    default: [],
+    maxItems: 100,
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['name', 'points'],
+      properties: {
+        name: { type: 'string', pattern: ZONE_NAME, description: 'Its name in payloads and in `required_zones` / `alarm.zones`.' },
+        points: { ...FRAME_POLYGON, description: 'Corners as [x, y] fractions (0..1) of the frame, at least three.' },
+        classes: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, description: 'Classes that count in it; absent or empty = every intruder class.' },
+        inertia: { type: 'integer', minimum: 1, maximum: 100, description: 'Consecutive frames inside before an object is in the zone (default 3).' },
+      },
+    },
+  });
+
 /** A valid MQTT topic level: no separators or wildcards. */
 const TOPIC_LEVEL = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 
@@ -219,6 +268,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     enabled: bool('Run the detector only on frames that differ from the previous one.', true),
     threshold: num('Fraction (0..1) of the downscaled frame that must change to count as motion.', 0.02, { min: 0, max: 1 }),
     max_skip_s: num('Run the detector at least this often, motion or not (0 = every frame).', 10, { min: 0, max: DAY_S }),
+    masks: polygons('Areas the motion gate ignores (a timestamp overlay, a tree in the wind): polygons of [x, y] fractions (0..1) of the frame.'),
   }),
   intruder: section('The intruder detector (YOLOv8/YOLO11 ONNX).', {
     enabled: bool('Run intruder detection on camera frames.', true),
@@ -260,6 +310,9 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
       // (person.jpg turned 90 degrees: bear 0.87): a bear alert needs more evidence.
       bear: overrides('bear', { min_score: 0.6, threshold: 0.8 }),
     }),
+    zones: zones('Named areas of the frame (docs/detector.md, *Zones and masks*): each object in an alert lists the zones its bottom centre is in.'),
+    required_zones: zoneNames('An object alerts (and sounds the alarm) only once it has entered one of these zones; empty = anywhere in the frame.'),
+    masks: polygons('Object masks: a detection whose bottom centre falls inside one of these polygons ([x, y] fractions of the frame) is ignored (a statue, a poster, a parked car).'),
   }),
   sensor: section('The temperature sensor.', {
     driver: oneOf('A chip on I2C (`bme280`, `bmp280`, `sht3x`, `sht4x`, `mcp9808`, `tmp117`, `tmp102`, `aht20`), `ds18b20` (1-Wire), `cpu` (SoC thermal zone), `replay` (CSV file), `sim` (simulated), `auto` (scan I2C, then 1-Wire), `none`.', SENSOR_DRIVERS, 'sim'),
@@ -326,6 +379,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     gpio: int('BCM GPIO number of the output; null = a log-only alarm.', null, 0, 57),
     active_low: bool('The output is on when the pin is low.', false),
     hold_s: num('Seconds the alarm stays on after an intrusion starts (new detections extend it).', 30, { min: 0, max: DAY_S }),
+    zones: zoneNames('The alarm sounds only for an object in one of these zones (`intruder.zones`); empty = any confirmed intruder.'),
     gpio_base: int('sysfs GPIO number of BCM pin 0; null = found from /sys/class/gpio (512 on a Raspberry Pi 5 kernel 6.6+).', null, 0, 100_000),
   }),
   store: section('The SQLite store and its outbox.', {

@@ -18,6 +18,22 @@ export type SensorConfig = SensorOptions;
 
 export interface AlarmConfig extends AlarmOutputOptions {
   hold_s: number;
+  /** Zone names (`intruder.zones`): the alarm sounds only for an object in one of them; empty = anywhere. */
+  zones: string[];
+}
+
+/** A point of the frame as fractions (0..1) of its width and height: survives a resolution change. */
+export type FramePoint = [number, number];
+/** A polygon of at least three points (closed implicitly; even-odd rule). */
+export type FramePolygon = FramePoint[];
+
+export interface ZoneConfig {
+  name: string;
+  points: FramePolygon;
+  /** Classes that count in the zone; absent or empty = every intruder class. */
+  classes?: string[];
+  /** Consecutive frames an object's bottom centre must be inside before it is in the zone (default 3). */
+  inertia?: number;
 }
 
 export interface MotionConfig {
@@ -26,6 +42,8 @@ export interface MotionConfig {
   threshold: number;
   /** Run the detector at least this often even without motion. */
   max_skip_s: number;
+  /** Areas the gate ignores (a timestamp overlay, a tree in the wind). */
+  masks: FramePolygon[];
 }
 
 export interface SnapshotConfig {
@@ -50,6 +68,11 @@ export interface IntruderConfig {
   tracking: TrackingConfig;
   stationary: StationaryConfig;
   filters: FiltersConfig;
+  zones: ZoneConfig[];
+  /** An object alerts only once it has entered one of these zones; empty = anywhere. */
+  required_zones: string[];
+  /** A detection whose bottom centre falls inside one of these is ignored. */
+  masks: FramePolygon[];
 }
 
 export interface TrackingConfig {

@@ -142,6 +142,7 @@ function vision(parts: AgentParts, createCamera: NonNullable<AgentHardware['crea
     store,
     messages,
     alarm,
+    alarmZones: () => config.alarm.zones,
     snapshots: snapshot.enabled
       ? { folder: new SnapshotFolder(join(config.data_dir, 'snapshots'), snapshot.max_files), maxBytes: (limit ?? DEFAULT_SNAPSHOT_MAX_BYTES) - HEADER_ROOM_BYTES }
       : null,

@@ -94,9 +94,9 @@ export class MessageBuilder {
       device: this.device,
       event: record.event,
       event_id: record.event_id,
-      schema_version: 2,
+      schema_version: 3,
       intruder: record.event !== 'end' && record.objects.length > 0,
-      objects: record.objects.map((o) => ({ class: o.class, confidence: o.confidence, bbox: { ...o.bbox }, track_id: o.track_id, top_score: o.top_score, stationary: o.stationary })),
+      objects: record.objects.map((o) => ({ class: o.class, confidence: o.confidence, bbox: { ...o.bbox }, track_id: o.track_id, top_score: o.top_score, stationary: o.stationary, zones: [...o.zones] })),
       total_objects: record.objects.length,
       model: { name: record.model.name, version: record.model.version },
     };

@@ -79,9 +79,9 @@ export function toForecast(r: Row): ForecastRecord {
 /** Rows written before objects were tracked hold bare detections. */
 type StoredObject = DetectedObject & Partial<TrackedObject>;
 
-/** A bare detection reads as an untracked object (empty track id) at its own score, not stationary. */
+/** A bare detection reads as an untracked object (empty track id) at its own score, not stationary, in no zone. */
 function withTrack(o: StoredObject): TrackedObject {
-  return { ...o, track_id: o.track_id ?? '', top_score: o.top_score ?? o.confidence, stationary: o.stationary ?? false };
+  return { ...o, track_id: o.track_id ?? '', top_score: o.top_score ?? o.confidence, stationary: o.stationary ?? false, zones: o.zones ?? [] };
 }
 
 export function toDetection(r: Row): DetectionRecord {

@@ -32,6 +32,8 @@ export interface TrackedObject extends DetectedObject {
   top_score: number;
   /** Confirmed but not moving: it keeps an event open, raises no alert and does not extend the alarm. */
   stationary: boolean;
+  /** The `intruder.zones` it is in now (its bottom centre, after the zone's inertia). */
+  zones: string[];
 }
 
 export interface DetectionRecord {

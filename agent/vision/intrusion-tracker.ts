@@ -3,6 +3,9 @@
  * them: `start` when the first track is confirmed while moving, `update` when the set of confirmed
  * objects changes, `end` once `clear_after_s` passed without a confirmed object in view.
  *
+ * With `required_zones`, only objects that have entered one of those zones count: the others are
+ * tracked (and enter zones) but start, update and keep open no event.
+ *
  * A stationary object (one that stopped, or one already there when tracking began: a poster, a parked
  * car) keeps an open event alive but never starts one, and does not extend the alarm.
  *
@@ -21,10 +24,13 @@ import { randomUUID } from 'node:crypto';
 import type { DetectedObject } from '../../models/types.js';
 import type { TrackedObject } from '../store/types.js';
 import type { FrameRef, ObjectTracker, Track } from './object-tracker.js';
+import { inRequiredZone } from './zones.js';
 
 export interface TrackerConfig {
   clear_after_s: number;
   cooldown_s: number;
+  /** Read at each frame (a live change applies at once); absent or empty: anywhere. */
+  required_zones?: readonly string[];
 }
 
 /** The frame an event's snapshot shows, and the objects as they were on it. */
@@ -50,6 +56,8 @@ export interface FrameOutcome {
   events: IntrusionEvent[];
   /** A confirmed, moving object was on this frame (what keeps the alarm going). */
   moving: boolean;
+  /** Those objects (the alarm's zones decide which of them keep it going). */
+  movers: TrackedObject[];
 }
 
 /** Track ids, sorted: what "the objects changed" compares, independent of boxes and scores. */
@@ -65,7 +73,7 @@ export const MIN_UPDATE_INTERVAL_MS = 5_000;
 
 export function trackedObject(track: Track): TrackedObject {
   const detection: DetectedObject = { class: track.label, confidence: track.score, bbox: { ...track.box } };
-  return { ...detection, track_id: track.id, top_score: track.top_score, stationary: track.stationary };
+  return { ...detection, track_id: track.id, top_score: track.top_score, stationary: track.stationary, zones: [...track.presence.current] };
 }
 
 interface OpenEvent {
@@ -110,22 +118,30 @@ export class IntrusionTracker {
   /** Feeds one analysed frame's detections; returns the events it produces. */
   observe(detections: readonly DetectedObject[], frame: FrameRef): FrameOutcome {
     const events = this.tick(frame.ts);
-    const confirmed = this.objects.update(detections, frame).filter((t) => t.confirmed);
+    this.objects.update(detections, frame);
+    const confirmed = this.counted();
     const seen = confirmed.filter((t) => t.last_frame === frame.seq);
-    const moving = seen.some((t) => !t.stationary);
     const onFrame = bestFirst(seen.map(trackedObject));
+    const movers = onFrame.filter((o) => !o.stationary);
+    const moving = movers.length > 0;
     const frameBest: BestFrame = { seq: frame.seq, ts: frame.ts, score: onFrame[0]?.confidence ?? 0, objects: onFrame };
     const open = this.open;
     if (!open) {
       if (moving) events.push(this.begin(bestFirst(confirmed.map(trackedObject)), frameBest, frame.ts));
-      return { events, moving };
+      return { events, moving, movers };
     }
     if (seen.length > 0) open.lastSeenAt = frame.ts;
     if (confirmed.length > 0) open.objects = bestFirst(confirmed.map(trackedObject));
     if (frameBest.score > open.best.score) open.best = frameBest;
     const update = this.pendingUpdate(open, frame.ts);
     if (update) events.push(update);
-    return { events, moving };
+    return { events, moving, movers };
+  }
+
+  /** The confirmed tracks that count for events: all of them, or those that entered a required zone. */
+  private counted(): Track[] {
+    const required = this.config.required_zones ?? [];
+    return this.objects.tracks.filter((t) => t.confirmed && inRequiredZone(t.presence.entered, required));
   }
 
   /**
@@ -142,7 +158,7 @@ export class IntrusionTracker {
       this.ended = { id: open.id, startedAt: open.startedAt, endedAt: now };
       return [this.message('end', open)];
     }
-    const confirmed = this.objects.tracks.filter((t) => t.confirmed);
+    const confirmed = this.counted();
     if (confirmed.length > 0) open.objects = bestFirst(confirmed.map(trackedObject));
     const update = this.pendingUpdate(open, now);
     return update ? [update] : [];

@@ -2,17 +2,33 @@
  * Decides which camera frames are worth a detector run. Inference costs ~100 ms of both cores on a Pi,
  * shrinking a frame to a 64x48 greyscale thumbnail costs ~2 ms (a raw frame's Y plane needs no decode), so frames are compared cheaply first and
  * only a changed scene (or a forced periodic check) goes to the model.
+ *
+ * Motion masks (`motion.masks`) take areas out of the comparison: a timestamp overlay changes every
+ * second, a tree moves with the wind. A change of the whole picture at once (a lightning flash, a car's
+ * headlights sweeping the wall, the camera's IR cut filter switching at dusk) is light, not motion: the
+ * gate takes the new picture as its reference and lets no frame through for motion for the next
+ * LIGHT_CHANGE_QUIET_FRAMES frames while the exposure settles (the forced periodic check still runs).
  */
 import { frameLuma, type FrameImage } from '../../drivers/camera/index.js';
-import type { MotionConfig } from '../config/types.js';
+import type { FramePolygon, MotionConfig } from '../config/types.js';
+import { insideAny } from './geometry.js';
 
 /** Thumbnail size: small enough to be cheap and to ignore sensor noise, large enough to see a person. */
 const THUMB_WIDTH = 64;
 const THUMB_HEIGHT = 48;
 /** A pixel counts as changed when its grey level moves by more than this (0..255): above JPEG/sensor noise. */
 const PIXEL_DELTA = 25;
+/**
+ * A light change, not motion: at least this fraction of the unmasked picture changed, and nearly all of
+ * it (LIGHT_CHANGE_ONE_WAY) the same way, brighter or darker. A person close to the lens can fill most
+ * of the picture too, but a person is not uniformly brighter than the scene behind.
+ */
+const LIGHT_CHANGE_AREA = 0.8;
+const LIGHT_CHANGE_ONE_WAY = 0.9;
+/** Frames after a light change that are not taken for motion (auto exposure settling: ~0.5 s at 5 fps). */
+export const LIGHT_CHANGE_QUIET_FRAMES = 3;
 
-export type GateReason = 'disabled' | 'first' | 'motion' | 'forced' | 'no_motion';
+export type GateReason = 'disabled' | 'first' | 'motion' | 'forced' | 'no_motion' | 'light_change';
 
 export interface GateDecision {
   detect: boolean;
@@ -21,16 +37,50 @@ export interface GateDecision {
   changed: number | null;
 }
 
-/** Fraction of pixels whose grey level differs by more than `pixelDelta` between two same-sized thumbnails. */
-export function changedFraction(previous: Uint8Array, current: Uint8Array, pixelDelta = PIXEL_DELTA): number {
+export interface ThumbnailChange {
+  /** Fraction (0..1) of the compared (unmasked) pixels whose grey level moved by more than the delta. */
+  changed: number;
+  /** Of the changed pixels, the fraction that moved the prevailing way (all brighter or all darker: 1). */
+  oneWay: number;
+}
+
+/**
+ * Compares two same-sized thumbnails, leaving out the pixels `masked` marks (1 = ignored); a picture
+ * masked everywhere has no change.
+ */
+export function compareThumbnails(previous: Uint8Array, current: Uint8Array, masked: Uint8Array | null = null, pixelDelta = PIXEL_DELTA): ThumbnailChange {
   if (previous.length !== current.length || current.length === 0) {
     throw new RangeError(`thumbnails differ in size (${previous.length} vs ${current.length} pixels)`);
   }
-  let changed = 0;
+  let compared = 0;
+  let brighter = 0;
+  let darker = 0;
   for (let i = 0; i < current.length; i++) {
-    if (Math.abs(current[i]! - previous[i]!) > pixelDelta) changed++;
+    if (masked?.[i]) continue;
+    compared++;
+    const delta = current[i]! - previous[i]!;
+    if (delta > pixelDelta) brighter++;
+    else if (delta < -pixelDelta) darker++;
   }
-  return changed / current.length;
+  const changed = brighter + darker;
+  return { changed: compared === 0 ? 0 : changed / compared, oneWay: changed === 0 ? 0 : Math.max(brighter, darker) / changed };
+}
+
+/** Fraction of pixels whose grey level differs by more than `pixelDelta` between two same-sized thumbnails. */
+export function changedFraction(previous: Uint8Array, current: Uint8Array, pixelDelta = PIXEL_DELTA): number {
+  return compareThumbnails(previous, current, null, pixelDelta).changed;
+}
+
+/** The thumbnail's pixels whose centre lies in a mask (1), as a bitmap the size of the thumbnail. */
+export function maskBitmap(masks: readonly FramePolygon[], width = THUMB_WIDTH, height = THUMB_HEIGHT): Uint8Array | null {
+  if (masks.length === 0) return null;
+  const bitmap = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (insideAny([(x + 0.5) / width, (y + 0.5) / height], masks)) bitmap[y * width + x] = 1;
+    }
+  }
+  return bitmap;
 }
 
 /** The greyscale thumbnail the gate compares, from a frame of either format. */
@@ -46,6 +96,10 @@ export class MotionGate {
   private previous: Uint8Array | null = null;
   /** Monotonic time (ms) of the last frame let through, for the forced check. */
   private lastPassedAt: number | null = null;
+  /** Frames still to pass after a light change before motion counts again. */
+  private quietFrames = 0;
+  /** The bitmap of `config.masks`, remade when a live change replaces the list. */
+  private mask: { of: readonly FramePolygon[]; bitmap: Uint8Array | null } | null = null;
 
   constructor(
     private readonly config: MotionConfig,
@@ -60,19 +114,31 @@ export class MotionGate {
     const previous = this.previous;
     this.previous = current;
     if (!previous || previous.length !== current.length) return this.pass('first', null);
-    const changed = changedFraction(previous, current);
-    if (changed >= this.config.threshold) return this.pass('motion', changed);
+    const { changed, oneWay } = compareThumbnails(previous, current, this.maskOf(this.config.masks));
+    let quiet = this.quietFrames > 0;
+    if (quiet) this.quietFrames--;
+    if (changed >= LIGHT_CHANGE_AREA && oneWay >= LIGHT_CHANGE_ONE_WAY) {
+      this.quietFrames = LIGHT_CHANGE_QUIET_FRAMES;
+      quiet = true;
+    }
+    if (!quiet && changed >= this.config.threshold) return this.pass('motion', changed);
     const now = this.now();
     if (this.lastPassedAt === null || now - this.lastPassedAt >= this.config.max_skip_s * 1000) {
       return this.pass('forced', changed);
     }
-    return { detect: false, reason: 'no_motion', changed };
+    return { detect: false, reason: quiet ? 'light_change' : 'no_motion', changed };
   }
 
   /** Forgets the reference frame (camera restarted: the next frame is compared with nothing). */
   reset(): void {
     this.previous = null;
     this.lastPassedAt = null;
+    this.quietFrames = 0;
+  }
+
+  private maskOf(masks: readonly FramePolygon[]): Uint8Array | null {
+    if (this.mask?.of !== masks) this.mask = { of: masks, bitmap: maskBitmap(masks) };
+    return this.mask.bitmap;
   }
 
   private pass(reason: GateReason, changed: number | null): GateDecision {

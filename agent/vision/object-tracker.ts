@@ -3,7 +3,9 @@
  * not decide: a detection counts only if it passes its class's filter (`min_score`, area, ratio); it is
  * matched to a track of its class; a track is confirmed once it was seen on `min_frames` frames and the
  * median of its last (up to 10) scores reaches its class's `threshold`, and stays confirmed; a confirmed
- * track whose box has not moved for `stationary_after_s` is stationary until it moves again.
+ * track whose box has not moved for `stationary_after_s` is stationary until it moves again. A detection
+ * whose bottom centre falls in an object mask is ignored; each track knows the zones it is in
+ * (agent/vision/zones.ts).
  *
  * Matching is greedy, per class: pairs by decreasing IoU (>= MIN_IOU), then, for boxes left over, by
  * increasing centre distance (a small box moving fast overlaps its last position little or not at all).
@@ -14,7 +16,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BoundingBox, DetectedObject } from '../../models/types.js';
-import type { ClassFilterConfig, ClassFilterOverrides, FiltersConfig, IntruderConfig } from '../config/types.js';
+import type { ClassFilterConfig, ClassFilterOverrides, FiltersConfig, FramePolygon, IntruderConfig, ZoneConfig } from '../config/types.js';
+import { bottomCentre, insideAny } from './geometry.js';
+import { newZonePresence, placeInZones, type ZonePresence } from './zones.js';
 
 /** When a detection counts for a class. Areas are fractions of the frame, ratios width / height. */
 export type ClassFilter = ClassFilterConfig;
@@ -41,6 +45,9 @@ export interface ObjectTrackerConfig {
   stationary_tolerance: number;
   /** The filter of a class. */
   filterFor: (label: string) => ClassFilter;
+  /** The zones and object masks, read at each frame so that a live change applies at once (none if absent). */
+  zones?: () => readonly ZoneConfig[];
+  masks?: () => readonly FramePolygon[];
 }
 
 /** Which frame a score or box belongs to. */
@@ -74,6 +81,8 @@ export interface Track {
   anchor: BoundingBox;
   /** Already there when tracking began, and has not moved since: it counts as stationary. */
   present_at_start: boolean;
+  /** The zones it is in and has been in. */
+  presence: ZonePresence;
 }
 
 /** Scores a track keeps for its median. */
@@ -84,8 +93,10 @@ export const MIN_IOU = 0.3;
 export const MAX_JUMP = 1.5;
 
 /** The object tracker's settings from the `intruder` configuration section. */
-export function objectTrackerConfig(intruder: Pick<IntruderConfig, 'tracking' | 'stationary' | 'filters'>): ObjectTrackerConfig {
+export function objectTrackerConfig(intruder: Pick<IntruderConfig, 'tracking' | 'stationary' | 'filters' | 'zones' | 'masks'>): ObjectTrackerConfig {
   return {
+    zones: () => intruder.zones,
+    masks: () => intruder.masks,
     min_frames: intruder.tracking.min_frames,
     expire_after_s: intruder.tracking.expire_after_s,
     stationary_after_s: intruder.stationary.after_s,
@@ -150,7 +161,8 @@ export class ObjectTracker {
   /** Feeds one analysed frame's detections; returns the live tracks after it. */
   update(detections: readonly DetectedObject[], frame: FrameRef): readonly Track[] {
     this.expire(frame.ts);
-    const counted = detections.filter((d) => passesFilter(d, this.config.filterFor(d.class), frame));
+    const masks = this.config.masks?.() ?? [];
+    const counted = detections.filter((d) => passesFilter(d, this.config.filterFor(d.class), frame) && !insideAny(bottomCentre(d.bbox, frame), masks));
     const unmatched = new Set(counted);
     for (const [track, detection] of this.match(counted)) {
       unmatched.delete(detection);
@@ -219,8 +231,10 @@ export class ObjectTracker {
       anchor: { ...detection.bbox },
       // On the first frame tracked: there when the agent started (a poster, a parked car).
       present_at_start: this.framesTracked === 0,
+      presence: newZonePresence(),
     };
     this.live.set(track.id, track);
+    this.place(track, frame);
     this.judge(track);
   }
 
@@ -240,7 +254,12 @@ export class ObjectTracker {
       track.still_since = frame.ts;
       track.present_at_start = false;
     }
+    this.place(track, frame);
     this.judge(track);
+  }
+
+  private place(track: Track, frame: FrameRef): void {
+    placeInZones(track.presence, this.config.zones?.() ?? [], track.label, bottomCentre(track.box, frame));
   }
 
   private judge(track: Track): void {

@@ -13,6 +13,10 @@
  * The snapshot shows the event's best frame with exactly that frame's boxes: the pipeline keeps the
  * JPEG of the open event's best frame, so a message sent later (an update held back by the rate limit)
  * still pairs boxes and pixels of one frame.
+ *
+ * With `alarm.zones`, the alarm sounds only for a moving object in one of them: at the start of an
+ * event if one is there, else when one walks in later (after the start's record, through the same
+ * queue), and only such objects keep it going.
  */
 import type { Camera, Frame, FrameImage } from '../../drivers/camera/index.js';
 import type { DetectedObject, DetectionResult, IntruderDetector } from '../../models/types.js';
@@ -20,6 +24,8 @@ import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { AgentStore, DetectionRecord } from '../store/types.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { IntrusionEvent, IntrusionTracker } from './intrusion-tracker.js';
+import type { TrackedObject } from '../store/types.js';
+import { inAlarmZone } from './zones.js';
 import type { Logger } from '../lib/log.js';
 import type { MessageBuilder } from '../mqtt/messages.js';
 import type { ModelSlot } from '../runtime/model-slot.js';
@@ -37,6 +43,8 @@ export interface VisionDeps {
   store: Pick<AgentStore, 'saveDetection' | 'attachSnapshot'>;
   messages: MessageBuilder;
   alarm: { trigger(reason: string): void; extend(): void };
+  /** `alarm.zones`, read at each frame (a live change applies at once); absent: anywhere. */
+  alarmZones?: () => readonly string[];
   /** null: snapshots off. */
   snapshots: { folder: SnapshotFolder; maxBytes: number } | null;
   bus: EventBus;
@@ -65,6 +73,8 @@ export class VisionPipeline implements Service {
   private stats = { frames: 0, inferences: 0, skipped: 0, bad_frames: 0, events: 0, last_inference_ms: null as number | null };
   private lastDropped = 0;
   private loggedNoModel = false;
+  /** The event the alarm was switched on for (it sounds once per event; later movers extend it). */
+  private alarmedEvent: string | null = null;
   /** Set before the camera is stopped, so the end of its stream is not taken for a crash. */
   private stopping = false;
 
@@ -138,12 +148,28 @@ export class VisionPipeline implements Service {
 
     const result = await this.detect(frame);
     if (result === null) return;
-    const wasActive = this.deps.tracker.active;
-    const { events, moving } = this.deps.tracker.observe(result.objects, { seq: frame.seq, ts: frame.ts, ...result.image });
-    const best = this.deps.tracker.bestFrame;
+    const { tracker } = this.deps;
+    const wasActive = tracker.active;
+    const { events, movers } = tracker.observe(result.objects, { seq: frame.seq, ts: frame.ts, ...result.image });
+    const best = tracker.bestFrame;
     if (best?.seq === frame.seq && best.ts === frame.ts) this.bestFrame = { seq: frame.seq, ts: frame.ts, image: frame.image };
     this.handle(events, frame.ts);
-    if (wasActive && moving) this.deps.alarm.extend();
+    const eventId = tracker.eventId;
+    if (!wasActive || eventId === null || !this.soundsAlarm(movers)) return;
+    if (this.alarmedEvent === eventId) {
+      this.deps.alarm.extend();
+      return;
+    }
+    // An object walked into an alarm zone after the event started: the start is recorded (or queued
+    // ahead of this), so the alarm still follows a durable alert.
+    this.alarmedEvent = eventId;
+    this.events.run(async () => this.deps.alarm.trigger(`intrusion ${eventId}`)).catch((err: unknown) => this.deps.logger.error({ err }, 'alarm not switched on'));
+  }
+
+  /** Whether these objects sound the alarm: a moving one in an alarm zone (any, without zones). */
+  private soundsAlarm(objects: readonly TrackedObject[]): boolean {
+    const zones = this.deps.alarmZones?.() ?? [];
+    return objects.some((o) => !o.stationary && inAlarmZone(o.zones, zones));
   }
 
   /** The frame's detections, or null when the frame was not analysed (no motion, no model, bad frame). */
@@ -184,7 +210,10 @@ export class VisionPipeline implements Service {
       // Taken now: by the time the record runs, a newer best frame may have replaced this one.
       const best = this.bestFrame;
       const picture = event.event !== 'end' && best?.seq === event.best.seq && best.ts === event.best.ts ? { image: best.image, objects: event.best.objects } : null;
-      this.events.run(() => this.record(event, ts, picture)).catch((err: unknown) => this.deps.logger.error({ err }, 'intrusion event not recorded'));
+      // Decided now, not when the record runs: the next frame must know whether the alarm is on.
+      const alarm = event.event === 'start' && this.soundsAlarm(event.objects);
+      if (alarm) this.alarmedEvent = event.event_id;
+      this.events.run(() => this.record(event, ts, picture, alarm)).catch((err: unknown) => this.deps.logger.error({ err }, 'intrusion event not recorded'));
     }
   }
 
@@ -194,7 +223,7 @@ export class VisionPipeline implements Service {
    * alert that a power cut could lose. The alarm goes on even if the store refused the row (a full card
    * must not silence the siren; the store reports the failure in its health).
    */
-  private async record(event: IntrusionEvent, ts: number, picture: Picture | null): Promise<void> {
+  private async record(event: IntrusionEvent, ts: number, picture: Picture | null, alarm: boolean): Promise<void> {
     const { messages, store, bus, logger, detector } = this.deps;
     const model = detector.current()?.info ?? { name: 'unknown', version: 'unknown' };
     const record: DetectionRecord = {
@@ -207,7 +236,7 @@ export class VisionPipeline implements Service {
       snapshot: null,
     };
     store.saveDetection(record, [messages.intruderAlert(record)]);
-    if (event.event === 'start') this.deps.alarm.trigger(`intrusion ${event.event_id}`);
+    if (alarm) this.deps.alarm.trigger(`intrusion ${event.event_id}`);
     this.stats.events++;
     logger.info({ event: event.event, event_id: event.event_id, objects: event.objects.map((o) => o.class) }, `intrusion ${event.event}`);
     const snapshot = picture ? await this.snapshot(picture, event.event_id, ts) : null;

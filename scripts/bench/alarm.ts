@@ -40,6 +40,7 @@ const person = (i: number): TrackedObject => ({
   track_id: `t${i}`,
   top_score: 0.9,
   stationary: false,
+  zones: [],
 });
 
 async function main(): Promise<void> {

@@ -48,7 +48,7 @@ function fillStore(now: number): void {
   }
   const snapshot = join(dir, 'snapshot.jpg');
   copyFileSync(fixture('images/bus.jpg'), snapshot);
-  const person = { class: 'person', confidence: 0.9, bbox: { xmin: 33, ymin: 270, xmax: 166, ymax: 620 }, track_id: 't1', top_score: 0.9, stationary: false };
+  const person = { class: 'person', confidence: 0.9, bbox: { xmin: 33, ymin: 270, xmax: 166, ymax: 620 }, track_id: 't1', top_score: 0.9, stationary: false, zones: [] };
   store.saveDetection({ id: 'd1', event_id: 'evt-1', event: 'start', ts: now - 2 * HOUR, objects: [person], model: { name: 'yolov8n', version: '8' }, snapshot }, []);
   store.saveDetection({ id: 'd2', event_id: 'evt-1', event: 'end', ts: now - 2 * HOUR + 60_000, objects: [], model: { name: 'yolov8n', version: '8' }, snapshot: null }, []);
 }

@@ -51,7 +51,7 @@ describe('MessageBuilder', () => {
     event_id: 'ev-7',
     event: 'start',
     ts: Date.UTC(2025, 0, 31, 12),
-    objects: [{ class: 'dog', confidence: 0.96, bbox: { xmin: 131, ymin: 220, xmax: 308, ymax: 539 }, track_id: 't1', top_score: 0.97, stationary: false }],
+    objects: [{ class: 'dog', confidence: 0.96, bbox: { xmin: 131, ymin: 220, xmax: 308, ymax: 539 }, track_id: 't1', top_score: 0.97, stationary: false, zones: [] }],
     model: { name: 'yolov8n', version: '2024-01' },
     snapshot: null,
   };
@@ -99,10 +99,10 @@ describe('MessageBuilder', () => {
     expect(JSON.parse(m.intruderAlert(detection).payload as string)).toMatchObject({
       id: detection.id,
       device: 'pi-1',
-      schema_version: 2,
+      schema_version: 3,
       intruder: true,
       total_objects: 1,
-      objects: [{ class: 'dog', confidence: 0.96, track_id: 't1', top_score: 0.97, stationary: false }],
+      objects: [{ class: 'dog', confidence: 0.96, track_id: 't1', top_score: 0.97, stationary: false, zones: [] }],
     });
     // An end names the last objects seen, but no intruder is there any more.
     expect(JSON.parse(m.intruderAlert({ ...detection, event: 'end' }).payload as string)).toMatchObject({ intruder: false, total_objects: 1 });

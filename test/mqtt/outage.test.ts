@@ -29,7 +29,7 @@ describe.each(BROKERS)('a broker outage of 30 s while messages flow ($name)', ({
         event_id: `ev-${alerts++}`,
         event: 'update',
         ts: Date.now(),
-        objects: [{ class: 'person', confidence: 0.8, bbox: { xmin: 0, ymin: 0, xmax: 10, ymax: 10 }, track_id: 't1', top_score: 0.8, stationary: false }],
+        objects: [{ class: 'person', confidence: 0.8, bbox: { xmin: 0, ymin: 0, xmax: 10, ymax: 10 }, track_id: 't1', top_score: 0.8, stationary: false, zones: [] }],
         model: { name: 'yolov8n', version: '1' },
         snapshot: null,
       };

@@ -86,7 +86,7 @@ const detection = (id: string, ts: number): DetectionRecord => ({
   event_id: 'ev-1',
   event: 'start',
   ts,
-  objects: [{ class: 'person', confidence: 0.91, bbox: { xmin: 1, ymin: 2, xmax: 30, ymax: 40 }, track_id: 't1', top_score: 0.91, stationary: false }],
+  objects: [{ class: 'person', confidence: 0.91, bbox: { xmin: 1, ymin: 2, xmax: 30, ymax: 40 }, track_id: 't1', top_score: 0.91, stationary: false, zones: [] }],
   model: { name: 'yolov8n', version: '1' },
   snapshot: '/data/snapshots/1.jpg',
 });
@@ -193,7 +193,7 @@ describe('SqliteStore', () => {
     const s = open();
     const bare = { class: 'person', confidence: 0.8, bbox: { xmin: 1, ymin: 2, xmax: 3, ymax: 4 } };
     s.saveDetection({ ...detection('d1', 10), objects: [bare] as never }, []);
-    expect(s.recentDetections(1)[0]!.objects).toEqual([{ ...bare, track_id: '', top_score: 0.8, stationary: false }]);
+    expect(s.recentDetections(1)[0]!.objects).toEqual([{ ...bare, track_id: '', top_score: 0.8, stationary: false, zones: [] }]);
   });
 
   it('caps the outbox by dropping the oldest rows, counting them and emitting outbox.dropped', async () => {

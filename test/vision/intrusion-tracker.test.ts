@@ -38,7 +38,7 @@ describe('IntrusionTracker', () => {
       {
         event: 'start',
         event_id: 'ev-1',
-        objects: [{ class: 'person', confidence: 0.95, bbox: obj('person', 14).bbox, track_id: 't1', top_score: 0.95, stationary: false }],
+        objects: [{ class: 'person', confidence: 0.95, bbox: obj('person', 14).bbox, track_id: 't1', top_score: 0.95, stationary: false, zones: [] }],
         started_at: 1_000,
         best: { seq: 4, ts: 1_000, score: 0.95, objects: start.events[0]!.objects },
       },
@@ -115,7 +115,7 @@ describe('IntrusionTracker', () => {
     for (; ts < 3_000; ts += 500) expect(at(ts, obj('person')).moving).toBe(true);
     for (; ts < 60_000; ts += 500) {
       const outcome = at(ts, obj('person'));
-      expect(outcome).toEqual({ events: [], moving: false });
+      expect(outcome).toEqual({ events: [], moving: false, movers: [] });
     }
     expect(tracker.active).toBe(true);
     // It walks away: active again.
@@ -148,7 +148,7 @@ describe('IntrusionTracker', () => {
   });
 
   it('compares objects by track id', () => {
-    const tracked = (id: string) => ({ ...obj('dog'), track_id: id, top_score: 0.9, stationary: false });
+    const tracked = (id: string) => ({ ...obj('dog'), track_id: id, top_score: 0.9, stationary: false, zones: [] });
     expect(objectSignature([tracked('b'), tracked('a')])).toBe('a,b');
     expect(objectSignature([])).toBe('');
   });

@@ -8,7 +8,7 @@ import { toYuv420 } from '../drivers/camera/yuv420-fixtures.js';
 
 const jpeg = (data: Buffer): FrameImage => ({ format: 'jpeg', data });
 
-const config = { enabled: true, threshold: 0.02, max_skip_s: 10 };
+const config = { enabled: true, threshold: 0.02, max_skip_s: 10, masks: [] };
 
 /** A plain grey JPEG with an optional dark square at (x, y): a minimal "something moved" scene. */
 async function scene(square?: { x: number; y: number; size: number }): Promise<FrameImage> {

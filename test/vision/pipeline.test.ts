@@ -66,7 +66,7 @@ function setup(cameras: Camera[], opts: { model?: boolean; clear_after_s?: numbe
   const slot = new ModelSlot<IntruderDetector>(opts.model === false ? null : { info: detector.info, detect: (i) => detector.detect(i), close: async () => {} });
   const vision = new VisionPipeline({
     createCamera: () => cameras[made++] ?? new FakeCamera(),
-    gate: new MotionGate({ enabled: true, threshold: 0.02, max_skip_s: 60 }),
+    gate: new MotionGate({ enabled: true, threshold: 0.02, max_skip_s: 60, masks: [] }),
     // Long enough for two inferences on a busy 2-core machine: the event must stay open between frames.
     // The tracking defaults: confirmed after 3 frames at a median score of 0.7.
     tracker: new IntrusionTracker({ clear_after_s: opts.clear_after_s ?? 1.5, cooldown_s: 0 }, new ObjectTracker(objectTrackerConfig(defaultConfig().intruder))),

@@ -55,8 +55,8 @@ const intruderAlert: JSONSchemaType<IntruderAlertPayload> = {
     event_id: { type: 'string', minLength: 1, description: 'Shared by the start, updates and end of one intrusion.' },
     schema_version: {
       type: 'integer',
-      const: 2,
-      description: 'Version of this payload: 2 added `track_id`, `top_score` and `stationary` to each object (version 1 had no such key).',
+      const: 3,
+      description: 'Version of this payload: 3 added `zones` to each object; 2 added `track_id`, `top_score` and `stationary` (version 1 had no such key).',
     },
     intruder: { type: 'boolean', description: 'Whether the event has confirmed objects (false in `end`).' },
     objects: {
@@ -77,8 +77,9 @@ const intruderAlert: JSONSchemaType<IntruderAlertPayload> = {
           track_id: { type: 'string', description: 'The same for one object across frames and messages while it is tracked.' },
           top_score: { type: 'number', minimum: 0, maximum: 1, description: 'Its best score since it was first seen.' },
           stationary: { type: 'boolean', description: 'Not moving: it keeps the event open but raises no alert and does not extend the alarm.' },
+          zones: { type: 'array', items: { type: 'string' }, description: 'The `intruder.zones` its bottom centre is in now (empty without zones).' },
         },
-        required: ['class', 'confidence', 'bbox', 'track_id', 'top_score', 'stationary'],
+        required: ['class', 'confidence', 'bbox', 'track_id', 'top_score', 'stationary', 'zones'],
         additionalProperties: false,
       },
     },

@@ -16,10 +16,10 @@ export interface IntruderAlertPayload {
   device: string;
   event: 'start' | 'update' | 'end';
   event_id: string;
-  /** 2 since objects carry their track (`track_id`, `top_score`, `stationary`); absent before. */
-  schema_version: 2;
+  /** 3 since objects carry their `zones`; 2 since they carry their track (`track_id`, `top_score`, `stationary`); absent before. */
+  schema_version: 3;
   intruder: boolean;
-  objects: { class: string; confidence: number; bbox: BoundingBox; track_id: string; top_score: number; stationary: boolean }[];
+  objects: { class: string; confidence: number; bbox: BoundingBox; track_id: string; top_score: number; stationary: boolean; zones: string[] }[];
   total_objects: number;
   model: ModelRef;
 }

@@ -7,7 +7,7 @@ import { loadOnoffFactory } from '../../../drivers/gpio/gpio-line.js';
 import { createSysfsGpioTree, FakeGpioController, SYSFS_LAYOUTS } from '../../fakes/gpio.js';
 
 function alarmConfig(overrides: Partial<AlarmConfig>): AlarmConfig {
-  return { gpio: 17, active_low: false, hold_s: 10, gpio_base: null, ...overrides };
+  return { gpio: 17, active_low: false, hold_s: 10, gpio_base: null, zones: [], ...overrides };
 }
 
 const disposers: Array<() => Promise<void>> = [];

@@ -6,7 +6,7 @@ import { createSysfsGpioTree, FakeGpioController, SYSFS_LAYOUTS } from '../../fa
 import { describeAlarmOutputContract, type AlarmUnderTest } from './contract.js';
 
 function alarmConfig(overrides: Partial<AlarmConfig>): AlarmConfig {
-  return { gpio: 17, active_low: false, hold_s: 10, gpio_base: null, ...overrides };
+  return { gpio: 17, active_low: false, hold_s: 10, gpio_base: null, zones: [], ...overrides };
 }
 
 /** createAlarmOutput on a fake sysfs tree of `board` with the kernel's GPIO behaviour behind onoff's interface. */

@@ -8,7 +8,7 @@ import { fixture } from '../../helpers/fixtures.js';
 const BASE = 'edge/arm64-smoke';
 const builder = new MessageBuilder(BASE, 'arm64-smoke');
 const model = { name: 'yolov8n-int8', version: '8.4.115' };
-const person = { class: 'person', confidence: 0.9, bbox: { xmin: 33, ymin: 270, xmax: 166, ymax: 620 }, track_id: 't1', top_score: 0.9, stationary: false };
+const person = { class: 'person', confidence: 0.9, bbox: { xmin: 33, ymin: 270, xmax: 166, ymax: 620 }, track_id: 't1', top_score: 0.9, stationary: false, zones: [] };
 
 /** The observations of a run that went right, with the messages built by the agent's own MessageBuilder. */
 function goodRun(file: { celsius: number[]; jpeg: Buffer }): SmokeObservations {
