@@ -86,7 +86,14 @@ export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
   }
 
   mustExist(['intruder', 'model'], section(config, 'intruder').model, 'file');
-  zoneProblems(section(config, 'intruder'), section(config, 'alarm'), section(config, 'motion'), (path, message) => report(path.map(String), message));
+  // Zone and mask paths name list items as the schema's problems do: intruder.zones[1].name.
+  zoneProblems(section(config, 'intruder'), section(config, 'alarm'), section(config, 'motion'), (path, message) =>
+    problems.push({
+      path: path.map((s, i) => (typeof s === 'number' ? `[${s}]` : (i > 0 ? '.' : '') + s)).join(''),
+      message,
+      source: locate(path.filter((s): s is string => typeof s === 'string')),
+    }),
+  );
   // A class whose range is empty would silently never alert.
   const filters = section(section(config, 'intruder'), 'filters');
   const defaults = section(filters, 'default');

@@ -35,7 +35,7 @@ export function zoneProblems(intruder: Obj, alarm: Obj, motion: Obj, report: Rep
     const { name, points, classes: zoneClasses } = zone as Obj;
     if (typeof name === 'string') {
       const first = names.get(name);
-      if (first !== undefined) report(['intruder', 'zones', i, 'name'], `"${name}" is already the name of intruder.zones.${first}: zone names must be unique`);
+      if (first !== undefined) report(['intruder', 'zones', i, 'name'], `"${name}" is already the name of intruder.zones[${first}]: zone names must be unique`);
       else names.set(name, i);
     }
     polygonProblems(points, ['intruder', 'zones', i, 'points'], report);

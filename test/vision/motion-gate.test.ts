@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { FrameImage } from '../../drivers/camera/index.js';
-import { MotionGate, changedFraction, greyThumbnail } from '../../agent/vision/motion-gate.js';
+import { LIGHT_CHANGE_QUIET_FRAMES, MotionGate, changedFraction, compareThumbnails, greyThumbnail, maskBitmap } from '../../agent/vision/motion-gate.js';
 import { fixture } from '../helpers/fixtures.js';
 import { toYuv420 } from '../drivers/camera/yuv420-fixtures.js';
 
@@ -11,8 +11,8 @@ const jpeg = (data: Buffer): FrameImage => ({ format: 'jpeg', data });
 const config = { enabled: true, threshold: 0.02, max_skip_s: 10, masks: [] };
 
 /** A plain grey JPEG with an optional dark square at (x, y): a minimal "something moved" scene. */
-async function scene(square?: { x: number; y: number; size: number }): Promise<FrameImage> {
-  const base = sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 128, g: 128, b: 128 } } });
+async function scene(square?: { x: number; y: number; size: number }, grey = 128): Promise<FrameImage> {
+  const base = sharp({ create: { width: 640, height: 480, channels: 3, background: { r: grey, g: grey, b: grey } } });
   if (!square) return jpeg(await base.jpeg().toBuffer());
   const block = await sharp({ create: { width: square.size, height: square.size, channels: 3, background: { r: 10, g: 10, b: 10 } } })
     .png()
@@ -100,5 +100,53 @@ describe('MotionGate on raw yuv420 frames', () => {
     const gate = new MotionGate(config, () => 0);
     await gate.check(raw);
     expect((await gate.check(await toYuv420(fixture('images/dog.jpg'), { width: 640, height: 424 }))).reason).toBe('motion');
+  });
+});
+
+describe('MotionGate masks and light changes', () => {
+  it('ignores changes inside a motion mask and sees the same change outside it', async () => {
+    let now = 0;
+    // The right half of the frame is masked (a tree in the wind).
+    const gate = new MotionGate({ ...config, masks: [[[0.5, 0], [1, 0], [1, 1], [0.5, 1]]] }, () => now);
+    await gate.check(await scene());
+    now = 1;
+    expect(await gate.check(await scene({ x: 400, y: 100, size: 150 }))).toMatchObject({ detect: false, reason: 'no_motion', changed: 0 });
+    now = 2;
+    expect(await gate.check(await scene({ x: 50, y: 100, size: 150 }))).toMatchObject({ detect: true, reason: 'motion' });
+  });
+
+  it('compares only the unmasked pixels, and makes the mask bitmap from fractions of the frame', () => {
+    const masked = maskBitmap([[[0, 0], [0.5, 0], [0.5, 1], [0, 1]]], 4, 1)!;
+    expect([...masked]).toEqual([1, 1, 0, 0]);
+    expect(maskBitmap([])).toBeNull();
+    // Two of the four pixels changed, but only one of the two unmasked ones.
+    expect(compareThumbnails(Uint8Array.from([0, 0, 0, 0]), Uint8Array.from([0, 99, 99, 0]), masked)).toEqual({ changed: 0.5, oneWay: 1 });
+    expect(compareThumbnails(Uint8Array.from([9, 9]), Uint8Array.from([99, 0]), Uint8Array.from([1, 1]))).toEqual({ changed: 0, oneWay: 0 });
+  });
+
+  it('takes a change of the whole picture one way (a flash, the IR filter) for light: no motion for that frame and the next ones', async () => {
+    let now = 0;
+    const gate = new MotionGate(config, () => now);
+    await gate.check(await scene(undefined, 60));
+    now = 1;
+    // The IR cut filter switches: the whole picture brightens.
+    const bright = await scene(undefined, 200);
+    expect(await gate.check(bright)).toMatchObject({ detect: false, reason: 'light_change' });
+    // The exposure settles: small changes in the next frames are not motion either.
+    for (let i = 0; i < LIGHT_CHANGE_QUIET_FRAMES; i++) {
+      now++;
+      expect(await gate.check(await scene({ x: 50 + 40 * i, y: 100, size: 150 }, 200))).toMatchObject({ detect: false, reason: 'light_change' });
+    }
+    // Then someone moving is motion again.
+    now++;
+    expect(await gate.check(await scene({ x: 400, y: 200, size: 150 }, 200))).toMatchObject({ detect: true, reason: 'motion' });
+  });
+
+  it('does not take a change of most of the picture both ways (a scene cut, someone at the lens) for light', async () => {
+    let now = 0;
+    const gate = new MotionGate(config, () => now);
+    await gate.check(jpeg(readFileSync(fixture('images/coffee.png'))));
+    now = 1;
+    expect(await gate.check(jpeg(readFileSync(fixture('images/person.jpg'))))).toMatchObject({ detect: true, reason: 'motion' });
   });
 });

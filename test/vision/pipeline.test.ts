@@ -7,6 +7,7 @@ import { EventBus } from '../../agent/runtime/event-bus.js';
 import { IntrusionTracker } from '../../agent/vision/intrusion-tracker.js';
 import { ObjectTracker, objectTrackerConfig } from '../../agent/vision/object-tracker.js';
 import { defaultConfig } from '../../agent/config/load.js';
+import type { IntruderConfig } from '../../agent/config/types.js';
 import { silentLogger } from '../../agent/lib/log.js';
 import { MessageBuilder } from '../../agent/mqtt/messages.js';
 import { ModelSlot } from '../../agent/runtime/model-slot.js';
@@ -53,9 +54,11 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-type AlertPayload = { event: string; event_id: string; objects: { class: string; confidence: number; track_id: string; top_score: number; stationary: boolean }[] };
+type AlertPayload = { event: string; event_id: string; objects: { class: string; confidence: number; track_id: string; top_score: number; stationary: boolean; zones: string[] }[] };
 
-function setup(cameras: Camera[], opts: { model?: boolean; clear_after_s?: number } = {}) {
+/** `zones`: the intruder section's zones and masks; `alarmZones`: alarm.zones, changeable while it runs. */
+function setup(cameras: Camera[], opts: { model?: boolean; clear_after_s?: number; zones?: Partial<Pick<IntruderConfig, 'zones' | 'required_zones' | 'masks'>>; alarmZones?: { value: string[] } } = {}) {
+  const intruder = { ...defaultConfig().intruder, ...opts.zones };
   const dir = mkdtempSync(join(tmpdir(), 'vision-'));
   const store = SqliteStore.open(':memory:', { logger: silentLogger(), config: { max_outbox_rows: 10_000, retention_days: 30 } });
   const alarm = new RecordingAlarm(store);
@@ -69,11 +72,12 @@ function setup(cameras: Camera[], opts: { model?: boolean; clear_after_s?: numbe
     gate: new MotionGate({ enabled: true, threshold: 0.02, max_skip_s: 60, masks: [] }),
     // Long enough for two inferences on a busy 2-core machine: the event must stay open between frames.
     // The tracking defaults: confirmed after 3 frames at a median score of 0.7.
-    tracker: new IntrusionTracker({ clear_after_s: opts.clear_after_s ?? 1.5, cooldown_s: 0 }, new ObjectTracker(objectTrackerConfig(defaultConfig().intruder))),
+    tracker: new IntrusionTracker({ clear_after_s: opts.clear_after_s ?? 1.5, cooldown_s: 0, required_zones: intruder.required_zones }, new ObjectTracker(objectTrackerConfig(intruder))),
     detector: slot,
     store,
     messages: new MessageBuilder('edge/dev', 'dev'),
     alarm,
+    alarmZones: () => opts.alarmZones?.value ?? [],
     snapshots: { folder: new SnapshotFolder(join(dir, 'snapshots'), 5), maxBytes: 100_000 },
     bus,
     logger: silentLogger(),
@@ -259,5 +263,61 @@ describe('VisionPipeline', () => {
     await expect.poll(() => vision.health().frames).toBe(2);
     expect(alerts()).toEqual([]);
     expect(vision.health()).toMatchObject({ state: 'degraded', detail: expect.stringContaining('no intruder model') });
+  });
+});
+
+describe('VisionPipeline zones and masks', () => {
+  const everywhere: [number, number][] = [[0, 0], [1, 0], [1, 1], [0, 1]];
+  /** The top-left corner of the frame: nobody in person.jpg stands there. */
+  const corner: [number, number][] = [[0, 0], [0.1, 0], [0.1, 0.1], [0, 0.1]];
+
+  it('never alerts for objects standing in an object mask, though every frame is analysed', async () => {
+    const camera = new FakeCamera();
+    const { vision, alarm, alerts } = setup([camera], { zones: { masks: [everywhere] } });
+    await vision.start();
+    await camera.show(coffee);
+    for (let i = 0; i < 4; i++) await camera.show(i % 2 ? person : coffee);
+    await expect.poll(() => vision.health().frames).toBe(5);
+    expect(vision.health().inferences).toBeGreaterThanOrEqual(3);
+    expect(alerts()).toEqual([]);
+    expect(alarm.calls).toEqual([]);
+  });
+
+  it('alerts only for objects that entered a required zone, and names their zones', async () => {
+    const outside = new FakeCamera();
+    const required = setup([outside], { zones: { zones: [{ name: 'corner', points: corner }], required_zones: ['corner'] } });
+    const camera = new FakeCamera();
+    const yard = setup([camera], { zones: { zones: [{ name: 'yard', points: everywhere, classes: ['person'] }], required_zones: ['yard'] } });
+    await Promise.all([required.vision.start(), yard.vision.start()]);
+    for (const image of [coffee, person, person, person, person]) await Promise.all([outside.show(image), camera.show(image)]);
+    await expect.poll(() => yard.alerts().map((a) => a.event)).toContain('start');
+    // In the yard zone: the person (the zone counts people only), not the dog, which alerts nowhere.
+    const start = yard.alerts()[0]!;
+    expect(start.objects.map((o) => [o.class, o.zones])).toEqual([['person', ['yard']]]);
+    await expect.poll(() => required.vision.health().frames).toBe(5);
+    expect(required.alerts()).toEqual([]);
+    expect(required.alarm.calls).toEqual([]);
+  });
+
+  it('sounds the alarm only for an object in an alarm zone, also when one walks in after the start', async () => {
+    const camera = new FakeCamera();
+    const alarmZones = { value: ['corner'] };
+    const { vision, alarm, alerts } = setup([camera], { zones: { zones: [{ name: 'corner', points: corner }] }, alarmZones, clear_after_s: 30 });
+    await vision.start();
+    for (const image of [coffee, person, person, person]) await camera.show(image);
+    await expect.poll(() => alerts().map((a) => a.event)).toEqual(['start']);
+    // Alerted, but nobody is in the alarm's zone: silence, also on the next frame.
+    await camera.show(person);
+    await expect.poll(() => vision.health().inferences).toBe(5);
+    expect(alarm.calls).toEqual([]);
+    // The alarm's zone now covers the person (as if they walked into it): the next frame sounds it, once.
+    alarmZones.value = [];
+    await camera.show(person);
+    await camera.show(person);
+    const eventId = alerts()[0]!.event_id;
+    await expect.poll(() => alarm.calls[0]).toBe(`trigger intrusion ${eventId}`);
+    await camera.show(person);
+    await expect.poll(() => alarm.calls.length).toBeGreaterThanOrEqual(2);
+    expect(alarm.calls.slice(1).every((call) => call === 'extend')).toBe(true);
   });
 });
