@@ -178,7 +178,7 @@ function watchdog(parts: AgentParts): Watchdog {
  */
 async function httpServices(parts: AgentParts): Promise<Service[]> {
   const { config, logger, bus, store, relay } = parts;
-  const [{ HttpServer }, { AgentMetrics }] = await Promise.all([import('../http/server.js'), import('../http/metrics.js')]);
+  const [{ HttpServer }, { AgentMetrics }, { sceneLayout }] = await Promise.all([import('../http/server.js'), import('../http/metrics.js'), import('../http/status-data.js')]);
   // mqttConnected: the relay connected before these services start, so the gauge cannot wait for an event.
   const metrics = new AgentMetrics({
     bus,
@@ -186,12 +186,14 @@ async function httpServices(parts: AgentParts): Promise<Service[]> {
     mqttConnected: () => relay.connected,
     models: { intruder: parts.intruder, forecast: parts.forecaster },
   });
+  const vision = parts.started('vision');
   const server = new HttpServer({
     config,
     detector: parts.intruder,
     forecaster: parts.forecaster,
     health: parts.health,
     status: store,
+    scene: vision instanceof VisionPipeline ? { latestFrame: () => vision.latestFrame(), layout: () => sceneLayout(config) } : undefined,
     metrics,
     bus,
     logger: logger.child({ module: 'http' }),

@@ -1,7 +1,8 @@
 /**
  * The status page: `GET /` and its files under `/status/` are public (they are the same on every device
- * and hold no data); the page reads `GET /api/status` and `GET /api/snapshot` with the API key, which
- * the user gives once (or in the URL fragment `#key=...`, which browsers never send to the server).
+ * and hold no data); the page reads `GET /api/status`, `GET /api/snapshot` and `GET /api/frame` (the
+ * camera's newest frame, under the zones and masks the page draws) with the API key, which the user
+ * gives once (or in the URL fragment `#key=...`, which browsers never send to the server).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { HttpError } from './errors.js';
 import { setErrorFormat } from './replies.js';
 import { healthSummary, type HealthSources } from './routes-ops.js';
 import { latestSnapshot, RECENT_DETECTIONS, statusPayload } from './status-data.js';
-import type { StatusDataSource } from './types.js';
+import type { SceneSource, StatusDataSource } from './types.js';
 
 /** Shipped beside the code (package.json `files`), served from memory after the first request. */
 const PAGE_DIR = join(packageRoot(), 'agent', 'http', 'status-page');
@@ -22,7 +23,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/status/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 
-export function statusRoutes(sources: HealthSources, status: StatusDataSource) {
+export function statusRoutes(sources: HealthSources, status: StatusDataSource, scene: SceneSource | null) {
   const cache = new Map<string, Buffer>();
 
   async function asset(file: string): Promise<Buffer> {
@@ -41,7 +42,14 @@ export function statusRoutes(sources: HealthSources, status: StatusDataSource) {
     }
 
     app.get('/api/status', async () => {
-      return statusPayload(status, healthSummary(sources), sources.now());
+      return { ...statusPayload(status, healthSummary(sources), sources.now()), scene: scene?.layout() ?? null };
+    });
+
+    app.get('/api/frame', async (_request, reply) => {
+      if (!scene) throw new HttpError(404, 'no camera is configured (camera.driver is "none" or intruder detection is off)', {}, 'no_frame');
+      const frame = await scene.latestFrame();
+      if (!frame) throw new HttpError(503, 'no camera frame yet: the camera has not delivered one since the agent started', {}, 'no_frame');
+      return reply.type('image/jpeg').header('cache-control', 'no-cache').header('x-frame-ts', new Date(frame.ts).toISOString()).send(frame.jpeg);
     });
 
     app.get('/api/snapshot', async (_request, reply) => {

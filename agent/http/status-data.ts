@@ -8,7 +8,8 @@ import type { ModelRef, ScoreWindowPayload } from '../mqtt/contract/topics.js';
 import { scoreWindow } from '../telemetry/self-scoring.js';
 import type { BoundingBox } from '../../models/types.js';
 import type { HealthSummary } from './routes-ops.js';
-import type { StatusDataSource } from './types.js';
+import type { SceneLayout, StatusDataSource } from './types.js';
+import type { AgentConfig } from '../config/types.js';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** A phone screen cannot show more points than this; 24 h of 1 s readings would be 86,400. */
@@ -46,6 +47,17 @@ export function downsample(readings: readonly ValidReading[], maxPoints: number)
     sums.set(bucket, sum);
   }
   return [...sums.values()].map((s) => [Math.round(s.ts / s.n), Math.round((s.celsius / s.n) * 100) / 100]);
+}
+
+/** The zones and masks the status page draws over the camera's newest frame, as configured now. */
+export function sceneLayout(config: Pick<AgentConfig, 'intruder' | 'motion' | 'alarm'>): SceneLayout {
+  return {
+    zones: config.intruder.zones.map((z) => ({ name: z.name, points: z.points })),
+    object_masks: config.intruder.masks,
+    motion_masks: config.motion.masks,
+    required_zones: config.intruder.required_zones,
+    alarm_zones: config.alarm.zones,
+  };
 }
 
 export function latestSnapshot(detections: readonly DetectionRecord[]): DetectionRecord | null {

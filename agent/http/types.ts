@@ -2,7 +2,7 @@
  * What the HTTP server needs from the rest of the agent. Everything comes in through the constructor:
  * the daemon passes the agent's model slots, health and SqliteStore; tests pass the same kinds of objects.
  */
-import type { AgentConfig } from '../config/types.js';
+import type { AgentConfig, FramePolygon } from '../config/types.js';
 import type { EventBus } from '../runtime/event-bus.js';
 import type { HealthReport } from '../daemon/agent.js';
 import type { DetectionRecord, ForecastRecord, ValidReading } from '../store/types.js';
@@ -26,12 +26,30 @@ export interface StatusDataSource {
   readonly scores: Pick<ForecastScores, 'scoredSince' | 'summary'>;
 }
 
+/** What the status page draws the zones and masks over: the camera's newest frame and the layout now. */
+export interface SceneSource {
+  /** The newest camera frame as JPEG with its time, null before the first (or without a camera). */
+  latestFrame(): Promise<{ jpeg: Buffer; ts: number } | null>;
+  /** Zones and masks as configured now (a live change included), in fractions of the frame. */
+  layout(): SceneLayout;
+}
+
+export interface SceneLayout {
+  zones: { name: string; points: FramePolygon }[];
+  object_masks: FramePolygon[];
+  motion_masks: FramePolygon[];
+  required_zones: string[];
+  alarm_zones: string[];
+}
+
 export interface HttpServerDeps {
   config: Pick<AgentConfig, 'device_id' | 'http'>;
   detector: ModelSlot<IntruderDetector>;
   forecaster: ModelSlot<Forecaster>;
   health: () => HealthReport;
   status: StatusDataSource;
+  /** The camera scene (absent: no camera configured, `GET /api/frame` answers 404). */
+  scene?: SceneSource;
   metrics: AgentMetrics;
   /** HTTP inferences are reported as `inference` events, like the pipelines' own. */
   bus?: EventBus;

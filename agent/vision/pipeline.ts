@@ -68,6 +68,8 @@ export class VisionPipeline implements Service {
   /** Event handling runs one at a time (frames and the ticker both produce events). */
   private readonly events = new SerialQueue();
   private camera: Camera | null = null;
+  /** The newest frame the camera delivered (what the status page draws the zones over). */
+  private newest: { ts: number; image: FrameImage } | null = null;
   /** The JPEG of the open event's best frame, by frame number. */
   private bestFrame: { seq: number; ts: number; image: FrameImage } | null = null;
   private stats = { frames: 0, inferences: 0, skipped: 0, bad_frames: 0, events: 0, last_inference_ms: null as number | null };
@@ -107,6 +109,13 @@ export class VisionPipeline implements Service {
     await this.events.drain();
   }
 
+  /** The newest camera frame as JPEG (encoded only when asked: a raw frame costs ~10 ms to encode). */
+  async latestFrame(): Promise<{ jpeg: Buffer; ts: number } | null> {
+    const newest = this.newest;
+    if (!newest) return null;
+    return { jpeg: newest.image.format === 'jpeg' ? newest.image.data : await drawDetections(newest.image, []), ts: newest.ts };
+  }
+
   health(): ComponentHealth {
     const camera = this.camera?.stats() ?? null;
     const extra = { camera: this.camera?.name ?? null, camera_stats: camera, ...this.stats, restarts: this.supervisor.health().restarts };
@@ -141,6 +150,7 @@ export class VisionPipeline implements Service {
   private async process(camera: Camera, frame: Frame): Promise<void> {
     const { bus } = this.deps;
     this.stats.frames++;
+    this.newest = { ts: frame.ts, image: frame.image };
     bus.emit('frame.captured', { camera: camera.name });
     const dropped = camera.stats().dropped;
     if (dropped > this.lastDropped) bus.emit('frame.dropped', { camera: camera.name, count: dropped - this.lastDropped });

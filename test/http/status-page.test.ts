@@ -3,7 +3,7 @@
  * over a real SQLite store: it renders offline, the chart has the readings and forecasts, the snapshot
  * loads with the key, and a screenshot is taken.
  */
-import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -28,6 +28,32 @@ let models: Models;
 let server: HttpServer;
 let browser: BrowserContext;
 let base: string;
+
+/** Two zones (one required, one the alarm's), an object mask and a motion mask over bus.jpg. */
+const SCENE = {
+  zones: [
+    { name: 'street', points: [[0, 0.6], [1, 0.6], [1, 1], [0, 1]] as [number, number][] },
+    { name: 'door', points: [[0.1, 0.2], [0.4, 0.2], [0.4, 0.9]] as [number, number][] },
+  ],
+  object_masks: [[[0.8, 0], [1, 0], [1, 0.2]]] as [number, number][][],
+  motion_masks: [[[0, 0], [0.3, 0], [0.3, 0.05], [0, 0.05]]] as [number, number][][],
+  required_zones: ['street'],
+  alarm_zones: ['door'],
+};
+
+function serverWith(scene: ConstructorParameters<typeof HttpServer>[0]['scene'], bus: EventBus): HttpServer {
+  return new HttpServer({
+    config: { device_id: 'pi-garage', http: httpConfig({ enabled: true, host: '127.0.0.1', port: 0 }) },
+    detector: models.detector,
+    forecaster: models.forecaster,
+    health: () => ({ components: { camera: { state: 'ok' }, sensor: { state: 'degraded', detail: 'one read retried' } } }),
+    status: store,
+    scene,
+    metrics: new AgentMetrics({ bus }),
+    bus,
+    logger: silentLogger(),
+  });
+}
 
 /**
  * A day of readings every 5 minutes (a sine around 21 °C), hourly forecasts of 21.5 °C (the last one by
@@ -60,16 +86,8 @@ beforeAll(async () => {
   fillStore(Date.now());
   models = await loadModels();
   const bus = new EventBus(logger);
-  server = new HttpServer({
-    config: { device_id: 'pi-garage', http: httpConfig({ enabled: true, host: '127.0.0.1', port: 0 }) },
-    detector: models.detector,
-    forecaster: models.forecaster,
-    health: () => ({ components: { camera: { state: 'ok' }, sensor: { state: 'degraded', detail: 'one read retried' } } }),
-    status: store,
-    metrics: new AgentMetrics({ bus }),
-    bus,
-    logger,
-  });
+  const frame = readFileSync(fixture('images/bus.jpg'));
+  server = serverWith({ latestFrame: async () => ({ jpeg: frame, ts: Date.now() }), layout: () => SCENE }, bus);
   await server.start();
   base = server.url()!;
   browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
@@ -123,6 +141,15 @@ describe('status page', () => {
     });
     expect(size).toEqual([554, 740]);
 
+    // The camera's newest frame under the zones and masks: two zones (labelled with their roles), two masks.
+    await page.waitForFunction("document.getElementById('scene-frame').naturalWidth > 0");
+    expect(await page.locator('#scene-overlay polygon.zone').count()).toBe(2);
+    expect(await page.locator('#scene-overlay polygon.zone.alarm').count()).toBe(1);
+    expect(await page.locator('#scene-overlay polygon.object-mask').getAttribute('points')).toBe('0.8,0 1,0 1,0.2');
+    expect(await page.locator('#scene-overlay polygon.motion-mask').count()).toBe(1);
+    expect(await page.locator('#scene-overlay text').allTextContents()).toEqual(['street (required)', 'door (alarm)']);
+    expect(await page.locator('#scene-caption').innerText()).toMatch(/^2 zone\(s\), 1 object mask\(s\), 1 motion mask\(s\); frame of /);
+
     expect(await page.locator('#events tr').count()).toBe(2);
     expect(await page.locator('#events').innerText()).toContain('person 90%');
     expect(await page.locator('#overall').innerText()).toBe('degraded');
@@ -150,5 +177,35 @@ describe('status page', () => {
     await page.locator('#chart svg').waitFor();
     expect(await page.locator('#key-form').isHidden()).toBe(true);
     await page.close();
+  });
+});
+
+describe('GET /api/frame', () => {
+  it('serves the newest frame as JPEG with its time, 503 before the first frame, 404 without a camera', async () => {
+    const jpeg = readFileSync(fixture('images/bus.jpg'));
+    let frame: { jpeg: Buffer; ts: number } | null = null;
+    const bus = new EventBus(silentLogger());
+    const withCamera = serverWith({ latestFrame: async () => frame, layout: () => SCENE }, bus);
+    const withoutCamera = serverWith(undefined, bus);
+    await Promise.all([withCamera.start(), withoutCamera.start()]);
+    try {
+      const get = (on: HttpServer, path: string, key = KEY) => fetch(`${on.url()}${path}`, { headers: { 'x-api-key': key } });
+      expect((await get(withCamera, '/api/frame', 'wrong-key-000000')).status).toBe(403);
+      const early = await get(withCamera, '/api/frame');
+      expect(early.status).toBe(503);
+      expect(await early.text()).toContain('no camera frame yet');
+      frame = { jpeg, ts: Date.UTC(2026, 11, 5, 12) };
+      const served = await get(withCamera, '/api/frame');
+      expect(served.headers.get('content-type')).toBe('image/jpeg');
+      expect(served.headers.get('x-frame-ts')).toBe('2026-12-05T12:00:00.000Z');
+      expect(Buffer.from(await served.arrayBuffer()).equals(jpeg)).toBe(true);
+      expect(((await (await get(withCamera, '/api/status')).json()) as { scene: unknown }).scene).toEqual(SCENE);
+      const none = await get(withoutCamera, '/api/frame');
+      expect(none.status).toBe(404);
+      expect(await none.text()).toContain('no camera is configured');
+      expect(((await (await get(withoutCamera, '/api/status')).json()) as { scene: unknown }).scene).toBeNull();
+    } finally {
+      await Promise.all([withCamera.stop(), withoutCamera.stop()]);
+    }
   });
 });

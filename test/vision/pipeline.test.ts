@@ -208,11 +208,15 @@ describe('VisionPipeline', () => {
     const snapshot = outbox().find((r) => r.topic === 'edge/dev/snapshot')!;
     expect(await sharp(snapshot.payload as Buffer).metadata()).toMatchObject({ format: 'jpeg', width: 640, height: 424 });
     expect(vision.health()).toMatchObject({ bad_frames: 0 });
+    // The status page's frame: the newest raw frame, encoded to JPEG when asked.
+    const latest = (await vision.latestFrame())!;
+    expect(await sharp(latest.jpeg).metadata()).toMatchObject({ format: 'jpeg', width: 640, height: 424 });
   });
 
   it('skips still frames without running the model', async () => {
     const camera = new FakeCamera();
     const { vision } = setup([camera]);
+    expect(await vision.latestFrame()).toBeNull();
     await vision.start();
     for (let i = 0; i < 4; i++) await camera.show(coffee);
     await expect.poll(() => vision.health().skipped).toBe(3);

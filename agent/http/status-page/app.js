@@ -13,6 +13,7 @@ const KEY_STORAGE = 'edge-agent-api-key';
 
 const $ = (id) => document.getElementById(id);
 let snapshotUrl = null;
+let frameUrl = null;
 let snapshotEvent = null;
 let timer = null;
 
@@ -28,7 +29,7 @@ function apiFetch(path) {
   return fetch(path, { headers: key ? { 'x-api-key': key } : {}, cache: 'no-store' });
 }
 
-const SVG_TAGS = new Set(['svg', 'path', 'circle', 'line', 'text', 'title']);
+const SVG_TAGS = new Set(['svg', 'path', 'circle', 'line', 'text', 'title', 'polygon', 'g']);
 
 /** An element with attributes and text; text always goes in as text, never as HTML. */
 function el(tag, attrs = {}, text) {
@@ -159,6 +160,44 @@ async function drawSnapshot(snapshot) {
   img.hidden = false;
 }
 
+/** A polygon of [x, y] fractions as SVG points on the overlay's 0..1 viewBox. */
+const pointsOf = (polygon) => polygon.map(([x, y]) => `${x},${y}`).join(' ');
+
+/** The camera's newest frame under the configured zones and masks, so a user can check where they fall. */
+async function drawScene(scene) {
+  const overlay = $('scene-overlay');
+  if (!scene) {
+    $('scene-caption').textContent = 'no camera configured';
+    overlay.replaceChildren();
+    return;
+  }
+  const shapes = [
+    ...scene.motion_masks.map((m) => el('polygon', { class: 'motion-mask', points: pointsOf(m) })),
+    ...scene.object_masks.map((m) => el('polygon', { class: 'object-mask', points: pointsOf(m) })),
+  ];
+  for (const zone of scene.zones) {
+    const roles = [scene.required_zones.includes(zone.name) && 'required', scene.alarm_zones.includes(zone.name) && 'alarm'].filter(Boolean);
+    const group = el('g');
+    group.append(el('polygon', { class: `zone${scene.alarm_zones.includes(zone.name) ? ' alarm' : ''}`, points: pointsOf(zone.points) }));
+    const [x, y] = zone.points[0];
+    group.append(el('text', { x: Math.min(x + 0.01, 0.9), y: Math.max(y + 0.04, 0.04) }, roles.length ? `${zone.name} (${roles.join(', ')})` : zone.name));
+    shapes.push(group);
+  }
+  overlay.replaceChildren(...shapes);
+  const response = await apiFetch('/api/frame');
+  if (!response.ok) {
+    $('scene-caption').textContent = response.status === 503 ? 'no camera frame yet' : `frame request failed: HTTP ${response.status}`;
+    return;
+  }
+  if (frameUrl) URL.revokeObjectURL(frameUrl);
+  frameUrl = URL.createObjectURL(await response.blob());
+  const img = $('scene-frame');
+  img.src = frameUrl;
+  img.hidden = false;
+  const ts = Date.parse(response.headers.get('x-frame-ts') ?? '');
+  $('scene-caption').textContent = `${scene.zones.length} zone(s), ${scene.object_masks.length} object mask(s), ${scene.motion_masks.length} motion mask(s)${Number.isNaN(ts) ? '' : `; frame of ${dateTimeOf(ts)}`}`;
+}
+
 function askForKey(message) {
   $('content').hidden = true;
   $('key-form').hidden = false;
@@ -188,6 +227,7 @@ async function refresh() {
   drawScore(status.forecast_score);
   drawEvents(status.intrusions);
   await drawSnapshot(status.snapshot);
+  await drawScene(status.scene);
   $('updated').textContent = `updated ${timeOf(now)}`;
 }
 
