@@ -66,3 +66,13 @@ export function withIdentity(config: AgentConfig, identity: DeviceIdentity): Age
     mqtt: { ...mqtt, cert: identity.certFile, key: identity.keyFile, aws_iot: { ...mqtt.aws_iot, thing_name: identity.thingName } },
   };
 }
+
+/**
+ * A configuration loaded again from the file (a remote change) as the running agent sees it: the
+ * provisioned identity is not in the file, and without this every change would list the certificate,
+ * key and thing name as changed and waiting for a restart.
+ */
+export function keepProvisionedIdentity(running: AgentConfig, next: AgentConfig): AgentConfig {
+  if (!provisionsByClaim(next) || running.mqtt.aws_iot.thing_name === null || running.mqtt.cert === null || running.mqtt.key === null) return next;
+  return withIdentity(next, { thingName: running.mqtt.aws_iot.thing_name, certFile: running.mqtt.cert, keyFile: running.mqtt.key });
+}

@@ -31,6 +31,7 @@ import type { MessageBuilder } from '../mqtt/messages.js';
 import { CommandError, type RemoteCommands } from '../mqtt/remote-commands.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { OutboxMessage } from '../store/types.js';
+import { keepProvisionedIdentity } from './aws-identity.js';
 import { applyLive, changedKeys, type LiveTargets } from './live-config.js';
 
 /** Keys only the device's own file sets, and why: a remote writer must not widen its own power. */
@@ -130,7 +131,7 @@ export class RemoteConfig implements Service {
     let text = '';
     try {
       text = mergeIntoConfigText(file, current, given);
-      next = this.loader.load({ ...source, file, text });
+      next = keepProvisionedIdentity(config, this.loader.load({ ...source, file, text }));
     } catch (err) {
       if (err instanceof ConfigError) problems.push(...err.problems);
       else problems.push({ path: '', message: `cannot merge into ${file}: ${(err as Error).message}` });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../agent/config/load.js';
 import type { AgentConfig } from '../../agent/config/types.js';
-import { withAwsIdentity } from '../../agent/daemon/aws-identity.js';
+import { keepProvisionedIdentity, withAwsIdentity, type AwsIdentityDeps } from '../../agent/daemon/aws-identity.js';
 import { pollUntil } from '../../agent/lib/timing.js';
 import { ProvisioningRefusedError } from '../../agent/mqtt/provisioning/api.js';
 import { createCsrPem, generateDeviceKeyPem, publicKeyPemOf } from '../../agent/mqtt/provisioning/csr.js';
@@ -79,8 +79,8 @@ function deviceConfig(template = TEMPLATE): AgentConfig {
 }
 
 /** Provisions as `edge-agent run` does, retrying at once (the backoff's timing is not under test here). */
-function provision(config: AgentConfig, log = captureLog()) {
-  return withAwsIdentity(config, { logger: log.logger, tuning: { backoff: { baseMs: 10, maxMs: 50 }, requestTimeoutMs: 10_000 } });
+function provision(config: AgentConfig, log = captureLog(), notify?: AwsIdentityDeps['notify']) {
+  return withAwsIdentity(config, { logger: log.logger, notify, tuning: { backoff: { baseMs: 10, maxMs: 50 }, requestTimeoutMs: 10_000 } });
 }
 
 const files = () => new ProvisioningFiles(dataDir);
@@ -100,8 +100,11 @@ async function expectConnectsAsThing(config: AgentConfig): Promise<void> {
 
 describe('provisioning by claim over MQTT with mutual TLS', () => {
   it('makes a key and a CSR, gets a certificate, registers the thing, stores it all 0600, and connects as the thing', async () => {
-    const config = await provision(deviceConfig());
+    const extensions: number[] = [];
+    const config = await provision(deviceConfig(), captureLog(), { extendTimeout: (ms) => Promise.resolve(void extensions.push(ms)) });
 
+    // systemd was asked for more start-up time while the device provisioned.
+    expect(extensions[0]).toBe(60_000);
     expect(config.mqtt.aws_iot.thing_name).toBe('edge-thing-0042');
     expect(config.mqtt.cert).toBe(files().certFile);
     expect(config.mqtt.key).toBe(files().keyFile);
@@ -117,6 +120,8 @@ describe('provisioning by claim over MQTT with mutual TLS', () => {
     const again = await provision(deviceConfig());
     expect(again.mqtt.aws_iot.thing_name).toBe('edge-thing-0042');
     expect(aws.csrs).toHaveLength(1);
+    // A remote change loads the file again: the identity carries over, it is not a change.
+    expect(keepProvisionedIdentity(config, deviceConfig())).toEqual(config);
   });
 
   it('stops with AWS\'s reason when the CSR is refused, without asking again', async () => {
