@@ -129,14 +129,32 @@ export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
       report(['mqtt', key], `is not a valid URL (got ${JSON.stringify(url)})`);
     }
   }
-  if (text(section(mqtt, 'aws_iot').thing_name) !== null) {
+  const awsIot = section(mqtt, 'aws_iot');
+  const provisioning = section(awsIot, 'provisioning');
+  const provisioningOn = text(provisioning.template) !== null;
+  if (text(awsIot.thing_name) !== null || provisioningOn) {
     for (const [key, url] of urls) {
       if (typeof url === 'string' && !/^(mqtts|wss):\/\//.test(url)) {
         report(['mqtt', key], `must be mqtts:// (port 8883) with AWS IoT Core (got ${JSON.stringify(url)})`);
       }
     }
-    for (const key of ['cert', 'key']) {
-      if (text(mqtt[key]) === null) report(['mqtt', key], 'is required with mqtt.aws_iot.thing_name (AWS IoT Core authenticates devices by certificate)');
+    // With provisioning by claim the device's own certificate is made on the device (<data_dir>/aws-iot/).
+    if (!provisioningOn) {
+      for (const key of ['cert', 'key']) {
+        if (text(mqtt[key]) === null) report(['mqtt', key], 'is required with mqtt.aws_iot.thing_name (AWS IoT Core authenticates devices by certificate)');
+      }
+    }
+  }
+  if (provisioningOn) {
+    for (const key of ['claim_cert', 'claim_key']) {
+      if (text(provisioning[key]) === null) report(['mqtt', 'aws_iot', 'provisioning', key], 'is required with mqtt.aws_iot.provisioning.template (the claim certificate signs the provisioning requests)');
+      else mustExist(['mqtt', 'aws_iot', 'provisioning', key], provisioning[key], 'file');
+    }
+    const parameters = Array.isArray(provisioning.parameters) ? provisioning.parameters : [];
+    for (const [i, parameter] of parameters.entries()) {
+      if (typeof parameter === 'string' && !/^[^=]+=/.test(parameter)) {
+        report(['mqtt', 'aws_iot', 'provisioning', `parameters[${i}]`], `must be Name=value (got ${JSON.stringify(parameter)})`);
+      }
     }
   }
 

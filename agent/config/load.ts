@@ -79,7 +79,9 @@ export class ConfigLoader {
       return file?.locate(path);
     };
     resolveSecretFiles(merged, configSchema, [], problems, locate);
-    if (hasIn(merged, ['mqtt', 'aws_iot', 'thing_name']) && !hasIn(merged, ['mqtt', 'prefix'])) {
+    const awsProfile = hasIn(merged, ['mqtt', 'aws_iot', 'thing_name']) || hasIn(merged, ['mqtt', 'aws_iot', 'provisioning', 'template'])
+      && (((merged.mqtt as Obj).aws_iot as Obj).provisioning as Obj).template !== null;
+    if (awsProfile && !hasIn(merged, ['mqtt', 'prefix'])) {
       // AWS IoT policies are usually written for `things/<thing>/...`.
       (merged.mqtt as Obj).prefix = 'things';
     }
@@ -259,6 +261,7 @@ const PATTERN_HINTS: Record<string, string> = {
   'mqtt.url': 'must start with mqtt://, mqtts://, ws:// or wss://',
   'mqtt.prefix': 'must be a topic without wildcards (+ #) or a trailing /',
   'mqtt.aws_iot.thing_name': 'must be 1 to 128 letters, digits or `: _ -` (an AWS IoT thing name)',
+  'mqtt.aws_iot.provisioning.template': 'must be 1 to 36 letters, digits, `_` or `-` (an AWS IoT provisioning template name)',
   'sensor.device': 'must be a 1-Wire id such as 28-0000075a1b2c',
 };
 

@@ -366,6 +366,12 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
       thing_name: optStr('The thing name: turns on the AWS IoT profile (mTLS, client id = thing name, payloads up to 128 KB, topics under `things/<thing>/`).', {
         pattern: '^[A-Za-z0-9:_-]{1,128}$',
       }),
+      provisioning: section('Fleet provisioning by claim: a device without a certificate of its own makes a key pair and a CSR, and gets its certificate and thing name from AWS IoT Core with a claim certificate (see docs/fleet.md).', {
+        template: optStr('The provisioning template name; null = provisioning by claim is off.', { pattern: '^[0-9A-Za-z_-]{1,36}$' }),
+        claim_cert: optPath('PEM file of the claim certificate (shared by the fleet, allowed only to provision).'),
+        claim_key: optPath('PEM file of the claim certificate\'s private key.'),
+        parameters: strings('Template parameters as `Name=value` (e.g. `SerialNumber=pi-0042`); `DeviceId` is the device id unless given.', [], 0),
+      }),
     }),
     embedded_broker: section('A small MQTT broker inside the agent (for the demo; a port already in use means a broker runs there and is used).', {
       enabled: autoBool('`auto`: start it exactly when no `mqtt.url` is configured (the demo); `true`/`false` force it on or off.'),

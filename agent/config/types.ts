@@ -157,6 +157,15 @@ export interface EmbeddedBrokerConfig {
   port: number;
 }
 
+/** Fleet provisioning by claim (agent/mqtt/provisioning/); template null = off. */
+export interface AwsProvisioningConfig {
+  template: string | null;
+  claim_cert: string | null;
+  claim_key: string | null;
+  /** `Name=value` pairs given to the template. */
+  parameters: string[];
+}
+
 export interface MqttConfig {
   /** One broker, or several tried in order (failover); brokerUrls() in agent/mqtt/client-options.ts reads it as a list. */
   url: string | string[];
@@ -170,7 +179,7 @@ export interface MqttConfig {
   ca: string | null;
   cert: string | null;
   key: string | null;
-  aws_iot: { thing_name: string | null };
+  aws_iot: { thing_name: string | null; provisioning: AwsProvisioningConfig };
   embedded_broker: EmbeddedBrokerConfig;
   keepalive_s: number;
   /** Outbox rows published and not yet acknowledged, at most. */

@@ -31,6 +31,7 @@ import type { MessageBuilder } from '../mqtt/messages.js';
 import { CommandError, type RemoteCommands } from '../mqtt/remote-commands.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { OutboxMessage } from '../store/types.js';
+import { keepProvisionedIdentity } from './aws-identity.js';
 import { applyLive, changedKeys, type LiveTargets } from './live-config.js';
 
 /** Keys only the device's own file sets, and why: a remote writer must not widen its own power. */
@@ -62,6 +63,16 @@ export interface RemoteConfigDeps {
 
 type Obj = Record<string, unknown>;
 
+/** What a remote change did. */
+export interface ConfigChange {
+  [key: string]: unknown;
+  file: string;
+  previous_file: string | null;
+  changed: string[];
+  applied: string[];
+  restart_required: string[];
+}
+
 export class RemoteConfig implements Service {
   readonly name = 'remote-config';
   private readonly loader = new ConfigLoader();
@@ -75,7 +86,11 @@ export class RemoteConfig implements Service {
 
   start(): Promise<void> {
     this.deps.commands.register(this, 'config/get', async () => ({ config: redactConfig(this.deps.config), restart_required: this.pending }));
-    this.deps.commands.register(this, 'config/set', ({ body }) => this.sets.run(() => this.set(body)));
+    this.deps.commands.register(this, 'config/set', ({ body }) => {
+      const partial = body['config'];
+      if (!isObj(partial)) throw new CommandError('invalid_request', 'the payload must be {"config": {...}}: the keys to change, as in the configuration file');
+      return this.change(partial);
+    });
     this.publishInfo();
     return Promise.resolve();
   }
@@ -93,14 +108,21 @@ export class RemoteConfig implements Service {
     return this.deps.source.file ?? join(this.deps.config.data_dir, REMOTE_CONFIG_FILE);
   }
 
-  private async set(body: Obj): Promise<Obj> {
+  /**
+   * Merges `partial` (keys as in the configuration file) into the file, validated as at start, and
+   * applies it; one change at a time. `cmd/config/set` and the AWS IoT `config` shadow both come here.
+   * Rejects with a CommandError; `invalid_config` carries every problem in `data.problems`.
+   */
+  change(partial: Obj): Promise<ConfigChange> {
+    return this.sets.run(() => this.merge(partial));
+  }
+
+  private async merge(partial: Obj): Promise<ConfigChange> {
     const { config, source, logger } = this.deps;
     if (!config.remote_config.enabled) {
       this.counts.refused++;
       throw new CommandError('disabled', 'remote configuration is off on this device: set remote_config.enabled: true in its own configuration file to accept cmd/config/set (docs/fleet.md)');
     }
-    const partial = body['config'];
-    if (!isObj(partial)) throw new CommandError('invalid_request', 'the payload must be {"config": {...}}: the keys to change, as in the configuration file');
     const given = structuredClone(partial);
     const problems = [...localOnlyProblems(given), ...keepUnchangedSecrets(given, config)];
     const file = this.file();
@@ -109,7 +131,7 @@ export class RemoteConfig implements Service {
     let text = '';
     try {
       text = mergeIntoConfigText(file, current, given);
-      next = this.loader.load({ ...source, file, text });
+      next = keepProvisionedIdentity(config, this.loader.load({ ...source, file, text }));
     } catch (err) {
       if (err instanceof ConfigError) problems.push(...err.problems);
       else problems.push({ path: '', message: `cannot merge into ${file}: ${(err as Error).message}` });

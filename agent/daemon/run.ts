@@ -16,7 +16,9 @@ import { maxPayloadBytes } from '../mqtt/client-options.js';
 import { ModelRegistry } from '../ota/registry.js';
 import { EventBus } from '../runtime/event-bus.js';
 import { SqliteStore } from '../store/store.js';
+import { ProvisioningRefusedError } from '../mqtt/provisioning/api.js';
 import { Agent, type AgentDeps, type AgentHardware } from './agent.js';
+import { provisionsByClaim, withAwsIdentity } from './aws-identity.js';
 import { loadForecastModel, loadIntruderModel } from './models.js';
 import { SdNotify } from './sd-notify.js';
 
@@ -24,14 +26,16 @@ import { SdNotify } from './sd-notify.js';
 const STOP_DEADLINE_MS = 10_000;
 
 /** `source`: where `config` was loaded from (`cmd/config/set` writes there and loads it again the same way). */
-export async function runDaemon(config: AgentConfig, logger: Logger, source: ConfigSource = {}): Promise<number> {
+export async function runDaemon(configured: AgentConfig, logger: Logger, source: ConfigSource = {}): Promise<number> {
   // libvips keeps recent decoded images for reuse; a camera never shows the same frame twice, so the
   // cache would only hold memory.
   sharp.cache(false);
-  const bus = new EventBus(logger);
-  const agent = new Agent({ ...realDeps(config, logger, bus), configSource: source });
   const notify = new SdNotify({ logger });
   const shutdown = shutdownSignal(logger);
+  const config = await awsIdentityOrExit(configured, logger, notify, shutdown);
+  if (config === null) return ExitCode.OK;
+  const bus = new EventBus(logger);
+  const agent = new Agent({ ...realDeps(config, logger, bus), configSource: source });
   try {
     await agent.start();
   } catch (err) {
@@ -59,6 +63,22 @@ export async function runDaemon(config: AgentConfig, logger: Logger, source: Con
   clearTimeout(deadline);
   logger.info({ stop_ms: Math.round(performance.now() - stopping) }, 'stopped');
   return ExitCode.OK;
+}
+
+/**
+ * The configuration with the device's AWS IoT identity (provisioned by claim when it has none yet), or
+ * null when a signal ended the wait. A refusal by AWS IoT stops the daemon with the reason.
+ */
+async function awsIdentityOrExit(config: AgentConfig, logger: Logger, notify: SdNotify, shutdown: Promise<NodeJS.Signals>): Promise<AgentConfig | null> {
+  if (!provisionsByClaim(config)) return config;
+  const stop = new AbortController();
+  void shutdown.then(() => stop.abort());
+  try {
+    return await withAwsIdentity(config, { logger, notify, signal: stop.signal });
+  } catch (err) {
+    if (stop.signal.aborted) return null;
+    throw new CliError(`cannot provision by claim: ${(err as Error).message}`, err instanceof ProvisioningRefusedError ? ExitCode.CONFIG : ExitCode.UNAVAILABLE);
+  }
 }
 
 /**

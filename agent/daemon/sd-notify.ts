@@ -50,6 +50,11 @@ export class SdNotify {
     return this.send([`--status=${text}`]);
   }
 
+  /** Asks systemd for `ms` more before it gives up on the start (or stop) in progress. */
+  extendTimeout(ms: number, status: string): Promise<void> {
+    return this.send([`EXTEND_TIMEOUT_USEC=${Math.round(ms * 1000)}`, `--status=${status}`]);
+  }
+
   stopping(): Promise<void> {
     return this.send(['STOPPING=1', '--status=stopping']);
   }

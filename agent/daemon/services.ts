@@ -34,6 +34,7 @@ import type { AgentHardware, HealthReport } from './agent.js';
 import { alarmCommand, forecastNowCommand } from './command-handlers.js';
 import { DiagnosticsPublisher, readCpuTemperature } from './diagnostics.js';
 import { ModelHealth } from './model-health.js';
+import { ConfigShadow } from './config-shadow.js';
 import { RemoteConfig } from './remote-config.js';
 import { SdNotify } from './sd-notify.js';
 import { progressFromHealth, Watchdog, type WatchedPipeline } from './watchdog.js';
@@ -127,7 +128,18 @@ export const SERVICES: readonly ServiceEntry[] = [
   { name: 'diagnostics', afterReady: true, build: async (parts) => [diagnostics(parts)] },
   { name: 'homeassistant', afterReady: true, build: async (parts) => [await homeAssistant(parts)] },
   // Last: its <base>/info names the models the services above loaded.
-  { name: 'remote-config', afterReady: true, build: async (parts) => [remoteConfig(parts)] },
+  {
+    name: 'remote-config',
+    afterReady: true,
+    build: async (parts) => {
+      const remote = remoteConfig(parts);
+      const thingName = parts.config.mqtt.aws_iot.thing_name;
+      if (thingName === null) return [remote];
+      // With the AWS IoT profile the same changes also come through the named shadow `config`.
+      const shadow = new ConfigShadow({ thingName, mqtt: parts.relay, bus: parts.bus, change: (partial) => remote.change(partial), logger: parts.logger });
+      return [remote, shadow];
+    },
+  },
 ];
 
 function vision(parts: AgentParts, createCamera: NonNullable<AgentHardware['createCamera']>): VisionPipeline {
@@ -231,7 +243,7 @@ async function homeAssistant(parts: AgentParts): Promise<Service> {
   });
 }
 
-function remoteConfig(parts: AgentParts): Service {
+function remoteConfig(parts: AgentParts): RemoteConfig {
   const { config, configSource, logger, store, messages, commands } = parts;
   const model = (slot: ModelSlot<IntruderDetector | Forecaster>) => {
     const info = slot.current()?.info;

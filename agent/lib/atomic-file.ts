@@ -20,9 +20,9 @@ export async function fsyncPath(path: string): Promise<void> {
   }
 }
 
-/** Writes `data` to a new file (it must not exist) and fsyncs it before resolving. */
-export async function writeFileDurably(path: string, data: string | Uint8Array): Promise<void> {
-  const handle = await open(path, 'wx');
+/** Writes `data` to a new file (it must not exist, created with `mode`) and fsyncs it before resolving. */
+export async function writeFileDurably(path: string, data: string | Uint8Array, mode = 0o666): Promise<void> {
+  const handle = await open(path, 'wx', mode);
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -36,13 +36,26 @@ export async function writeFileDurably(path: string, data: string | Uint8Array):
  * same folder and not exist; by default `.<name>.<random>.tmp` (hidden, and never matching the target's
  * extension). It is removed when the write fails.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, temp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`)): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  temp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`),
+  mode = 0o666,
+): Promise<void> {
   try {
-    await writeFileDurably(temp, data);
+    await writeFileDurably(temp, data, mode);
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
   }
   await fsyncPath(dirname(path));
+}
+
+/**
+ * writeFileAtomic() for secrets (private keys, tokens): the file is created 0600 (umask can only take
+ * more away), so there is never a moment when another user can read it.
+ */
+export function writePrivateFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  return writeFileAtomic(path, data, undefined, 0o600);
 }

@@ -29,8 +29,9 @@ export function brokerUrls(config: MqttConfig): string[] {
   return typeof config.url === 'string' ? [config.url] : [...config.url];
 }
 
+/** The AWS IoT profile: a thing name, or provisioning by claim (which yields one). */
 export function isAwsIot(config: MqttConfig): boolean {
-  return config.aws_iot.thing_name !== null;
+  return config.aws_iot.thing_name !== null || config.aws_iot.provisioning.template !== null;
 }
 
 /**

@@ -17,6 +17,8 @@ export interface MosquittoOptions {
   tls?: boolean;
   /** With TLS: client CNs (user names) that may read every topic, e.g. a test's subscriber. */
   readers?: string[];
+  /** With TLS: more ACL file lines (`user <CN>` then `topic readwrite $aws/...`), e.g. for AWS's reserved topics. */
+  acl?: string[];
 }
 
 export class Mosquitto {
@@ -32,7 +34,7 @@ export class Mosquitto {
     if (!options.tls) return new Mosquitto(await MosquittoProcess.start({ dir }), null);
     const tls = TestPki.create(dir);
     const server = tls.server();
-    const acl = ['pattern readwrite things/%u/#', ...(options.readers ?? []).flatMap((user) => [`user ${user}`, 'topic read #'])];
+    const acl = ['pattern readwrite things/%u/#', ...(options.readers ?? []).flatMap((user) => [`user ${user}`, 'topic read #']), ...(options.acl ?? [])];
     writeFileSync(join(dir, 'acl'), acl.join('\n') + '\n');
     const config = [
       `cafile ${tls.ca}`,

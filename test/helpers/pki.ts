@@ -5,6 +5,7 @@
  * trusts, clients it signed, and a self-signed server.
  */
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,24 @@ export class TestPki {
     return this.once('self-signed-server', (files) =>
       this.openssl('req', '-x509', ...EC_KEY, '-keyout', files.key, '-out', files.cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'),
     );
+  }
+
+  /**
+   * Signs a PEM certificate request with the CA as a client certificate (what AWS IoT's
+   * CreateCertificateFromCsr does), keeping the CSR's key; `subjectCn` replaces the CSR's subject
+   * (the broker's user name, as AWS's policy variables name the thing). Returns the certificate's PEM.
+   */
+  signCsr(csrPem: string, subjectCn?: string): string {
+    const name = `signed-${randomUUID()}`;
+    const csr = join(this.dir, `${name}.csr`);
+    const cert = join(this.dir, `${name}.crt`);
+    const ext = join(this.dir, `${name}.ext`);
+    writeFileSync(csr, csrPem);
+    writeFileSync(ext, CLIENT_EXTENSIONS);
+    const ca = this.trustedCa();
+    const subject = subjectCn === undefined ? [] : ['-subj', `/CN=${subjectCn}`];
+    this.openssl('x509', '-req', '-in', csr, ...subject, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', ext);
+    return readFileSync(cert, 'utf8');
   }
 
   remove(): void {

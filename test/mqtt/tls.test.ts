@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../agent/config/load.js';
 import { AWS_IOT_MAX_PAYLOAD_BYTES } from '../../agent/mqtt/client-options.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import type { CertFiles } from '../helpers/pki.js';
@@ -26,7 +27,7 @@ afterEach(async () => {
 });
 
 function awsRig(thing: string, cert: CertFiles, ca = broker.tls!.ca): RelayRig {
-  const config = mqttConfig(broker.url, { prefix: 'things', ca, ...cert, aws_iot: { thing_name: thing } });
+  const config = mqttConfig(broker.url, { prefix: 'things', ca, ...cert, aws_iot: { ...defaultConfig().mqtt.aws_iot, thing_name: thing } });
   const r = RelayRig.create(config, { deviceId: 'ignored-with-aws' });
   rigs.push(r);
   return r;

@@ -40,7 +40,7 @@ export class TestDevice {
         ...defaults.mqtt,
         url: brokerUrl,
         prefix: options.thingName ? 'things' : 'edge',
-        aws_iot: { thing_name: options.thingName ?? null },
+        aws_iot: { ...defaults.mqtt.aws_iot, thing_name: options.thingName ?? null },
       },
     };
     const logger = options.logger ?? silentLogger();
