@@ -240,6 +240,11 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     stationary: section('Confirmed objects that stop moving: they keep an event open but raise no new alert and do not extend the alarm.', {
       after_s: num('A confirmed object whose box has not moved for this many seconds is stationary, until it moves again. Objects already there when the agent starts are stationary until they move.', 30, { above: 0, max: DAY_S }),
       tolerance: num('How far the box centre may wander (a fraction of the box\'s width and height) while the object counts as not moving.', 0.1, { above: 0, max: 10 }),
+      recheck_every_frames: int('While an event is open, every confirmed object is stationary and no track is being confirmed, the detector re-checks the scene on every this many frames (motion still goes to it at once). 5 is 2.5 s at 2 fps, well inside `clear_after_s` and `tracking.expire_after_s` (5 s), so a stationary intruder keeps its track and its event; 1 = every frame.', 5, 1, 1000),
+    }),
+    regions: section('Detection on motion regions (docs/detector.md): a motion frame runs the model on squares around what moved, at least the model\'s input size, instead of the whole frame shrunk to it, so small far objects stay large enough to be found.', {
+      enabled: bool('Run the model on motion regions instead of the whole frame when only part of the scene moved.', true),
+      full_frame_every_s: num('Run the whole frame at least this often while motion goes to regions (the whole frame also runs while an event is open and on the motion gate\'s forced checks).', 5, { min: 0, max: DAY_S }),
     }),
     filters: section('When a detection counts, and which score confirms a track, by class.', {
       default: filterSection('Every class (a class section below overrides a key it sets).', {

@@ -49,7 +49,15 @@ export interface IntruderConfig {
   snapshot: SnapshotConfig;
   tracking: TrackingConfig;
   stationary: StationaryConfig;
+  regions: RegionsConfig;
   filters: FiltersConfig;
+}
+
+/** Detection on motion regions (agent/vision/detection-plan.ts). */
+export interface RegionsConfig {
+  enabled: boolean;
+  /** The whole frame runs at least this often while motion goes to regions. */
+  full_frame_every_s: number;
 }
 
 export interface TrackingConfig {
@@ -63,6 +71,8 @@ export interface StationaryConfig {
   after_s: number;
   /** Fraction of the box's width / height its centre may wander and still be still. */
   tolerance: number;
+  /** While only stationary objects are watched, the detector runs on every this many frames. */
+  recheck_every_frames: number;
 }
 
 /** When a detection counts, and which median score confirms a track (agent/vision/object-tracker.ts). */

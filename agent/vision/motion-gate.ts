@@ -5,6 +5,7 @@
  */
 import { frameLuma, type FrameImage } from '../../drivers/camera/index.js';
 import type { MotionConfig } from '../config/types.js';
+import type { ChangedCells } from './motion-regions.js';
 
 /** Thumbnail size: small enough to be cheap and to ignore sensor noise, large enough to see a person. */
 const THUMB_WIDTH = 64;
@@ -46,6 +47,8 @@ export class MotionGate {
   private previous: Uint8Array | null = null;
   /** Monotonic time (ms) of the last frame let through, for the forced check. */
   private lastPassedAt: number | null = null;
+  /** The two thumbnails of the last comparison, for the changed-cell map of motion regions. */
+  private lastComparison: { previous: Uint8Array; current: Uint8Array } | null = null;
 
   constructor(
     private readonly config: MotionConfig,
@@ -59,7 +62,9 @@ export class MotionGate {
     const current = await this.thumbnail(image);
     const previous = this.previous;
     this.previous = current;
+    this.lastComparison = null;
     if (!previous || previous.length !== current.length) return this.pass('first', null);
+    this.lastComparison = { previous, current };
     const changed = changedFraction(previous, current);
     if (changed >= this.config.threshold) return this.pass('motion', changed);
     const now = this.now();
@@ -69,10 +74,21 @@ export class MotionGate {
     return { detect: false, reason: 'no_motion', changed };
   }
 
+  /** Which thumbnail pixels changed in the last comparison (null: the last check compared nothing). */
+  changedCells(): ChangedCells | null {
+    if (!this.lastComparison) return null;
+    const { previous, current } = this.lastComparison;
+    // An injected thumbnail of another size (tests) has no known grid.
+    if (current.length !== THUMB_WIDTH * THUMB_HEIGHT) return null;
+    const cells = Uint8Array.from(current, (value, i) => (Math.abs(value - previous[i]!) > PIXEL_DELTA ? 1 : 0));
+    return { cells, width: THUMB_WIDTH, height: THUMB_HEIGHT };
+  }
+
   /** Forgets the reference frame (camera restarted: the next frame is compared with nothing). */
   reset(): void {
     this.previous = null;
     this.lastPassedAt = null;
+    this.lastComparison = null;
   }
 
   private pass(reason: GateReason, changed: number | null): GateDecision {
