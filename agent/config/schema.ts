@@ -245,6 +245,7 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     regions: section('Detection on motion regions (docs/detector.md): a motion frame runs the model on squares around what moved, at least the model\'s input size, instead of the whole frame shrunk to it, so small far objects stay large enough to be found.', {
       enabled: bool('Run the model on motion regions instead of the whole frame when only part of the scene moved.', true),
       full_frame_every_s: num('Run the whole frame at least this often while motion goes to regions (the whole frame also runs while an event is open and on the motion gate\'s forced checks).', 5, { min: 0, max: DAY_S }),
+      min_size: num('Smallest region side, as a fraction of the model\'s input size: 1 runs small motions at their native scale (as Frigate); 0.5 enlarges them 2x, which is what lets the nano model find a person 40 px high (docs/detector.md).', 0.5, { min: 0.25, max: 1 }),
     }),
     filters: section('When a detection counts, and which score confirms a track, by class.', {
       default: filterSection('Every class (a class section below overrides a key it sets).', {

@@ -58,6 +58,8 @@ export interface RegionsConfig {
   enabled: boolean;
   /** The whole frame runs at least this often while motion goes to regions. */
   full_frame_every_s: number;
+  /** Smallest region side, as a fraction of the model's input size. */
+  min_size: number;
 }
 
 export interface TrackingConfig {

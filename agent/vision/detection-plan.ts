@@ -12,7 +12,7 @@ import type { GateDecision } from './motion-gate.js';
 import { motionRegions, type ChangedCells, type Region } from './motion-regions.js';
 
 export interface DetectionPlanConfig {
-  regions: { enabled: boolean; full_frame_every_s: number };
+  regions: { enabled: boolean; full_frame_every_s: number; min_size: number };
   stationary: { recheck_every_frames: number };
 }
 
@@ -32,7 +32,7 @@ export interface FrameFacts {
   /** The gate's changed cells of this frame (null when it did not compare). */
   changed: () => ChangedCells | null;
   frame: { width: number; height: number };
-  /** The model's input side, in pixels: the smallest region. */
+  /** The model's input side, in pixels (the smallest region is `regions.min_size` of it). */
   inputSide: number;
 }
 
@@ -60,7 +60,7 @@ export class DetectionPlanner {
     }
     if (!motion || !this.config.regions.enabled || this.fullFrameDue()) return this.full();
     const changed = facts.changed();
-    const regions = changed ? motionRegions(changed, facts.frame.width, facts.frame.height, { minSide: facts.inputSide }) : null;
+    const regions = changed ? motionRegions(changed, facts.frame.width, facts.frame.height, { minSide: Math.round(facts.inputSide * this.config.regions.min_size) }) : null;
     if (!regions) return this.full();
     this.framesSinceRun = 0;
     return { kind: 'regions', regions };

@@ -1,8 +1,9 @@
 /**
  * Motion regions, as Frigate builds them on CPUs: the motion gate's changed thumbnail cells are grouped
- * into boxes, each box is padded and grown into a square at least the model's input size (so the model
- * sees the moving thing at its native scale or larger, never shrunk from a whole frame), squares that
- * overlap are merged, and when the squares would cover most of the frame the caller runs the full frame.
+ * into boxes, each box is padded and grown into a square of at least `minSide` (the model's input size,
+ * or a fraction of it: the model then sees a small moving thing enlarged, never shrunk with a whole
+ * frame), squares that overlap are merged, and when the squares would cover most of the frame the
+ * caller runs the full frame.
  * Pure code: no pixels, only rectangles.
  */
 
@@ -22,7 +23,7 @@ export interface ChangedCells {
 }
 
 export interface RegionOptions {
-  /** Smallest side of a region, in frame pixels: the model's input size. */
+  /** Smallest side of a region, in frame pixels (the model's input size times `intruder.regions.min_size`). */
   minSide: number;
   /** Cells added around each cluster: a moving person's edges change less than its middle. */
   paddingCells?: number;

@@ -52,7 +52,7 @@ export interface VisionDeps {
 
 /** A model that does not say its input size is taken to be Ultralytics' default export. */
 const DEFAULT_INPUT_SIZE = { width: 640, height: 640 };
-const WHOLE_FRAME_PLAN: DetectionPlanConfig = { regions: { enabled: false, full_frame_every_s: 0 }, stationary: { recheck_every_frames: 1 } };
+const WHOLE_FRAME_PLAN: DetectionPlanConfig = { regions: { enabled: false, full_frame_every_s: 0, min_size: 1 }, stationary: { recheck_every_frames: 1 } };
 
 /** A frame and the boxes to draw on it: always of the same frame. */
 interface Picture {

@@ -3,7 +3,7 @@ import { DetectionPlanner, type DetectionPlanConfig, type FrameFacts, type Scene
 import type { GateDecision } from '../../agent/vision/motion-gate.js';
 import type { ChangedCells } from '../../agent/vision/motion-regions.js';
 
-const config: DetectionPlanConfig = { regions: { enabled: true, full_frame_every_s: 5 }, stationary: { recheck_every_frames: 4 } };
+const config: DetectionPlanConfig = { regions: { enabled: true, full_frame_every_s: 5, min_size: 1 }, stationary: { recheck_every_frames: 4 } };
 
 /** A small change in the middle of a 64x48 map. */
 function smallChange(): ChangedCells {
@@ -75,7 +75,7 @@ describe('DetectionPlanner', () => {
   });
 
   it('recheck_every_frames 1 and regions off: every frame whole, as before the plan existed', () => {
-    const { planner: plan } = planner({ regions: { enabled: false, full_frame_every_s: 5 }, stationary: { recheck_every_frames: 1 } });
+    const { planner: plan } = planner({ regions: { enabled: false, full_frame_every_s: 5, min_size: 1 }, stationary: { recheck_every_frames: 1 } });
     for (let i = 0; i < 3; i++) expect(plan.plan(facts(gate.still), stationaryEvent).kind).toBe('full');
     expect(plan.plan(facts(gate.motion), quiet).kind).toBe('full');
     expect(plan.plan(facts(gate.motion), quiet).kind).toBe('full');
