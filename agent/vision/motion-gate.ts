@@ -6,6 +6,7 @@
 import { frameLuma, type FrameImage } from '../../drivers/camera/index.js';
 import type { MotionConfig } from '../config/types.js';
 import type { ChangedCells } from './motion-regions.js';
+import { lumaThumbnail } from './luma-thumbnail.js';
 
 /** Thumbnail size: small enough to be cheap and to ignore sensor noise, large enough to see a person. */
 const THUMB_WIDTH = 64;
@@ -36,6 +37,7 @@ export function changedFraction(previous: Uint8Array, current: Uint8Array, pixel
 
 /** The greyscale thumbnail the gate compares, from a frame of either format. */
 export async function greyThumbnail(image: FrameImage): Promise<Uint8Array> {
+  if (image.format === 'yuv420') return lumaThumbnail(image, THUMB_WIDTH, THUMB_HEIGHT);
   const raw = await frameLuma(image)
     .resize(THUMB_WIDTH, THUMB_HEIGHT, { fit: 'fill', fastShrinkOnLoad: true })
     .raw()

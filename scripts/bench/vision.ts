@@ -158,7 +158,9 @@ async function farPersonFrames(detector: LoadedIntruderDetector): Promise<{ befo
     .png()
     .toBuffer();
   const jpeg = async (image: sharp.Sharp): Promise<FrameImage> => ({ format: 'jpeg', data: await image.jpeg({ quality: 95 }).toBuffer() });
-  return { before: await jpeg(blank(1920, 1080)), after: await jpeg(blank(1920, 1080).composite([{ input: small, left: 1500, top: 700 }])) };
+  // A light wall, as in test/vision/region-detector.test.ts: on mid-grey the 64x48 gate does not see a 40 px person.
+  const wall = () => sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 200, g: 200, b: 200 } } });
+  return { before: await jpeg(wall()), after: await jpeg(wall().composite([{ input: small, left: 1500, top: 700 }])) };
 }
 
 async function farPerson(detector: LoadedIntruderDetector): Promise<{ input: number; with_regions: boolean; whole_frame: boolean; regions: number }> {
@@ -167,7 +169,7 @@ async function farPerson(detector: LoadedIntruderDetector): Promise<{ input: num
   await gate.check(before);
   await gate.check(after);
   const frame = { width: 1920, height: 1080 };
-  const regions = motionRegions(gate.changedCells()!, frame.width, frame.height, { minSide: detector.inputSize.width }) ?? [];
+  const regions = motionRegions(gate.changedCells()!, frame.width, frame.height, { minSide: Math.round(detector.inputSize.width * defaultConfig().intruder.regions.min_size) }) ?? [];
   const found = (result: DetectionResult) => result.objects.some((o) => o.class === 'person');
   return {
     input: detector.inputSize.width,
