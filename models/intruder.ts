@@ -32,6 +32,11 @@ export interface IntruderDetectorOptions {
   threshold?: number;
   /** NMS IoU above which the lower-scored box of a class is dropped, 0 < iou <= 1 (default 0.7). */
   iou?: number;
+  /**
+   * Square input size to run a model with a dynamic input at, e.g. 320 (default: its `imgsz` metadata,
+   * else 640); a model with a fixed input of another size is refused with ModelLoadError.
+   */
+  inputSize?: number;
   /** Classes that count as intruders (default person, dog, cat, bear); each must be one of the model's. */
   classes?: readonly string[];
   /** Every class counts as an intruder (`classes` is ignored). */
@@ -242,6 +247,9 @@ export async function loadIntruderDetector(modelPath: string, options: IntruderD
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (options.inputSize !== undefined && !(Number.isInteger(options.inputSize) && options.inputSize >= 32 && options.inputSize % 32 === 0)) {
+    throw new RangeError(`inputSize must be a positive multiple of 32 (the model's stride), got ${options.inputSize}`);
+  }
   if (!Number.isInteger(maxPixels) || maxPixels < 1) throw new RangeError(`maxPixels must be a positive integer, got ${maxPixels}`);
 
   const bytes = await readModelFile(modelPath);
@@ -270,7 +278,7 @@ export async function loadIntruderDetector(modelPath: string, options: IntruderD
   }
   let spec: YoloModelSpec;
   try {
-    spec = inspectYoloSession(session, metadata, classes);
+    spec = inspectYoloSession(session, metadata, classes, options.inputSize);
   } catch (err) {
     await session.release();
     throw fail((err as Error).message);

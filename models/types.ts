@@ -55,6 +55,8 @@ export interface ModelInfo {
 
 export interface IntruderDetector {
   readonly info: ModelInfo;
+  /** The size images are letterboxed to, when known (motion regions are at least this big). */
+  readonly inputSize?: { readonly width: number; readonly height: number };
   /** Encoded image bytes (JPEG, PNG, WebP) or a raw RGB frame. Rejects with a clear reason on bad input. */
   detect(image: DetectorImage): Promise<DetectionResult>;
   close(): Promise<void>;

@@ -69,7 +69,11 @@ function formatDims(dims: readonly (number | string)[]): string {
 }
 
 /** Checks the session's input and output against a detection model with `classes.names.length` classes. */
-export function inspectYoloSession(session: InferenceSession, metadata: Record<string, string>, classes: ClassNames): YoloModelSpec {
+/**
+ * `inputSize`: the square size to run a model with a dynamic input at (default: its `imgsz` metadata, else
+ * 640); a fixed input of another size is refused (the model cannot run at it).
+ */
+export function inspectYoloSession(session: InferenceSession, metadata: Record<string, string>, classes: ClassNames, inputSize?: number): YoloModelSpec {
   const [input] = session.inputMetadata;
   const [output] = session.outputMetadata;
   if (!input || session.inputMetadata.length !== 1) throw new Error(`expected 1 input, got ${session.inputMetadata.length}`);
@@ -82,7 +86,11 @@ export function inspectYoloSession(session: InferenceSession, metadata: Record<s
   if (input.type !== 'float32' || dims.length !== 4 || !fixed(batch, 1) || !fixed(channels, 3)) {
     throw new Error(`expected input ${expectedInput}, got ${input.type} ${formatDims(dims)}`);
   }
-  const fallback = metadataInputSize(metadata) ?? { height: DEFAULT_INPUT_SIZE, width: DEFAULT_INPUT_SIZE };
+  if (inputSize !== undefined && ((typeof height === 'number' && height !== inputSize) || (typeof width === 'number' && width !== inputSize))) {
+    throw new Error(`the model's input is fixed at ${formatDims(dims)}: it cannot run at ${inputSize}x${inputSize}`);
+  }
+  const requested = inputSize === undefined ? null : { height: inputSize, width: inputSize };
+  const fallback = requested ?? metadataInputSize(metadata) ?? { height: DEFAULT_INPUT_SIZE, width: DEFAULT_INPUT_SIZE };
   const inputHeight = typeof height === 'number' ? height : fallback.height;
   const inputWidth = typeof width === 'number' ? width : fallback.width;
   if (inputHeight <= 0 || inputWidth <= 0) throw new Error(`expected input ${expectedInput} with H, W > 0, got ${formatDims(dims)}`);

@@ -12,76 +12,10 @@ import { hostname } from 'node:os';
 import { CAMERA_DRIVERS, CAMERA_FORMATS, CAMERA_LIMITS, type NumberRange } from '../../drivers/camera/index.js';
 import { SENSOR_DRIVERS } from '../../drivers/sensors/index.js';
 import type { AgentConfig, ClassFilterConfig, ClassFilterOverrides, FramePolygon, ZoneConfig } from './types.js';
+import { FRAME_POLYGON, ZONE_ITEM, ZONE_NAME_ITEM } from './zone-schema.js';
+import type { AnySchema, LeafSchema, Properties, SectionSchema, TypedLeaf, TypedSection } from './schema-types.js';
 
-/** A leaf as the loader, the environment overrides and the docs read it. */
-export interface LeafSchema {
-  type: string | string[];
-  description: string;
-  default: unknown;
-  enum?: readonly unknown[];
-  minimum?: number;
-  maximum?: number;
-  exclusiveMinimum?: number;
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-  items?: ItemSchema;
-  minItems?: number;
-  maxItems?: number;
-  uniqueItems?: boolean;
-  /** A file or folder path: a relative one is resolved against the config file's folder. */
-  'x-path'?: boolean;
-  /** Shown in the docs instead of a default computed on this machine. */
-  'x-doc-default'?: string;
-  /**
-   * A secret, redacted wherever the configuration leaves the device (`cmd/config/get`, `<base>/info`):
-   * `value`, the whole value (each item of a list); `url`, the user name, password and query of a URL.
-   */
-  'x-secret'?: SecretKind;
-}
-
-export type SecretKind = 'value' | 'url';
-
-/** What a list's items are: plain JSON Schema (zones and masks are lists of points and of objects). */
-export interface ItemSchema {
-  type: string;
-  description?: string;
-  minLength?: number;
-  pattern?: string;
-  enum?: readonly unknown[];
-  minimum?: number;
-  maximum?: number;
-  items?: ItemSchema;
-  minItems?: number;
-  maxItems?: number;
-  uniqueItems?: boolean;
-  properties?: Record<string, ItemSchema>;
-  required?: string[];
-  additionalProperties?: false;
-}
-
-/** The compile-time mark of the value type a leaf validates; it exists only in the type system. */
-declare const VALUE: unique symbol;
-
-/** A leaf that validates values of type T (and no other): only the builders below make one. */
-export type TypedLeaf<T> = LeafSchema & { default: T; readonly [VALUE]: (value: T) => T };
-
-export interface SectionSchema {
-  type: 'object';
-  description: string;
-  default: Record<string, never>;
-  additionalProperties: false;
-  properties: Record<string, AnySchema>;
-}
-
-/** Sections are objects (not arrays); everything else is a leaf of exactly the key's type. */
-type Properties<T> = {
-  [K in keyof T]-?: T[K] extends readonly unknown[] ? TypedLeaf<T[K]> : T[K] extends object ? TypedSection<T[K]> : TypedLeaf<T[K]>;
-};
-
-export type TypedSection<T> = Omit<SectionSchema, 'properties'> & { properties: Properties<T> };
-
-export type AnySchema = LeafSchema | SectionSchema;
+export type { AnySchema, LeafSchema, SecretKind, SectionSchema, TypedLeaf, TypedSection } from './schema-types.js';
 
 export function isSection(schema: AnySchema): schema is SectionSchema {
   return schema.type === 'object';
@@ -196,35 +130,9 @@ function overrides(label: string, defaults: Partial<ClassFilterConfig>): TypedSe
   });
 }
 
-/** A point as fractions of the frame's width and height, and a polygon of at least three of them. */
-const FRAME_POINT: ItemSchema = { type: 'array', items: { type: 'number', minimum: 0, maximum: 1 }, minItems: 2, maxItems: 2 };
-const FRAME_POLYGON: ItemSchema = { type: 'array', items: FRAME_POINT, minItems: 3, maxItems: 100 };
-/** Zone names appear in payloads and Home Assistant: the same characters as a topic level. */
-const ZONE_NAME = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$';
-
 const polygons = (description: string): TypedLeaf<FramePolygon[]> => typed<FramePolygon[]>({ type: 'array', description, default: [], items: FRAME_POLYGON, maxItems: 100 });
-
-const zoneNames = (description: string): TypedLeaf<string[]> =>
-  typed<string[]>({ type: 'array', description, default: [], items: { type: 'string', pattern: ZONE_NAME }, uniqueItems: true });
-
-const zones = (description: string): TypedLeaf<ZoneConfig[]> =>
-  typed<ZoneConfig[]>({
-    type: 'array',
-    description,
-    default: [],
-    maxItems: 100,
-    items: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['name', 'points'],
-      properties: {
-        name: { type: 'string', pattern: ZONE_NAME, description: 'Its name in payloads and in `required_zones` / `alarm.zones`.' },
-        points: { ...FRAME_POLYGON, description: 'Corners as [x, y] fractions (0..1) of the frame, at least three.' },
-        classes: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, description: 'Classes that count in it; absent or empty = every intruder class.' },
-        inertia: { type: 'integer', minimum: 1, maximum: 100, description: 'Consecutive frames inside before an object is in the zone (default 3).' },
-      },
-    },
-  });
+const zoneNames = (description: string): TypedLeaf<string[]> => typed<string[]>({ type: 'array', description, default: [], items: ZONE_NAME_ITEM, uniqueItems: true });
+const zones = (description: string): TypedLeaf<ZoneConfig[]> => typed<ZoneConfig[]>({ type: 'array', description, default: [], maxItems: 100, items: ZONE_ITEM });
 
 /** A valid MQTT topic level: no separators or wildcards. */
 const TOPIC_LEVEL = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
@@ -290,6 +198,12 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
     stationary: section('Confirmed objects that stop moving: they keep an event open but raise no new alert and do not extend the alarm.', {
       after_s: num('A confirmed object whose box has not moved for this many seconds is stationary, until it moves again. Objects already there when the agent starts are stationary until they move.', 30, { above: 0, max: DAY_S }),
       tolerance: num('How far the box centre may wander (a fraction of the box\'s width and height) while the object counts as not moving.', 0.1, { above: 0, max: 10 }),
+      recheck_every_frames: int('While an event is open, every confirmed object is stationary and no track is being confirmed, the detector re-checks the scene on every this many frames (motion still goes to it at once). 5 is 2.5 s at 2 fps, well inside `clear_after_s` and `tracking.expire_after_s` (5 s), so a stationary intruder keeps its track and its event; 1 = every frame.', 5, 1, 1000),
+    }),
+    regions: section('Detection on motion regions (docs/detector.md): a motion frame runs the model on squares around what moved (at least `min_size` of the model\'s input), instead of the whole frame shrunk to it, so small far objects stay large enough to be found.', {
+      enabled: bool('Run the model on motion regions instead of the whole frame when only part of the scene moved.', true),
+      full_frame_every_s: num('Run the whole frame at least this often while motion goes to regions (the whole frame also runs while an event is open and on the motion gate\'s forced checks).', 5, { min: 0, max: DAY_S }),
+      min_size: num('Smallest region side, as a fraction of the model\'s input size: 1 runs small motions at their native scale (as Frigate); 0.5 enlarges them 2x, which is what lets the nano model find a person 40 px high (docs/detector.md).', 0.5, { min: 0.25, max: 1 }),
     }),
     filters: section('When a detection counts, and which score confirms a track, by class.', {
       default: filterSection('Every class (a class section below overrides a key it sets).', {

@@ -67,12 +67,22 @@ export interface IntruderConfig {
   snapshot: SnapshotConfig;
   tracking: TrackingConfig;
   stationary: StationaryConfig;
+  regions: RegionsConfig;
   filters: FiltersConfig;
   zones: ZoneConfig[];
   /** An object alerts only once it has entered one of these zones; empty = anywhere. */
   required_zones: string[];
   /** A detection whose bottom centre falls inside one of these is ignored. */
   masks: FramePolygon[];
+}
+
+/** Detection on motion regions (agent/vision/detection-plan.ts). */
+export interface RegionsConfig {
+  enabled: boolean;
+  /** The whole frame runs at least this often while motion goes to regions. */
+  full_frame_every_s: number;
+  /** Smallest region side, as a fraction of the model's input size. */
+  min_size: number;
 }
 
 export interface TrackingConfig {
@@ -86,6 +96,8 @@ export interface StationaryConfig {
   after_s: number;
   /** Fraction of the box's width / height its centre may wander and still be still. */
   tolerance: number;
+  /** While only stationary objects are watched, the detector runs on every this many frames. */
+  recheck_every_frames: number;
 }
 
 /** When a detection counts, and which median score confirms a track (agent/vision/object-tracker.ts). */

@@ -160,6 +160,7 @@ function vision(parts: AgentParts, createCamera: NonNullable<AgentHardware['crea
       : null,
     bus,
     logger: logger.child({ module: 'vision' }),
+    plan: { regions: config.intruder.regions, stationary: config.intruder.stationary },
   });
 }
 

@@ -11,7 +11,7 @@ import type { UpdateStage } from '../ota/updater.js';
 export interface AgentEvents {
   'frame.captured': { camera: string };
   'frame.dropped': { camera: string; count: number };
-  'frame.skipped': { reason: 'no_motion' };
+  'frame.skipped': { reason: 'no_motion' | 'stationary' };
   'inference': { model: string; version: string; ms: number };
   'detections': { objects: DetectedObject[] };
   'intrusion': { event: 'start' | 'update' | 'end'; event_id: string; objects: DetectedObject[]; snapshot: Buffer | null };

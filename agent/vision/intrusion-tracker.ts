@@ -115,6 +115,16 @@ export class IntrusionTracker {
     return this.open !== null || this.objects.deciding;
   }
 
+  /** Every confirmed object is stationary (true when there is none): re-checks may be sparse. */
+  get allStationary(): boolean {
+    return this.objects.tracks.filter((t) => t.confirmed).every((t) => t.stationary);
+  }
+
+  /** A track is still collecting the scores that decide it. */
+  get deciding(): boolean {
+    return this.objects.deciding;
+  }
+
   /** Feeds one analysed frame's detections; returns the events it produces. */
   observe(detections: readonly DetectedObject[], frame: FrameRef): FrameOutcome {
     const events = this.tick(frame.ts);

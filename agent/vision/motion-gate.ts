@@ -12,6 +12,8 @@
 import { frameLuma, type FrameImage } from '../../drivers/camera/index.js';
 import type { FramePolygon, MotionConfig } from '../config/types.js';
 import { insideAny } from './geometry.js';
+import type { ChangedCells } from './motion-regions.js';
+import { lumaThumbnail } from './luma-thumbnail.js';
 
 /** Thumbnail size: small enough to be cheap and to ignore sensor noise, large enough to see a person. */
 const THUMB_WIDTH = 64;
@@ -85,6 +87,7 @@ export function maskBitmap(masks: readonly FramePolygon[], width = THUMB_WIDTH, 
 
 /** The greyscale thumbnail the gate compares, from a frame of either format. */
 export async function greyThumbnail(image: FrameImage): Promise<Uint8Array> {
+  if (image.format === 'yuv420') return lumaThumbnail(image, THUMB_WIDTH, THUMB_HEIGHT);
   const raw = await frameLuma(image)
     .resize(THUMB_WIDTH, THUMB_HEIGHT, { fit: 'fill', fastShrinkOnLoad: true })
     .raw()
@@ -100,6 +103,8 @@ export class MotionGate {
   private quietFrames = 0;
   /** The bitmap of `config.masks`, remade when a live change replaces the list. */
   private mask: { of: readonly FramePolygon[]; bitmap: Uint8Array | null } | null = null;
+  /** The two thumbnails of the last comparison, for the changed-cell map of motion regions. */
+  private lastComparison: { previous: Uint8Array; current: Uint8Array } | null = null;
 
   constructor(
     private readonly config: MotionConfig,
@@ -113,7 +118,9 @@ export class MotionGate {
     const current = await this.thumbnail(image);
     const previous = this.previous;
     this.previous = current;
+    this.lastComparison = null;
     if (!previous || previous.length !== current.length) return this.pass('first', null);
+    this.lastComparison = { previous, current };
     const { changed, oneWay } = compareThumbnails(previous, current, this.maskOf(this.config.masks));
     let quiet = this.quietFrames > 0;
     if (quiet) this.quietFrames--;
@@ -129,11 +136,24 @@ export class MotionGate {
     return { detect: false, reason: quiet ? 'light_change' : 'no_motion', changed };
   }
 
+  /** Which thumbnail pixels changed in the last comparison (null: the last check compared nothing). */
+  changedCells(): ChangedCells | null {
+    if (!this.lastComparison) return null;
+    const { previous, current } = this.lastComparison;
+    // An injected thumbnail of another size (tests) has no known grid.
+    if (current.length !== THUMB_WIDTH * THUMB_HEIGHT) return null;
+    // Masked pixels never make a region: they did not count as motion either.
+    const masked = this.maskOf(this.config.masks);
+    const cells = Uint8Array.from(current, (value, i) => (!masked?.[i] && Math.abs(value - previous[i]!) > PIXEL_DELTA ? 1 : 0));
+    return { cells, width: THUMB_WIDTH, height: THUMB_HEIGHT };
+  }
+
   /** Forgets the reference frame (camera restarted: the next frame is compared with nothing). */
   reset(): void {
     this.previous = null;
     this.lastPassedAt = null;
     this.quietFrames = 0;
+    this.lastComparison = null;
   }
 
   private maskOf(masks: readonly FramePolygon[]): Uint8Array | null {

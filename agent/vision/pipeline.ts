@@ -18,7 +18,7 @@
  * event if one is there, else when one walks in later (after the start's record, through the same
  * queue), and only such objects keep it going.
  */
-import type { Camera, Frame, FrameImage } from '../../drivers/camera/index.js';
+import { frameSize, type Camera, type Frame, type FrameImage } from '../../drivers/camera/index.js';
 import type { DetectedObject, DetectionResult, IntruderDetector } from '../../models/types.js';
 import type { ComponentHealth, Service } from '../runtime/service.js';
 import type { AgentStore, DetectionRecord } from '../store/types.js';
@@ -30,6 +30,8 @@ import type { Logger } from '../lib/log.js';
 import type { MessageBuilder } from '../mqtt/messages.js';
 import type { ModelSlot } from '../runtime/model-slot.js';
 import type { MotionGate } from './motion-gate.js';
+import { DetectionPlanner, type DetectionPlanConfig } from './detection-plan.js';
+import { detectInRegions } from './region-detector.js';
 import { drawDetections, fitJpeg, type SnapshotFolder } from './snapshot.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { SerialQueue } from '../lib/serial-queue.js';
@@ -50,7 +52,15 @@ export interface VisionDeps {
   bus: EventBus;
   logger: Logger;
   now?: () => number;
+  /** Motion regions and the stationary re-check cadence (default: regions off, re-check every frame). */
+  plan?: DetectionPlanConfig;
+  /** Monotonic clock of the detection plan (tests pass a fake one). */
+  monotonicNow?: () => number;
 }
+
+/** A model that does not say its input size is taken to be Ultralytics' default export. */
+const DEFAULT_INPUT_SIZE = { width: 640, height: 640 };
+const WHOLE_FRAME_PLAN: DetectionPlanConfig = { regions: { enabled: false, full_frame_every_s: 0, min_size: 1 }, stationary: { recheck_every_frames: 1 } };
 
 /** A frame and the boxes to draw on it: always of the same frame. */
 interface Picture {
@@ -64,6 +74,7 @@ const TICK_MS = 500;
 export class VisionPipeline implements Service {
   readonly name = 'vision';
   private readonly supervisor: Supervisor;
+  private readonly planner: DetectionPlanner;
   private ticker: NodeJS.Timeout | null = null;
   /** Event handling runs one at a time (frames and the ticker both produce events). */
   private readonly events = new SerialQueue();
@@ -77,11 +88,14 @@ export class VisionPipeline implements Service {
   private loggedNoModel = false;
   /** The event the alarm was switched on for (it sounds once per event; later movers extend it). */
   private alarmedEvent: string | null = null;
+  /** A frame is between the camera and the trackers (the ticker then leaves the clock to that frame). */
+  private analysing = false;
   /** Set before the camera is stopped, so the end of its stream is not taken for a crash. */
   private stopping = false;
 
   constructor(private readonly deps: VisionDeps) {
     this.supervisor = new Supervisor('vision', (signal) => this.loop(signal), deps);
+    this.planner = new DetectionPlanner(deps.plan ?? WHOLE_FRAME_PLAN, deps.monotonicNow);
   }
 
   private get now(): number {
@@ -92,6 +106,10 @@ export class VisionPipeline implements Service {
     this.stopping = false;
     this.supervisor.start();
     this.ticker = setInterval(() => {
+      // A frame in the detector is about to move the trackers on: ending the event now, before its
+      // detections are seen, would end it early whenever inference is slower than clear_after_s (a
+      // loaded board) and the frame would then reopen it as an update.
+      if (this.analysing) return;
       const now = this.now;
       this.handle(this.deps.tracker.tick(now), now);
     }, TICK_MS);
@@ -136,7 +154,12 @@ export class VisionPipeline implements Service {
     try {
       await camera.start();
       for await (const frame of camera) {
-        await this.process(camera, frame);
+        this.analysing = true;
+        try {
+          await this.process(camera, frame);
+        } finally {
+          this.analysing = false;
+        }
         if (ending()) return;
       }
     } finally {
@@ -186,13 +209,21 @@ export class VisionPipeline implements Service {
   private async detect(frame: Frame): Promise<DetectionResult | null> {
     const { gate, detector, bus, logger } = this.deps;
     try {
-      if (!this.deps.tracker.watching) {
-        const decision = await gate.check(frame.image);
-        if (!decision.detect) {
-          this.stats.skipped++;
-          bus.emit('frame.skipped', { reason: 'no_motion' });
-          return null;
-        }
+      // The gate runs on every frame, watching or not: it is cheap, and new motion while only stationary
+      // objects are watched must reach the detector at once.
+      const { tracker } = this.deps;
+      const decision = await gate.check(frame.image);
+      const input = detector.current()?.inputSize ?? DEFAULT_INPUT_SIZE;
+      // Only a motion frame may run on regions, and only regions need the frame's size (a JPEG header read).
+      const size = decision.reason === 'motion' && this.deps.plan?.regions.enabled ? await frameSize(frame.image) : { width: 0, height: 0 };
+      const plan = this.planner.plan(
+        { decision, changed: () => gate.changedCells(), frame: size, inputSide: Math.max(input.width, input.height) },
+        { eventOpen: tracker.active, deciding: tracker.deciding, allStationary: tracker.allStationary },
+      );
+      if (plan.kind === 'skip') {
+        this.stats.skipped++;
+        bus.emit('frame.skipped', { reason: plan.reason });
+        return null;
       }
       if (!detector.current()) {
         if (!this.loggedNoModel) logger.warn('no intruder model is loaded: camera frames are not analysed');
@@ -200,7 +231,8 @@ export class VisionPipeline implements Service {
         return null;
       }
       this.loggedNoModel = false;
-      const { result, info } = await detector.use(async (model) => ({ result: await model.detect(frame.image), info: model.info }));
+      const detect = (model: IntruderDetector) => (plan.kind === 'regions' ? detectInRegions(model, frame.image, size, plan.regions) : model.detect(frame.image));
+      const { result, info } = await detector.use(async (model) => ({ result: await detect(model), info: model.info }));
       this.stats.inferences++;
       this.stats.last_inference_ms = result.timings_ms.total;
       bus.emit('inference', { model: info.name, version: info.version, ms: result.timings_ms.total });

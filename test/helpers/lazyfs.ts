@@ -62,7 +62,11 @@ export class LazyFs {
   }
 
   static async mount(binary: string): Promise<LazyFs> {
-    const base = mkdtempSync(join(tmpdir(), 'edge-lazyfs-'));
+    // LazyFS ignores `--config-path X` when X contains "-o" in any case (it takes it for a FUSE option,
+    // src/main.cpp) and then fails on config/default.toml: with a "edge-lazyfs-" prefix, one random suffix
+    // in about 20 started with o or O. No dash in the prefix, and a clear error if TMPDIR has one.
+    const base = mkdtempSync(join(tmpdir(), 'edge_lazyfs_'));
+    if (/-o/i.test(base)) throw new Error(`LazyFS would ignore its configuration under ${base} (a path containing "-o"): set TMPDIR to a folder without one`);
     const dir = join(base, 'mnt');
     const root = join(base, 'root');
     const fifo = join(base, 'faults.fifo');

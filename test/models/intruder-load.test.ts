@@ -118,6 +118,19 @@ describe('loading intruder models', () => {
     expect(summary(result)).toEqual(summary(reference));
   });
 
+  it('runs a model with a dynamic input at the inputSize asked for (320); refuses it for a fixed input of another size', async () => {
+    // Only the copy's declared input is dynamic: the fixture graph's DFL Reshape is fixed at 8400 anchors
+    // (640x640), so a run at 320 fails inside onnxruntime; a real 320 export is needed to detect at 320.
+    const dynamic = await copies.withDynamicInput('dynamic-320.onnx');
+    const detector = await loadIntruderDetector(dynamic, { threads: 1, inputSize: 320 });
+    await detector.close();
+    expect(detector.inputSize).toEqual({ width: 320, height: 320 });
+    const refused = await loadError(MODEL, { inputSize: 320 });
+    expect(refused).toBeInstanceOf(ModelLoadError);
+    expect(refused.message).toContain('cannot run at 320x320');
+    await expect(loadIntruderDetector(MODEL, { inputSize: 300 })).rejects.toThrow(RangeError);
+  });
+
   it('runs a model with a dynamic input size at its imgsz metadata, else 640', async () => {
     const dynamic = await copies.withDynamicInput('dynamic.onnx');
     const { result, info } = await detectOnce(dynamic, await busJpg(), { allClasses: true });

@@ -319,9 +319,11 @@ describe('VisionPipeline zones and masks', () => {
     await camera.show(person);
     await camera.show(person);
     const eventId = alerts()[0]!.event_id;
-    await expect.poll(() => alarm.calls[0]).toBe(`trigger intrusion ${eventId}`);
+    await expect.poll(() => alarm.calls).toContain(`trigger intrusion ${eventId}`);
     await camera.show(person);
     await expect.poll(() => alarm.calls.length).toBeGreaterThanOrEqual(2);
-    expect(alarm.calls.slice(1).every((call) => call === 'extend')).toBe(true);
+    // Switched on once; later frames only extend it (an extend may come first when the trigger waits
+    // behind the start's snapshot in the record queue on a loaded machine).
+    expect(alarm.calls.filter((call) => call !== 'extend')).toEqual([`trigger intrusion ${eventId}`]);
   });
 });
