@@ -47,6 +47,16 @@ export interface ThumbnailChange {
 }
 
 /**
+ * How pixel `i` changed: 1 brighter, -1 darker by more than `pixelDelta`, 0 not (or masked). The one rule
+ * behind both the gate's changed fraction and the changed-cell map motion regions are built from.
+ */
+function pixelChange(previous: Uint8Array, current: Uint8Array, masked: Uint8Array | null, i: number, pixelDelta: number): -1 | 0 | 1 {
+  if (masked?.[i]) return 0;
+  const delta = current[i]! - previous[i]!;
+  return delta > pixelDelta ? 1 : delta < -pixelDelta ? -1 : 0;
+}
+
+/**
  * Compares two same-sized thumbnails, leaving out the pixels `masked` marks (1 = ignored); a picture
  * masked everywhere has no change.
  */
@@ -60,9 +70,9 @@ export function compareThumbnails(previous: Uint8Array, current: Uint8Array, mas
   for (let i = 0; i < current.length; i++) {
     if (masked?.[i]) continue;
     compared++;
-    const delta = current[i]! - previous[i]!;
-    if (delta > pixelDelta) brighter++;
-    else if (delta < -pixelDelta) darker++;
+    const change = pixelChange(previous, current, null, i, pixelDelta);
+    if (change > 0) brighter++;
+    else if (change < 0) darker++;
   }
   const changed = brighter + darker;
   return { changed: compared === 0 ? 0 : changed / compared, oneWay: changed === 0 ? 0 : Math.max(brighter, darker) / changed };
@@ -144,7 +154,7 @@ export class MotionGate {
     if (current.length !== THUMB_WIDTH * THUMB_HEIGHT) return null;
     // Masked pixels never make a region: they did not count as motion either.
     const masked = this.maskOf(this.config.masks);
-    const cells = Uint8Array.from(current, (value, i) => (!masked?.[i] && Math.abs(value - previous[i]!) > PIXEL_DELTA ? 1 : 0));
+    const cells = Uint8Array.from(current, (_, i) => (pixelChange(previous, current, masked, i, PIXEL_DELTA) === 0 ? 0 : 1));
     return { cells, width: THUMB_WIDTH, height: THUMB_HEIGHT };
   }
 
