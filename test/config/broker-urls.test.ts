@@ -1,24 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../agent/config/load.js';
 import { brokerUrls } from '../../agent/mqtt/client-options.js';
+import { configFolder } from './config-folder.js';
 import { problemsOf } from './problems.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'edge-config-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function yaml(text: string): string {
-  const path = join(dir, 'config.yaml');
-  writeFileSync(path, text);
-  return path;
-}
+const folder = configFolder();
+const yaml = (text: string) => folder.write('config.yaml', text);
 
 describe('mqtt.url as a list of brokers (failover)', () => {
   it('takes one URL or a list, from the file or comma-separated from the environment; brokerUrls() reads both as a list', () => {
@@ -41,7 +30,7 @@ describe('mqtt.url as a list of brokers (failover)', () => {
   });
 
   it('with AWS IoT Core, every broker in the list must be mqtts://', () => {
-    const cert = join(dir, 'device.crt');
+    const cert = join(folder.path(), 'device.crt');
     writeFileSync(cert, 'x');
     const path = yaml(
       ['mqtt:', '  url: [mqtts://a.iot.amazonaws.com:8883, mqtt://b.lan:1883]', `  cert: ${cert}`, `  key: ${cert}`, '  aws_iot:', '    thing_name: pi-1'].join('\n'),

@@ -1,26 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../agent/config/load.js';
 import { isAwsIot } from '../../agent/mqtt/client-options.js';
+import { configFolder } from './config-folder.js';
 import { problemsOf } from './problems.js';
 
-let dir: string;
+const folder = configFolder();
+const yaml = (text: string) => folder.write('config.yaml', text);
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'edge-config-'));
-  writeFileSync(join(dir, 'claim.crt'), 'x');
-  writeFileSync(join(dir, 'claim.key'), 'x');
+  folder.write('claim.crt', 'x');
+  folder.write('claim.key', 'x');
 });
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function yaml(text: string): string {
-  const path = join(dir, 'config.yaml');
-  writeFileSync(path, text);
-  return path;
-}
 
 const provisioning = (url: string, extra = '') =>
   `mqtt:\n  url: ${url}\n  aws_iot:\n    provisioning:\n      template: edge-fleet\n      claim_cert: claim.crt\n      claim_key: claim.key\n${extra}`;
@@ -30,7 +20,7 @@ describe('mqtt.aws_iot.provisioning', () => {
     const config = loadConfig({ file: yaml(provisioning('mqtts://iot.example:8883', '      parameters: [SerialNumber=42]\n')), env: {} });
     expect(isAwsIot(config.mqtt)).toBe(true);
     expect(config.mqtt.prefix).toBe('things');
-    expect(config.mqtt.aws_iot.provisioning).toEqual({ template: 'edge-fleet', claim_cert: join(dir, 'claim.crt'), claim_key: join(dir, 'claim.key'), parameters: ['SerialNumber=42'] });
+    expect(config.mqtt.aws_iot.provisioning).toEqual({ template: 'edge-fleet', claim_cert: join(folder.path(), 'claim.crt'), claim_key: join(folder.path(), 'claim.key'), parameters: ['SerialNumber=42'] });
   });
 
   it('is off by default', () => {

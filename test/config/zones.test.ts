@@ -1,23 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../agent/config/load.js';
+import { configFolder } from './config-folder.js';
 import { problemsOf } from './problems.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'edge-zones-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function load(yaml: string) {
-  const path = join(dir, 'agent.yaml');
-  writeFileSync(path, yaml);
-  return loadConfig({ file: path, env: {} });
-}
+const folder = configFolder();
+const load = (yaml: string) => loadConfig({ file: folder.write('agent.yaml', yaml), env: {} });
 
 const GOOD = `
 intruder:
