@@ -110,11 +110,6 @@ export class IntrusionTracker {
     return this.open?.best ?? null;
   }
 
-  /** Whether frames should reach the detector whatever the motion gate says: an event or a track is open. */
-  get watching(): boolean {
-    return this.open !== null || this.objects.deciding;
-  }
-
   /** Every confirmed object is stationary (true when there is none): re-checks may be sparse. */
   get allStationary(): boolean {
     return this.objects.tracks.filter((t) => t.confirmed).every((t) => t.stationary);
