@@ -12,8 +12,8 @@ import { silentLogger } from '../lib/log.js';
 const USAGE = `usage: edge-agent doctor [options]
 
 Checks Node.js and the CPU architecture, the data folder, the clock, the models, the camera (one real
-capture), the temperature sensor (one reading), the alarm GPIO and the MQTT broker, as the configuration
-describes them. Prints PASS, WARN or FAIL for each, with a hint; exits 1 when a required check fails.
+capture), the temperature sensor (one reading), the alarm GPIO, AWS IoT provisioning by claim and the
+MQTT broker, as the configuration describes them. Prints PASS, WARN or FAIL for each, with a hint; exits 1 when a required check fails.
 
 options:
   --config FILE     the configuration to check (default: the embedded demo)

@@ -38,6 +38,16 @@ export async function withAwsIdentity(config: AgentConfig, deps: AwsIdentityDeps
   return withIdentity(config, identity);
 }
 
+/**
+ * The identity an earlier run provisioned, or null (not provisioned yet, or provisioning by claim is not
+ * used). Read-only, for `edge-agent doctor`: it provisions nothing and removes nothing.
+ */
+export async function storedAwsIdentity(config: AgentConfig): Promise<DeviceIdentity | null> {
+  if (!provisionsByClaim(config)) return null;
+  const state = await new ProvisioningFiles(config.data_dir).read();
+  return state.step === 'done' ? state.identity : null;
+}
+
 async function provision(config: AgentConfig, deps: AwsIdentityDeps): Promise<DeviceIdentity> {
   const { provisioning } = config.mqtt.aws_iot;
   const extend = () => void deps.notify?.extendTimeout(2 * EXTEND_EVERY_MS, 'provisioning by claim with AWS IoT');

@@ -2,9 +2,11 @@
  * The MQTT broker: a real connection with the agent's own options (credentials, CA, client certificate)
  * under a client id of its own, so a running agent is not kicked off. Optional: the agent buffers in its
  * outbox while the broker is away, so an unreachable broker is reported but does not fail doctor.
- * With several broker URLs (failover) each is checked, and the worst result counts.
+ * With several broker URLs (failover) each is checked, and the worst result counts. A device that
+ * provisions by claim connects with the certificate stored by provisioning, so that one is used.
  */
 import { connectAsync } from 'mqtt';
+import { provisionsByClaim, storedAwsIdentity, withIdentity } from '../daemon/aws-identity.js';
 import { brokerUrls, buildClientOptions, isPlaceholderBroker, mqttClientId } from '../mqtt/client-options.js';
 import { explainConnectError } from '../mqtt/connect-errors.js';
 import { redactUrl } from '../lib/redact-url.js';
@@ -21,8 +23,15 @@ export const brokerCheck: Check = {
   title: 'MQTT broker',
   required: false,
   async run(context): Promise<CheckResult> {
+    let config = context.config;
+    if (provisionsByClaim(config)) {
+      // The device connects with the certificate provisioning gave it, which is not in the file.
+      const identity = await storedAwsIdentity(config).catch(() => null);
+      if (identity === null) return warn('not provisioned yet: the device has no certificate to connect with', 'see the provisioning check: the agent connects once it is provisioned');
+      config = withIdentity(config, identity);
+    }
     const results: CheckResult[] = [];
-    for (const url of brokerUrls(context.config.mqtt)) results.push(await checkBroker(url, context));
+    for (const url of brokerUrls(config.mqtt)) results.push(await checkBroker(url, { ...context, config }));
     return results.length === 1 ? results[0]! : worstOf(results);
   },
 };

@@ -8,6 +8,7 @@ import type { Logger } from '../lib/log.js';
 import { brokerCheck } from './broker.js';
 import { cameraCheck, gpioCheck, sensorCheck } from './hardware.js';
 import { forecastModelCheck, intruderModelCheck } from './models.js';
+import { provisioningCheck } from './provisioning.js';
 import { archCheck, clockCheck, dataDirCheck, nodeCheck } from './system.js';
 import { updatesCheck } from './updates.js';
 import type { Check, CommandResult, DoctorContext } from './types.js';
@@ -23,6 +24,7 @@ export const CHECKS: readonly Check[] = [
   cameraCheck,
   sensorCheck,
   gpioCheck,
+  provisioningCheck,
   brokerCheck,
 ];
 

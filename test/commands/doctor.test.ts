@@ -42,7 +42,7 @@ describe('edge-agent doctor', () => {
     expect(result.code, result.stdout + result.stderr).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toMatch(/^edge-agent doctor \(.*good\.yaml\)$/);
-    for (const title of ['Node.js', 'architecture', 'data folder', 'intruder model', 'forecast model', 'model updates', 'camera', 'sensor', 'alarm GPIO', 'MQTT broker']) {
+    for (const title of ['Node.js', 'architecture', 'data folder', 'intruder model', 'forecast model', 'model updates', 'camera', 'sensor', 'alarm GPIO', 'provisioning', 'MQTT broker']) {
       expect(lines.some((l) => new RegExp(`^PASS  ${title}\\s`).test(l)), `${title} passes:\n${result.stdout}`).toBe(true);
     }
     expect(lines.some((l) => /^(PASS|WARN) {2}clock\s/.test(l))).toBe(true);
@@ -63,6 +63,6 @@ describe('edge-agent doctor', () => {
     const result = await doctor('--config', writeConfig('json.yaml', '{ driver: sim }'), '--json');
     const report = JSON.parse(result.stdout) as { ok: boolean; checks: { id: string; status: string; required: boolean }[] };
     expect(report.ok).toBe(true);
-    expect(report.checks.map((c) => c.id)).toEqual(['node', 'arch', 'data_dir', 'clock', 'intruder_model', 'forecast_model', 'updates', 'camera', 'sensor', 'gpio', 'broker']);
+    expect(report.checks.map((c) => c.id)).toEqual(['node', 'arch', 'data_dir', 'clock', 'intruder_model', 'forecast_model', 'updates', 'camera', 'sensor', 'gpio', 'provisioning', 'broker']);
   });
 });

@@ -14,12 +14,12 @@ import { forecastModelCheck, intruderModelCheck } from '../../agent/doctor/model
 import { archCheck, clockCheck, dataDirCheck, nodeCheck } from '../../agent/doctor/system.js';
 import { updatesCheck } from '../../agent/doctor/updates.js';
 import type { CommandResult, DoctorContext } from '../../agent/doctor/types.js';
-import { silentLogger } from '../../agent/lib/log.js';
 import type { I2CBus } from '../../drivers/i2c/types.js';
 import { hashFile, ModelRegistry } from '../../agent/ota/registry.js';
 import { fixture } from '../helpers/fixtures.js';
 import { freePort, Mosquitto } from '../helpers/mosquitto.js';
 import { fakePath } from '../drivers/camera/helpers.js';
+import { doctorContext } from './context.js';
 
 let dir: string;
 beforeAll(() => {
@@ -42,19 +42,7 @@ function context(overrides: Overrides = {}, extra: Partial<DoctorContext> = {}):
     const current = base[key as keyof AgentConfig];
     config[key] = typeof current === 'object' && current !== null ? { ...current, ...(value as object) } : value;
   }
-  return {
-    config: config as unknown as AgentConfig,
-    logger: silentLogger(),
-    node: { version: 'v20.20.2', arch: 'arm64', platform: 'linux' },
-    env: { PATH: fresh('empty-bin') },
-    openBus: () => Promise.reject(Object.assign(new Error('cannot open /dev/i2c-1: ENOENT'), { code: 'ENOENT' })),
-    sysfs: { gpio: join(dir, 'no-gpio'), w1: join(dir, 'no-w1'), thermal: join(dir, 'no-thermal') },
-    timesyncFile: join(dir, 'no-timesync'),
-    run: async () => ({ code: null, stdout: '' }),
-    now: Date.now,
-    timeoutMs: 3_000,
-    ...extra,
-  };
+  return doctorContext(dir, config as unknown as AgentConfig, extra);
 }
 
 describe('system checks', () => {

@@ -55,6 +55,14 @@ export class ProvisioningFiles {
   /** Reads what a previous run left; temporary files of writes a power cut interrupted are removed. */
   async load(): Promise<ProvisioningState> {
     await this.removeInterruptedWrites();
+    return this.read();
+  }
+
+  /**
+   * What is on disk, touching nothing: `edge-agent doctor` looks while the daemon may be provisioning,
+   * and removing a temporary file then would break the daemon's write in progress.
+   */
+  async read(): Promise<ProvisioningState> {
     const keyPem = await readIfExists(this.keyFile);
     if (keyPem === null) return { step: 'new' };
     const thing = await readIfExists(this.thingFile);
