@@ -7,7 +7,7 @@
  * cleared so the device does not try it again at each reconnect.
  *
  * On every (re)connect the device asks for the shadow (`get`): a change made while it was offline
- * arrives as the `delta` of the answer.
+ * arrives as the `delta` of the answer; a 404 (no shadow yet) means nothing is desired.
  */
 import type { Logger } from '../lib/log.js';
 import { CommandError } from '../mqtt/remote-commands.js';
@@ -102,8 +102,15 @@ export class ConfigShadow implements Service {
     });
   }
 
-  private onRejected(operation: string, payload: Buffer): void {
-    this.log.warn({ operation, answer: payload.toString('utf8').slice(0, 500) }, `the config shadow refused ${operation}`);
+  private onRejected(operation: 'get' | 'update', payload: Buffer): void {
+    const answer = payload.toString('utf8').slice(0, 500);
+    // 404 to `get` is every device's state until an operator first writes the shadow: nothing is
+    // desired, which is no reason for a warning at every connection.
+    if (operation === 'get' && errorCodeOf(payload) === 404) {
+      this.log.debug({ answer }, 'no config shadow yet: nothing desired');
+      return;
+    }
+    this.log.warn({ operation, answer }, `the config shadow refused ${operation}`);
   }
 }
 
@@ -113,6 +120,16 @@ function configErrors(err: unknown): { path: string; message: string }[] {
     return (err.data['problems'] as { path: string; message: string }[]).map(({ path, message }) => ({ path, message }));
   }
   return [{ path: '', message: (err as Error).message }];
+}
+
+/** The `code` of a shadow service error answer (`{code, message, timestamp}`), or null. */
+function errorCodeOf(payload: Buffer): number | null {
+  try {
+    const code = (JSON.parse(payload.toString('utf8')) as Obj | null)?.code;
+    return typeof code === 'number' ? code : null;
+  } catch {
+    return null;
+  }
 }
 
 function stateOf(payload: Buffer): Obj | null {

@@ -16,7 +16,7 @@ import { pollUntil } from '../../agent/lib/timing.js';
 import { topicMatches } from '../../agent/mqtt/subscriptions.js';
 import { MessageBuilder } from '../../agent/mqtt/messages.js';
 import { EventBus } from '../../agent/runtime/event-bus.js';
-import { captureLog } from '../helpers/log-capture.js';
+import { captureLog, type CapturedLog } from '../helpers/log-capture.js';
 
 const THING = 'edge-thing-7';
 const topic = (suffix: string) => configShadowTopic(THING, suffix);
@@ -52,13 +52,14 @@ let config: AgentConfig;
 let mqtt: FakeMqtt;
 let shadow: ConfigShadow;
 let remote: RemoteConfig;
+let log: CapturedLog;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'edge-shadow-'));
   file = join(dir, 'config.yaml');
   writeFileSync(file, `device_id: pi-7\ndata_dir: ${dir}\nremote_config:\n  enabled: true\nalarm:\n  hold_s: 30\n`);
   config = loadConfig({ file, env: {} });
-  const log = captureLog();
+  log = captureLog();
   const bus = new EventBus(log.logger);
   mqtt = new FakeMqtt();
   remote = new RemoteConfig({
@@ -110,5 +111,18 @@ describe('the config shadow', () => {
     expect((update as { state: { desired: unknown } }).state.desired).toBeNull();
     expect(config.alarm.hold_s).toBe(30);
     expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('takes a 404 to get (no shadow yet) as nothing desired, and warns about any other refusal', async () => {
+    await mqtt.deliver(topic('get/rejected'), { code: 404, message: "No shadow exists with name: 'config'", timestamp: 1_700_000_000 });
+    await mqtt.deliver(topic('update/rejected'), { code: 400, message: 'Payload contains invalid json', timestamp: 1_700_000_000 });
+    await mqtt.deliver(topic('get/rejected'), { code: 403, message: 'Forbidden', timestamp: 1_700_000_000 });
+
+    expect(log.matching(/^no config shadow yet: nothing desired$/).map((l) => l.level)).toEqual([20]);
+    expect(log.matching(/^the config shadow refused/).map((l) => [l.msg, l.level])).toEqual([
+      ['the config shadow refused update', 40],
+      ['the config shadow refused get', 40],
+    ]);
+    expect(mqtt.updates()).toEqual([]);
   });
 });
