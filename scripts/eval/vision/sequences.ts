@@ -2,8 +2,8 @@
  * The evaluation's camera sequences, made from the fixture photos at run time (nothing of them is
  * committed). coffee.png (a cup on a table, no intruder) is the empty scene; the intruder is a person
  * cropped from bus.jpg by the model's own box, or the people and dog of person.jpg and dog.jpg. Every
- * sequence with an intruder begins with frames of the empty scene: what is on the first frame the agent
- * analyses counts as already there (stationary), not as an intrusion.
+ * sequence with an intruder or a look-alike begins with frames of the empty scene: what is on the first
+ * frame the agent analyses counts as already there (stationary), not as an intrusion.
  */
 import type { RawRgbImage } from '../../../models/types.js';
 import type { Region } from './frames.js';
