@@ -35,6 +35,8 @@ export interface AgentRunOptions {
   settleMs: number;
   nodeFlags: readonly string[];
   env: Record<string, string>;
+  /** The frame from which the detector runs are counted apart (the first showing the sequence's subject); null: none. */
+  countFrom: number | null;
 }
 
 export interface AlertSeen {
@@ -57,6 +59,11 @@ export interface AgentRun {
   alerts: AlertSeen[];
   /** The vision pipeline's counters from /health, read before the agent stops. */
   stats: VisionStats;
+  /**
+   * /health's inference count just before frame `countFrom` reached the camera (null without one): the
+   * frame before it has been through the pipeline by then, half a second after it arrived.
+   */
+  inferencesBefore: number | null;
   readyMs: number;
 }
 
@@ -140,8 +147,10 @@ export async function runThroughAgent(frames: readonly Buffer[], options: AgentR
     const shownAt: number[] = [];
     const intervalMs = 1000 / options.fps;
     let dueAt = Date.now();
+    let inferencesBefore: number | null = null;
     for (const [i, jpeg] of frames.entries()) {
       await sleep(Math.max(0, dueAt - Date.now()));
+      if (i === options.countFrom) inferencesBefore = (await visionStats(httpPort)).inferences;
       await deliver(pipes[i]!, jpeg);
       shownAt.push(Date.now());
       dueAt += intervalMs;
@@ -149,7 +158,7 @@ export async function runThroughAgent(frames: readonly Buffer[], options: AgentR
     await sleep(options.settleMs);
     const stats = await visionStats(httpPort);
     await stop();
-    return { shownAt, alerts, stats, readyMs: agent.readyMs };
+    return { shownAt, alerts, stats, inferencesBefore, readyMs: agent.readyMs };
   } finally {
     if (!stopping) await stop();
     await subscriber.endAsync();

@@ -12,6 +12,10 @@ export interface SequenceFigures {
   kind: SequenceKind;
   frames: number;
   inferences: number;
+  /** Frames from the first showing the subject (the intruder or the look-alike) to the end; null when nothing appears. */
+  framesInView: number | null;
+  /** Detector runs on those frames. */
+  analysedInView: number | null;
   /** Start alerts received while the sequence ran (each message counted once: QoS 1 may deliver twice). */
   intrusions: number;
   /** Start alerts without an intruder: on a sequence without one, or before it showed. */
@@ -28,18 +32,21 @@ export interface SequenceFigures {
   stationaryAtStop: boolean | null;
 }
 
-export function sequenceFigures(sequence: { name: string; kind: SequenceKind; firstIntruderFrame: number | null }, run: AgentRun): SequenceFigures {
+export function sequenceFigures(sequence: { name: string; kind: SequenceKind; firstSubjectFrame: number | null }, run: AgentRun): SequenceFigures {
   const seen = new Set<string>();
   const alerts = run.alerts.filter((a) => !a.afterStop && !seen.has(a.payload.id) && seen.add(a.payload.id));
   const endAtStop = run.alerts.findLast((a) => a.afterStop && a.payload.event === 'end');
   const starts = alerts.filter((a) => a.payload.event === 'start');
-  const intruderShownAt = sequence.firstIntruderFrame === null ? null : run.shownAt[sequence.firstIntruderFrame]!;
+  const subjectFrom = sequence.firstSubjectFrame;
+  const intruderShownAt = subjectFrom === null || sequence.kind === 'no intruder' ? null : run.shownAt[subjectFrom]!;
   const genuine = intruderShownAt === null ? [] : starts.filter((a) => a.receivedAt >= intruderShownAt);
   return {
     name: sequence.name,
     kind: sequence.kind,
     frames: run.stats.frames,
     inferences: run.stats.inferences,
+    framesInView: subjectFrom === null ? null : run.shownAt.length - subjectFrom,
+    analysedInView: run.inferencesBefore === null ? null : run.stats.inferences - run.inferencesBefore,
     intrusions: starts.length,
     falseAlarms: starts.length - genuine.length,
     missed: intruderShownAt !== null && genuine.length === 0,

@@ -2,17 +2,20 @@
  * Static false positives: a picture of a person or an animal hung sideways or upside down (a poster, a
  * photo on a shelf) that the model half believes, scoring it near the confirmation threshold frame after
  * frame. The evaluation cannot rely on luck to meet such a case, so it searches the fixture photos for
- * them: every crop of every photo, turned 90, 180 or 270 degrees, is scored once; those in the band are
- * scored again on several noisy frames, and those seen on every noisy frame with a median score still
- * in the band are look-alikes (sensor noise moves a single score by up to 0.15 either way, so "every
- * frame in the band" finds almost nothing, while the tracker decides on the median).
+ * them: every crop of every photo, turned 90, 180 or 270 degrees, is hung where the sequences will hang
+ * it (scaled into its place in the empty scene: the model's score depends on the picture's size in the
+ * frame) and the whole frame is scored once; those in the band are scored again on several noisy frames,
+ * and those seen on every noisy frame with a median score still in the band are look-alikes (sensor
+ * noise moves a single score by up to 0.15 either way, so "every frame in the band" finds almost
+ * nothing, while the tracker decides on the median).
  * (Crops clear of every intruder box were tried too while writing this: none scored 0.5, the best was
  * person.jpg's horse turned 90 degrees, bear 0.48.)
  */
 import type { IntruderDetector, RawRgbImage } from '../../../models/types.js';
 import { median } from '../../../agent/vision/object-tracker.js';
 import { seededRandom } from '../../train/forecast-mlp.js';
-import { addNoise, crop, encodeJpeg, rotate, type Region } from './frames.js';
+import { addNoise, crop, encodeJpeg, paste, rotate, type Region } from './frames.js';
+import type { Placement } from './scenes.js';
 
 export type Rotation = 90 | 180 | 270;
 
@@ -22,6 +25,10 @@ export interface LookAlikeSearch {
   /** Noisy frames every in-band crop is scored on. */
   frames: number;
   noiseSigma: number;
+  /** The scene the pictures hang in (the empty scene). */
+  wall: RawRgbImage;
+  /** Where and how large a picture (a turned crop) hangs on the wall. */
+  hang: (picture: RawRgbImage) => Promise<Placement>;
 }
 
 export interface LookAlike {
@@ -29,9 +36,9 @@ export interface LookAlike {
   region: Region;
   rotation: Rotation;
   label: string;
-  /** The crop, turned: what the camera sees. */
-  image: RawRgbImage;
-  /** The label's best score on each noisy frame. */
+  /** The crop, turned and scaled, and where it hangs on the wall. */
+  placement: Placement;
+  /** The label's best score on each noisy frame of the wall with the picture hung. */
   scores: number[];
 }
 
@@ -74,7 +81,8 @@ export async function findLookAlikes(detector: IntruderDetector, photos: readonl
     for (const region of candidateRegions(photo.image.width, photo.image.height)) {
       for (const rotation of ROTATIONS) {
         outcome.tried++;
-        const image = await rotate(crop(photo.image, region), rotation);
+        const placement = await search.hang(await rotate(crop(photo.image, region), rotation));
+        const image = paste(search.wall, placement.image, placement.left, placement.top);
         const labels = [...(await bestScores(detector, image))].filter(([, score]) => inBand(score)).map(([label]) => label);
         if (labels.length === 0) continue;
         outcome.inBand++;
@@ -83,7 +91,7 @@ export async function findLookAlikes(detector: IntruderDetector, photos: readonl
         for (let i = 0; i < search.frames; i++) frames.push(await bestScores(detector, addNoise(image, search.noiseSigma, next)));
         for (const label of labels) {
           const scores = frames.map((f) => f.get(label) ?? 0);
-          if (isLookAlike(scores, search.band)) outcome.found.push({ source: photo.name, region, rotation, label, image, scores });
+          if (isLookAlike(scores, search.band)) outcome.found.push({ source: photo.name, region, rotation, label, placement, scores });
         }
       }
     }

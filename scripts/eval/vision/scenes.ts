@@ -65,6 +65,17 @@ export function walk(scene: RawRgbImage, patch: RawRgbImage, positions: readonly
   return positions.map((p) => ({ scene, gain: 1, patch: { image: patch, left: p.left, top: p.top } }));
 }
 
+/** `image` scaled to the largest size that fits in `box` (aspect ratio kept), centred in it. */
+export async function fitInto(image: RawRgbImage, box: Region): Promise<Placement> {
+  const scale = Math.min(box.width / image.width, box.height / image.height);
+  const size = { width: Math.round(image.width * scale), height: Math.round(image.height * scale) };
+  return {
+    image: await view(image, whole(image), size),
+    left: box.left + Math.round((box.width - size.width) / 2),
+    top: box.top + Math.round((box.height - size.height) / 2),
+  };
+}
+
 /** `count` positions from x = `fromLeft` to `toLeft` at height `top`. */
 export function path(fromLeft: number, toLeft: number, top: number, count: number): { left: number; top: number }[] {
   return ramp(fromLeft, toLeft, count).map((left) => ({ left: Math.round(left), top }));

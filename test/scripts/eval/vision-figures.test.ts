@@ -10,35 +10,41 @@ const alert = (id: string, event: 'start' | 'update' | 'end', receivedAt: number
   payload: { id, event, event_id: 'e1', objects: [{ stationary: true }] } as IntruderAlertPayload,
 });
 
-/** Frames every 500 ms from t = 10 000. */
-const run = (alerts: AgentRun['alerts']): AgentRun => ({
+/** Frames every 500 ms from t = 10 000; 2 detector runs before frame 4 when it is the one counted from. */
+const run = (alerts: AgentRun['alerts'], countFrom: number | null = 4): AgentRun => ({
   shownAt: Array.from({ length: 10 }, (_, i) => 10_000 + i * 500),
   alerts,
   stats: { frames: 10, inferences: 7, skipped: 3 },
+  inferencesBefore: countFrom === null ? null : 2,
   readyMs: 1000,
 });
 
 describe('sequenceFigures', () => {
   it('measures latency from the first frame showing the intruder to the first start, counting a duplicate delivery once', () => {
-    const f = sequenceFigures({ name: 's', kind: 'intruder', firstIntruderFrame: 4 }, run([alert('a', 'start', 13_150), alert('a', 'start', 13_160), alert('b', 'end', 16_000, true)]));
+    const f = sequenceFigures({ name: 's', kind: 'intruder', firstSubjectFrame: 4 }, run([alert('a', 'start', 13_150), alert('a', 'start', 13_160), alert('b', 'end', 16_000, true)]));
     expect(f).toMatchObject({ intrusions: 1, falseAlarms: 0, missed: false, ends: 0, inferences: 7, frames: 10, stationaryAtStop: true });
     expect(f.latencyS).toBeCloseTo(1.15, 3);
   });
 
   it('a start before the intruder showed is a false alarm, and with no start after it the intruder was missed', () => {
-    const f = sequenceFigures({ name: 's', kind: 'intruder', firstIntruderFrame: 4 }, run([alert('a', 'start', 11_000)]));
+    const f = sequenceFigures({ name: 's', kind: 'intruder', firstSubjectFrame: 4 }, run([alert('a', 'start', 11_000)]));
     expect(f).toMatchObject({ intrusions: 1, falseAlarms: 1, missed: true, latencyS: null });
   });
 
   it('every start on a sequence without an intruder is a false alarm', () => {
-    const f = sequenceFigures({ name: 's', kind: 'no intruder', firstIntruderFrame: null }, run([alert('a', 'start', 12_000), alert('b', 'update', 13_000)]));
-    expect(f).toMatchObject({ intrusions: 1, falseAlarms: 1, missed: false, updates: 1 });
+    const f = sequenceFigures({ name: 's', kind: 'no intruder', firstSubjectFrame: null }, run([alert('a', 'start', 12_000), alert('b', 'update', 13_000)], null));
+    expect(f).toMatchObject({ intrusions: 1, falseAlarms: 1, missed: false, updates: 1, framesInView: null, analysedInView: null });
+  });
+
+  it('counts the detector runs from the frame showing a look-alike, which is no intruder: no latency, nothing missed', () => {
+    const f = sequenceFigures({ name: 's', kind: 'no intruder', firstSubjectFrame: 4 }, run([alert('a', 'start', 13_000)]));
+    expect(f).toMatchObject({ framesInView: 6, analysedInView: 5, intrusions: 1, falseAlarms: 1, missed: false, latencyS: null });
   });
 });
 
 describe('verdicts', () => {
   const targets = { latencyS: 1.5, fps: 2, minFrames: 3 };
-  const base = { frames: 16, inferences: 16, falseAlarms: 0, missed: false, updates: 0, ends: 0, stationaryAtStop: null };
+  const base = { frames: 16, inferences: 16, framesInView: null, analysedInView: null, falseAlarms: 0, missed: false, updates: 0, ends: 0, stationaryAtStop: null };
 
   it('fails each target that a sequence misses, and names it', () => {
     const results = verdicts(

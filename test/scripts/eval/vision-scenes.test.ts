@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { RawRgbImage } from '../../../models/types.js';
-import { brighten, crop, paste } from '../../../scripts/eval/vision/frames.js';
-import { drift, flash, glide, panZoom, path, render, still, walk } from '../../../scripts/eval/vision/scenes.js';
-import { intruderPlans } from '../../../scripts/eval/vision/sequences.js';
+import { defaultConfig } from '../../../agent/config/load.js';
+import { MotionGate } from '../../../agent/vision/motion-gate.js';
+import { brighten, crop, encodeJpeg, paste } from '../../../scripts/eval/vision/frames.js';
+import { drift, fitInto, flash, glide, panZoom, path, render, still, walk } from '../../../scripts/eval/vision/scenes.js';
+import { hangIn, intruderPlans, lookAlikePlan } from '../../../scripts/eval/vision/sequences.js';
 
 /** A flat image of one colour. */
 function flat(width: number, height: number, rgb: [number, number, number]): RawRgbImage {
@@ -114,11 +116,11 @@ describe('sequence plans', () => {
 
 describe('intruder sequences', () => {
   const photos = { empty: flat(120, 80, [100, 100, 100]), person: red, people: flat(150, 100, [0, 0, 200]), dog: flat(160, 120, [0, 200, 0]) };
-  const plans = intruderPlans(photos, { frames: 10, lead: 3, standing: 20 });
+  const plans = intruderPlans(photos, { frames: 10, lead: 3, hung: 12, standing: 20 });
 
   it('show nothing before the first intruder frame they name, and the intruder from it on', async () => {
     for (const plan of plans) {
-      expect(plan.firstIntruderFrame).toBe(3);
+      expect(plan.firstSubjectFrame).toBe(3);
       const frames = await render(plan.shots, plan.size, noNoise);
       for (const frame of frames.slice(0, 3)) expect(pixel(frame, 60, 40)).toEqual([100, 100, 100]);
       // The person (red) walked in, or the view cut to a photo (blue, green): either way the empty grey scene is no longer all there is.
@@ -133,5 +135,51 @@ describe('intruder sequences', () => {
     expect(positions).toHaveLength(6 + 20);
     expect(new Set(positions.slice(0, 6)).size).toBe(6);
     expect(new Set(positions.slice(5))).toEqual(new Set([positions[5]]));
+  });
+});
+
+describe('look-alike sequences', () => {
+  const empty = flat(240, 160, [100, 100, 100]);
+  // A picture taller than wide (a crop turned 90 degrees), striped so that moving it changes what it covers.
+  const picture = flat(60, 90, [230, 230, 230]);
+  for (let y = 0; y < picture.height; y += 10) picture.data.fill(20, y * picture.width * 3, (y + 5) * picture.width * 3);
+  const lengths = { frames: 10, lead: 3, hung: 12, standing: 20 };
+  /** The picture's plan, and where it hangs. */
+  async function carriedIn() {
+    const placement = await hangIn(empty)(picture);
+    const lookAlike = { source: 'x.png', region: { left: 0, top: 0, width: 60, height: 90 }, rotation: 90 as const, label: 'dog', placement, scores: [] };
+    return { placement, plan: lookAlikePlan(lookAlike, empty, lengths) };
+  }
+
+  it('fitInto scales a picture to fit its box, aspect ratio kept, centred', async () => {
+    const placed = await fitInto(picture, { left: 100, top: 10, width: 120, height: 120 });
+    expect([placed.image.width, placed.image.height, placed.left, placed.top]).toEqual([80, 120, 120, 10]);
+  });
+
+  it('a look-alike is carried in from the right edge to its place, then hangs still, over less than half the frame', async () => {
+    const { placement, plan } = await carriedIn();
+    expect((placement.image.width * placement.image.height) / (empty.width * empty.height)).toBeLessThan(0.4);
+    expect(plan.firstSubjectFrame).toBe(3);
+    expect(plan.shots.slice(0, 3).every((s) => s.patch === undefined)).toBe(true);
+    const lefts = plan.shots.slice(3).map((s) => s.patch!.left);
+    const carried = lefts.slice(0, lefts.indexOf(placement.left) + 1);
+    expect(carried.length).toBeGreaterThan(1);
+    expect(carried[0]).toBeLessThan(empty.width);
+    for (let i = 1; i < carried.length; i++) expect(carried[i]).toBeLessThan(carried[i - 1]!);
+    expect(lefts.slice(carried.length)).toEqual(Array.from({ length: lengths.hung }, () => placement.left));
+  });
+
+  it('the motion gate takes its arrival for motion, not for a light change, and its hanging still for no motion', async () => {
+    const { plan } = await carriedIn();
+    let now = 0;
+    const gate = new MotionGate(defaultConfig().motion, () => now);
+    const reasons: string[] = [];
+    for (const frame of await render(plan.shots, plan.size, { sigma: 6, seed: 1 })) {
+      now += 500;
+      reasons.push((await gate.check({ format: 'jpeg', data: await encodeJpeg(frame) })).reason);
+    }
+    const carriedFrames = plan.shots.length - lengths.lead - lengths.hung;
+    expect(reasons.slice(lengths.lead, lengths.lead + carriedFrames)).toEqual(Array.from({ length: carriedFrames }, () => 'motion'));
+    expect(new Set(reasons.slice(lengths.lead + carriedFrames + 1))).toEqual(new Set(['no_motion']));
   });
 });
