@@ -10,7 +10,7 @@ import type { ConfigProblem } from './env.js';
 import { dataFolderProblem } from './path-checks.js';
 import { InputFileError, readRegularFileSync } from '../lib/input-file.js';
 import { loadPublicKey, MAX_PEM_BYTES } from '../ota/verify.js';
-import { zoneProblems } from './zone-checks.js';
+import { cameraProblems } from './camera-checks.js';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
@@ -64,20 +64,20 @@ function fileProblem(path: string, kind: 'file' | 'folder'): string | null {
 export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const report = (path: string[], message: string) => problems.push({ path: path.join('.'), message, source: locate(path) });
+  // List items are named as the schema's problems name them: intruder.zones[1].name.
+  const reportAt = (path: (string | number)[], message: string) =>
+    problems.push({
+      path: path.map((s, i) => (typeof s === 'number' ? `[${s}]` : (i > 0 ? '.' : '') + s)).join(''),
+      message,
+      source: locate(path.filter((s): s is string => typeof s === 'string')),
+    });
   const mustExist = (path: string[], value: unknown, kind: 'file' | 'folder') => {
     const p = text(value);
     const problem = p === null ? null : fileProblem(p, kind);
     if (problem) report(path, problem);
   };
 
-  const camera = section(config, 'camera');
-  if (camera.driver === 'dir') {
-    if (text(camera.dir) === null) report(['camera', 'dir'], 'is required with camera.driver "dir" (the folder of images to replay)');
-    else mustExist(['camera', 'dir'], camera.dir, 'folder');
-  }
-  if (camera.driver === 'ffmpeg' && text(camera.input) === null) {
-    report(['camera', 'input'], 'is required with camera.driver "ffmpeg" (a /dev/videoN device or a stream URL)');
-  }
+  cameraProblems(config, reportAt, (path, value, kind) => mustExist(path.map(String), value, kind));
 
   const sensor = section(config, 'sensor');
   if (sensor.driver === 'replay') {
@@ -86,14 +86,6 @@ export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
   }
 
   mustExist(['intruder', 'model'], section(config, 'intruder').model, 'file');
-  // Zone and mask paths name list items as the schema's problems do: intruder.zones[1].name.
-  zoneProblems(section(config, 'intruder'), section(config, 'alarm'), section(config, 'motion'), (path, message) =>
-    problems.push({
-      path: path.map((s, i) => (typeof s === 'number' ? `[${s}]` : (i > 0 ? '.' : '') + s)).join(''),
-      message,
-      source: locate(path.filter((s): s is string => typeof s === 'string')),
-    }),
-  );
   // A class whose range is empty would silently never alert.
   const filters = section(section(config, 'intruder'), 'filters');
   const defaults = section(filters, 'default');

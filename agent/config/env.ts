@@ -1,7 +1,7 @@
 /**
  * Environment overrides, derived from the schema: `mqtt.aws_iot.thing_name` is
  * `EDGE_AGENT_MQTT_AWS_IOT_THING_NAME`. Values are converted by the key's type (numbers, `true`/`false`,
- * `null`, lists as JSON or comma-separated); a value that does not convert is left as text so the
+ * `null`, lists as JSON or comma-separated, maps as JSON); a value that does not convert is left as text so the
  * validator reports it like any other mistake, naming the variable. `EDGE_AGENT_<KEY>_FILE` reads a
  * secret from a file (see resolveSecretFiles in agent/config/load.ts).
  */
@@ -60,17 +60,21 @@ export function parseEnvValue(raw: string, schema: LeafSchema): unknown {
     if (FALSE.has(text.toLowerCase())) return false;
     return raw;
   }
+  if (t.includes('object') && text.startsWith('{')) return jsonOr(text, raw);
   if (t.includes('array')) {
-    if (text.startsWith('[')) {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        return raw;
-      }
-    }
+    if (text.startsWith('[')) return jsonOr(text, raw);
     return text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   }
   return raw;
+}
+
+/** The JSON value of `text`, or `raw` for the validator to report. */
+function jsonOr(text: string, raw: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return raw;
+  }
 }
 
 function setIn(target: Record<string, unknown>, path: readonly string[], value: unknown): void {

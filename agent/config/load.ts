@@ -51,6 +51,13 @@ const PATH_KEYS = schemaLeaves()
   .filter((leaf) => leaf.schema['x-path'])
   .map((leaf) => leaf.path);
 
+const MAP_PATH_KEYS = schemaLeaves()
+  .filter((leaf) => isObj(leaf.schema.additionalProperties))
+  .map((leaf) => {
+    const entry = leaf.schema.additionalProperties as { properties?: Record<string, { 'x-path'?: boolean }> };
+    return { path: leaf.path, keys: Object.entries(entry.properties ?? {}).filter(([, schema]) => schema['x-path']).map(([key]) => key) };
+  });
+
 /** Loads configurations against the schema, compiled (with ajv, defaults filled in) once per loader. */
 export class ConfigLoader {
   private readonly validate: ValidateFunction;
@@ -213,13 +220,19 @@ function hasIn(obj: Obj, path: readonly string[]): boolean {
 }
 
 function resolvePaths(config: Obj, base: string): void {
+  const resolveKey = (node: unknown, key: string) => {
+    if (isObj(node) && typeof node[key] === 'string' && node[key] !== '' && !isAbsolute(node[key])) node[key] = resolve(base, node[key]);
+  };
   for (const path of PATH_KEYS) {
     let node: unknown = config;
     for (const key of path.slice(0, -1)) node = isObj(node) ? node[key] : undefined;
-    const last = path[path.length - 1]!;
-    if (isObj(node) && typeof node[last] === 'string' && node[last] !== '' && !isAbsolute(node[last])) {
-      node[last] = resolve(base, node[last]);
-    }
+    resolveKey(node, path[path.length - 1]!);
+  }
+  // Each entry of a map (`cameras.<name>.dir`) has the path keys of its entry schema.
+  for (const { path, keys } of MAP_PATH_KEYS) {
+    const map = path.reduce<unknown>((node, key) => (isObj(node) ? node[key] : undefined), config);
+    if (!isObj(map)) continue;
+    for (const entry of Object.values(map)) for (const key of keys) resolveKey(entry, key);
   }
 }
 
@@ -265,6 +278,11 @@ const PATTERN_HINTS: Record<string, string> = {
   'sensor.device': 'must be a 1-Wire id such as 28-0000075a1b2c',
 };
 
+/** What the names of a map's entries may be. */
+const NAME_HINTS: Record<string, string> = {
+  cameras: '1 to 32 letters, digits, `_` or `-`, starting with a letter or digit (a camera\'s name is a topic level and part of Home Assistant ids)',
+};
+
 function describeAjvError(err: ErrorObject, data: Obj, locate: (p: string[]) => string | undefined): ConfigProblem {
   const segments = err.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const value = segments.reduce<unknown>((node, key) => (isObj(node) || Array.isArray(node) ? (node as Obj)[key] : undefined), data);
@@ -272,6 +290,13 @@ function describeAjvError(err: ErrorObject, data: Obj, locate: (p: string[]) => 
   const got = ` (got ${quote(value)})`;
   const params = err.params as Record<string, unknown>;
   let message: string;
+  // A map's entry name (`cameras.<name>`): ajv reports it twice (the pattern, then propertyNames), worded once here.
+  const entryName = (err as ErrorObject & { propertyName?: string }).propertyName ?? (err.keyword === 'propertyNames' ? String(params.propertyName) : undefined);
+  if (entryName !== undefined) {
+    segments.push(entryName);
+    const key = segments.filter((s) => !/^\d+$/.test(s)).slice(0, -1).join('.');
+    return { path: segments.join('.'), message: `is not a valid name: ${NAME_HINTS[key] ?? 'see docs/configuration.md'}`, source: locate(segments) };
+  }
   switch (err.keyword) {
     case 'additionalProperties': {
       const key = String(params.additionalProperty);
@@ -297,6 +322,10 @@ function describeAjvError(err: ErrorObject, data: Obj, locate: (p: string[]) => 
     case 'pattern':
       // A list's items share their key's hint (mqtt.url[1] is worded as mqtt.url).
       message = `${PATTERN_HINTS[segments.filter((s) => !/^\d+$/.test(s)).join('.')] ?? `must match ${String(params.pattern)}`}${got}`;
+      break;
+    case 'required':
+      segments.push(String(params.missingProperty));
+      message = 'is required';
       break;
     case 'uniqueItems':
       message = `must not list the same item twice${got}`;

@@ -50,8 +50,11 @@ export function keepUnchangedSecrets(partial: Obj, current: AgentConfig): Config
 
 function redactValue(value: unknown, kind: SecretKind): unknown {
   if (Array.isArray(value)) return value.map((item) => redactValue(item, kind));
-  if (kind === 'url' && typeof value === 'string') return redactUrlSecrets(value);
-  return REDACTED;
+  if (kind !== 'url') return REDACTED;
+  if (typeof value === 'string') return redactUrlSecrets(value);
+  // A map of entries (`cameras`): each string in it that is a URL with credentials is redacted.
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactValue(item, kind)]));
+  return value;
 }
 
 /**

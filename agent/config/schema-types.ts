@@ -20,6 +20,10 @@ export interface LeafSchema {
   minItems?: number;
   maxItems?: number;
   uniqueItems?: boolean;
+  /** A map of named entries (`cameras`): each value's schema, and what its names may be. */
+  additionalProperties?: object;
+  propertyNames?: { pattern: string };
+  maxProperties?: number;
   /** A file or folder path: a relative one is resolved against the config file's folder. */
   'x-path'?: boolean;
   /** Shown in the docs instead of a default computed on this machine. */
@@ -48,9 +52,12 @@ export interface SectionSchema {
   properties: Record<string, AnySchema>;
 }
 
-/** Sections are objects (not arrays); everything else is a leaf of exactly the key's type. */
+/**
+ * Sections are objects with fixed keys; lists, maps keyed by any string (`cameras`) and everything else
+ * are leaves of exactly the key's type.
+ */
 export type Properties<T> = {
-  [K in keyof T]-?: T[K] extends readonly unknown[] ? TypedLeaf<T[K]> : T[K] extends object ? TypedSection<T[K]> : TypedLeaf<T[K]>;
+  [K in keyof T]-?: T[K] extends readonly unknown[] ? TypedLeaf<T[K]> : T[K] extends object ? (string extends keyof T[K] ? TypedLeaf<T[K]> : TypedSection<T[K]>) : TypedLeaf<T[K]>;
 };
 
 export type TypedSection<T> = Omit<SectionSchema, 'properties'> & { properties: Properties<T> };

@@ -11,14 +11,15 @@
 import { hostname } from 'node:os';
 import { CAMERA_DRIVERS, CAMERA_FORMATS, CAMERA_LIMITS, type NumberRange } from '../../drivers/camera/index.js';
 import { SENSOR_DRIVERS } from '../../drivers/sensors/index.js';
-import type { AgentConfig, ClassFilterConfig, ClassFilterOverrides, FramePolygon, ZoneConfig } from './types.js';
+import type { AgentConfig, CameraConfig, CameraEntryConfig, CameraFiltersConfig, ClassFilterConfig, ClassFilterOverrides, FramePolygon, ZoneConfig } from './types.js';
 import { FRAME_POLYGON, ZONE_ITEM, ZONE_NAME_ITEM } from './zone-schema.js';
 import type { AnySchema, LeafSchema, Properties, SectionSchema, TypedLeaf, TypedSection } from './schema-types.js';
 
 export type { AnySchema, LeafSchema, SecretKind, SectionSchema, TypedLeaf, TypedSection } from './schema-types.js';
 
+/** A section has fixed keys; an object leaf (the `cameras` map) has named entries instead. */
 export function isSection(schema: AnySchema): schema is SectionSchema {
-  return schema.type === 'object';
+  return schema.type === 'object' && 'properties' in schema;
 }
 
 function section<T>(description: string, properties: Properties<T>): TypedSection<T> {
@@ -134,6 +135,80 @@ const polygons = (description: string): TypedLeaf<FramePolygon[]> => typed<Frame
 const zoneNames = (description: string): TypedLeaf<string[]> => typed<string[]>({ type: 'array', description, default: [], items: ZONE_NAME_ITEM, uniqueItems: true });
 const zones = (description: string): TypedLeaf<ZoneConfig[]> => typed<ZoneConfig[]>({ type: 'array', description, default: [], maxItems: 100, items: ZONE_ITEM });
 
+const CAMERA_PROPERTIES: Properties<CameraConfig> = {
+  driver: oneOf('`rpicam` (rpicam-vid stream), `still` (node-libcamera stills), `ffmpeg` (USB camera or RTSP/HTTP stream), `dir` (replay a folder of images), `none` (vision off).', CAMERA_DRIVERS, 'none'),
+  width: limited('Frame width in pixels.', 1280, CAMERA_LIMITS.width),
+  height: limited('Frame height in pixels.', 720, CAMERA_LIMITS.height),
+  fps: limited('Frames per second requested from the camera.', 5, CAMERA_LIMITS.fps),
+  rotation: oneOf('Rotate frames by this many degrees (what rpicam-apps support).', [0, 180], 0),
+  hflip: bool('Mirror frames horizontally.', false),
+  vflip: bool('Flip frames vertically.', false),
+  index: limited('rpicam: which camera (`--camera N`).', 0, CAMERA_LIMITS.index),
+  dir: optPath('dir: folder of JPEG/PNG images to replay, in name order (required with `driver: dir`).'),
+  loop: bool('dir: start again at the first image after the last.', true),
+  input: optStr('ffmpeg: `/dev/videoN` or an `rtsp://` / `http(s)://` URL (required with `driver: ffmpeg`). A URL\'s user name and password are redacted when the configuration is sent.', { 'x-secret': 'url' }),
+  format: oneOf(
+    'rpicam and ffmpeg: what the capture process sends. `yuv420`: raw frames (no JPEG encode on the device, no decode in the agent; width and height must be even); `mjpeg`: JPEG frames (less bandwidth through the pipe, more CPU). dir and still always give JPEG. See docs/camera.md.',
+    CAMERA_FORMATS,
+    'yuv420',
+  ),
+  stall_timeout_s: limited('Restart the capture process when no frame came for this many seconds.', 10, CAMERA_LIMITS.stall_timeout_s),
+  still_interval_s: limited('still: seconds between two stills.', 2, CAMERA_LIMITS.still_interval_s),
+};
+
+/** A camera's name is a topic level (`<base>/alerts/intruder/<name>`) and part of Home Assistant's ids. */
+export const CAMERA_NAME = '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$';
+/** One detector serves every camera: more than a few overloads even a Pi 5. */
+export const MAX_CAMERAS = 8;
+
+/** A camera's filter section: each key null (intruder.filters' value) unless the camera sets it. */
+function cameraOverrides(label: string): TypedSection<ClassFilterOverrides> {
+  const key = (name: keyof ClassFilterConfig, range: Range) => override(`\`${name}\` for ${label} on this camera; null = \`intruder.filters\`' value.`, null, range);
+  return section<ClassFilterOverrides>(`Filter of ${label} detections on this camera.`, {
+    min_score: key('min_score', { min: 0, max: 1 }),
+    threshold: key('threshold', { min: 0, max: 1 }),
+    min_area: key('min_area', { min: 0, max: 1 }),
+    max_area: key('max_area', { min: 0, max: 1 }),
+    min_ratio: key('min_ratio', { min: 0 }),
+    max_ratio: key('max_ratio', { min: 0 }),
+  });
+}
+
+/** A camera of `cameras` must say its driver (`required` cannot see a key the defaults filled in). */
+const { default: _driverDefault, ...ENTRY_DRIVER } = CAMERA_PROPERTIES.driver;
+
+const CAMERA_ENTRY_PROPERTIES: Properties<CameraEntryConfig> = {
+  ...CAMERA_PROPERTIES,
+  driver: ENTRY_DRIVER as typeof CAMERA_PROPERTIES.driver,
+  zones: zones('Named areas of this camera\'s frame (as `intruder.zones`).'),
+  required_zones: zoneNames('Zones of this camera an object must have entered to alert (as `intruder.required_zones`); empty = anywhere.'),
+  masks: polygons('Object masks of this camera\'s frame (as `intruder.masks`).'),
+  motion_masks: polygons('Motion masks of this camera\'s frame (as `motion.masks`).'),
+  alarm_zones: zoneNames('Zones of this camera whose objects sound the alarm (as `alarm.zones`); empty = anywhere.'),
+  filters: section<CameraFiltersConfig>('This camera\'s own filter values (a key left null keeps `intruder.filters`\' value).', {
+    default: cameraOverrides('every class'),
+    person: cameraOverrides('person'),
+    dog: cameraOverrides('dog'),
+    cat: cameraOverrides('cat'),
+    bear: cameraOverrides('bear'),
+  }),
+};
+
+/** `cameras`: a map from a camera's name to its settings (every key but `driver` has a default). */
+function cameraMap(description: string): TypedLeaf<Record<string, CameraEntryConfig>> {
+  const entry = { type: 'object', additionalProperties: false, required: ['driver'], properties: CAMERA_ENTRY_PROPERTIES };
+  return typed<Record<string, CameraEntryConfig>>({
+    type: 'object',
+    description,
+    default: {},
+    propertyNames: { pattern: CAMERA_NAME },
+    maxProperties: MAX_CAMERAS,
+    additionalProperties: entry,
+    // An entry's `input` may be a stream URL with a password in it.
+    'x-secret': 'url',
+  });
+}
+
 /** A valid MQTT topic level: no separators or wildcards. */
 const TOPIC_LEVEL = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 
@@ -152,26 +227,10 @@ export const configSchema: TypedSection<AgentConfig> = section<AgentConfig>('edg
   }),
   data_dir: str('Folder for the database, snapshots and installed models (created if missing).', './data', { 'x-path': true }),
   log_level: oneOf('Least severe log level written (pino JSON on stdout).', LOG_LEVELS, 'info'),
-  camera: section('Where frames come from.', {
-    driver: oneOf('`rpicam` (rpicam-vid stream), `still` (node-libcamera stills), `ffmpeg` (USB camera or RTSP/HTTP stream), `dir` (replay a folder of images), `none` (vision off).', CAMERA_DRIVERS, 'none'),
-    width: limited('Frame width in pixels.', 1280, CAMERA_LIMITS.width),
-    height: limited('Frame height in pixels.', 720, CAMERA_LIMITS.height),
-    fps: limited('Frames per second requested from the camera.', 5, CAMERA_LIMITS.fps),
-    rotation: oneOf('Rotate frames by this many degrees (what rpicam-apps support).', [0, 180], 0),
-    hflip: bool('Mirror frames horizontally.', false),
-    vflip: bool('Flip frames vertically.', false),
-    index: limited('rpicam: which camera (`--camera N`).', 0, CAMERA_LIMITS.index),
-    dir: optPath('dir: folder of JPEG/PNG images to replay, in name order (required with `driver: dir`).'),
-    loop: bool('dir: start again at the first image after the last.', true),
-    input: optStr('ffmpeg: `/dev/videoN` or an `rtsp://` / `http(s)://` URL (required with `driver: ffmpeg`). A URL\'s user name and password are redacted when the configuration is sent.', { 'x-secret': 'url' }),
-    format: oneOf(
-      'rpicam and ffmpeg: what the capture process sends. `yuv420`: raw frames (no JPEG encode on the device, no decode in the agent; width and height must be even); `mjpeg`: JPEG frames (less bandwidth through the pipe, more CPU). dir and still always give JPEG. See docs/camera.md.',
-      CAMERA_FORMATS,
-      'yuv420',
-    ),
-    stall_timeout_s: limited('Restart the capture process when no frame came for this many seconds.', 10, CAMERA_LIMITS.stall_timeout_s),
-    still_interval_s: limited('still: seconds between two stills.', 2, CAMERA_LIMITS.still_interval_s),
-  }),
+  camera: section('Where frames come from: the agent\'s one camera (`cameras` for several).', CAMERA_PROPERTIES),
+  cameras: cameraMap(
+    'Several cameras by name (docs/camera.md, *Several cameras*): each entry takes the keys of `camera` plus its own zones, masks and filters (below). Leave `camera.driver` at `none` and the zone and mask keys of `intruder`, `motion` and `alarm` empty when you use it. Empty = the one camera of `camera`, named `main`.',
+  ),
   motion: section('Motion gate in front of the detector: frames without motion skip inference.', {
     enabled: bool('Run the detector only on frames that differ from the previous one.', true),
     threshold: num('Fraction (0..1) of the downscaled frame that must change to count as motion.', 0.02, { min: 0, max: 1 }),

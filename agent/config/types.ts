@@ -115,6 +115,25 @@ export interface ClassFilterConfig {
 /** A class's own values; null = the `default` filter's. */
 export type ClassFilterOverrides = { [K in keyof ClassFilterConfig]: number | null };
 
+/** A camera's own filter values, by class (`cameras.<name>.filters`); null = `intruder.filters`' value. */
+export type CameraFiltersConfig = { [K in keyof FiltersConfig]: ClassFilterOverrides };
+
+/**
+ * One camera of `cameras` (several cameras per agent): its driver settings, and the zones, masks and
+ * filters that belong to its own frame. agent/vision/camera-profiles.ts turns it into what a pipeline reads.
+ */
+export interface CameraEntryConfig extends CameraOptions {
+  zones: ZoneConfig[];
+  required_zones: string[];
+  /** Object masks of this camera's frame. */
+  masks: FramePolygon[];
+  /** Motion masks of this camera's frame. */
+  motion_masks: FramePolygon[];
+  /** Zones of this camera whose objects sound the alarm; empty = anywhere. */
+  alarm_zones: string[];
+  filters: CameraFiltersConfig;
+}
+
 export interface FiltersConfig {
   /** Every class without its own section, and every key a class section leaves null. */
   default: ClassFilterConfig;
@@ -260,6 +279,8 @@ export interface AgentConfig {
   data_dir: string;
   log_level: LogLevel;
   camera: CameraConfig;
+  /** Several cameras by name; empty = the one camera of `camera`. */
+  cameras: Record<string, CameraEntryConfig>;
   motion: MotionConfig;
   intruder: IntruderConfig;
   sensor: SensorConfig;

@@ -26,33 +26,49 @@ function polygonProblems(polygon: unknown, path: (string | number)[], report: Re
   }
 }
 
-export function zoneProblems(intruder: Obj, alarm: Obj, motion: Obj, report: Report): void {
-  const zones = Array.isArray(intruder.zones) ? (intruder.zones as unknown[]) : [];
-  const classes = strings(intruder.classes);
+/** A key's value and where it is (`['cameras', 'front', 'zones']`). */
+export interface KeyAt {
+  path: (string | number)[];
+  value: unknown;
+}
+
+/** The zone and mask keys of one camera's frame. */
+export interface ZoneKeys {
+  zones: KeyAt;
+  /** Lists of zone names that must be zones of `zones` (required zones, alarm zones). */
+  references: KeyAt[];
+  /** Lists of polygons. */
+  masks: KeyAt[];
+}
+
+const dotted = (path: readonly (string | number)[]) => path.join('.');
+
+export function zoneProblems(keys: ZoneKeys, classes: readonly string[], report: Report): void {
+  const zones = Array.isArray(keys.zones.value) ? (keys.zones.value as unknown[]) : [];
   const names = new Map<string, number>();
   for (const [i, zone] of zones.entries()) {
     if (typeof zone !== 'object' || zone === null) continue;
+    const at = [...keys.zones.path, i];
     const { name, points, classes: zoneClasses } = zone as Obj;
     if (typeof name === 'string') {
       const first = names.get(name);
-      if (first !== undefined) report(['intruder', 'zones', i, 'name'], `"${name}" is already the name of intruder.zones[${first}]: zone names must be unique`);
+      if (first !== undefined) report([...at, 'name'], `"${name}" is already the name of ${dotted(keys.zones.path)}[${first}]: zone names must be unique`);
       else names.set(name, i);
     }
-    polygonProblems(points, ['intruder', 'zones', i, 'points'], report);
+    polygonProblems(points, [...at, 'points'], report);
     for (const label of strings(zoneClasses)) {
       if (classes.length > 0 && !classes.includes(label)) {
-        report(['intruder', 'zones', i, 'classes'], `"${label}" is not an intruder class (intruder.classes: ${classes.join(', ')}), so it would never be in this zone`);
+        report([...at, 'classes'], `"${label}" is not an intruder class (intruder.classes: ${classes.join(', ')}), so it would never be in this zone`);
       }
     }
   }
-  const defined = names.size > 0 ? `defined: ${[...names.keys()].join(', ')}` : 'intruder.zones defines none';
-  for (const [path, section] of [[['intruder', 'required_zones'], intruder.required_zones], [['alarm', 'zones'], alarm.zones]] as const) {
-    for (const name of strings(section)) {
-      if (!names.has(name)) report([...path], `"${name}" is not a zone of intruder.zones (${defined})`);
+  const defined = names.size > 0 ? `defined: ${[...names.keys()].join(', ')}` : `${dotted(keys.zones.path)} defines none`;
+  for (const reference of keys.references) {
+    for (const name of strings(reference.value)) {
+      if (!names.has(name)) report(reference.path, `"${name}" is not a zone of ${dotted(keys.zones.path)} (${defined})`);
     }
   }
-  for (const [key, section] of [['intruder', intruder], ['motion', motion]] as const) {
-    const masks = Array.isArray(section.masks) ? (section.masks as unknown[]) : [];
-    for (const [i, mask] of masks.entries()) polygonProblems(mask, [key, 'masks', i], report);
+  for (const masks of keys.masks) {
+    for (const [i, mask] of (Array.isArray(masks.value) ? (masks.value as unknown[]) : []).entries()) polygonProblems(mask, [...masks.path, i], report);
   }
 }

@@ -13,7 +13,7 @@
  * daemon (agent/daemon/run.ts) with the real ones.
  */
 import { basename } from 'node:path';
-import type { Camera } from '../../drivers/camera/index.js';
+import type { Camera, CameraOptions } from '../../drivers/camera/index.js';
 import type { AlarmOutput } from '../../drivers/gpio/index.js';
 import type { TemperatureSensor } from '../../drivers/sensors/index.js';
 import type { Forecaster, IntruderDetector } from '../../models/types.js';
@@ -35,8 +35,8 @@ export interface AgentHardware {
   alarmOutput: AlarmOutput;
   /** null: telemetry off. */
   sensor: TemperatureSensor | null;
-  /** Makes a camera (they are single-use); null: vision off. */
-  createCamera: (() => Camera) | null;
+  /** Makes a camera from its options (they are single-use); null: vision off. */
+  createCamera: ((options: CameraOptions) => Camera) | null;
 }
 
 /** `/health`'s body: each started service's own report, keyed by its name. */

@@ -1,6 +1,6 @@
 /**
  * The retained `<base>/diagnostics` message, every `diagnostics.interval_s`: how deep the outbox is and
- * how old its oldest message, the last inference time, the frames the camera dropped, the CPU
+ * how old its oldest message, the last inference time, the frames the cameras dropped, the CPU
  * temperature and the forecasts' error. It goes through the outbox like every data message; being
  * retained, a late subscriber (Home Assistant's diagnostic entities) gets the newest at once.
  */
@@ -44,7 +44,7 @@ export class DiagnosticsPublisher implements Service {
   readonly name = 'diagnostics';
   private timer: NodeJS.Timeout | null = null;
   private lastInferenceMs: number | null = null;
-  private framesDropped = 0;
+  private readonly framesDropped = new Map<string, number>();
   private forecastMae: number | null = null;
   private published = 0;
   private publishing: Promise<void> = Promise.resolve();
@@ -54,7 +54,7 @@ export class DiagnosticsPublisher implements Service {
   async start(): Promise<void> {
     const { bus } = this.deps;
     bus.on('inference', this, (e) => (this.lastInferenceMs = Math.round(e.ms * 10) / 10));
-    bus.on('frame.dropped', this, (e) => (this.framesDropped += e.count));
+    bus.on('frame.dropped', this, (e) => this.framesDropped.set(e.camera, (this.framesDropped.get(e.camera) ?? 0) + e.count));
     bus.on('forecast.score', this, (e) => (this.forecastMae = e.last_24h.mae_celsius));
     await this.publish();
     this.timer = setInterval(() => {
@@ -83,7 +83,8 @@ export class DiagnosticsPublisher implements Service {
       {
         outbox: { depth: store.outboxDepth(), oldest_age_s: oldest ? Math.max(0, Math.round((now - oldest.created_at) / 100) / 10) : null },
         last_inference_ms: this.lastInferenceMs,
-        frames_dropped: this.framesDropped,
+        frames_dropped: [...this.framesDropped.values()].reduce((sum, n) => sum + n, 0),
+        frames_dropped_by_camera: Object.fromEntries(this.framesDropped),
         cpu_temperature_c: cpu,
         forecast_mae_celsius: this.forecastMae,
       },

@@ -21,6 +21,7 @@ import { Agent, type AgentDeps, type AgentHardware } from './agent.js';
 import { provisionsByClaim, withAwsIdentity } from './aws-identity.js';
 import { loadForecastModel, loadIntruderModel } from './models.js';
 import { SdNotify } from './sd-notify.js';
+import { cameraProfiles } from '../vision/camera-profiles.js';
 
 /** systemd's default TimeoutStopSec is 90 s; the agent promises 10. */
 const STOP_DEADLINE_MS = 10_000;
@@ -129,7 +130,8 @@ async function openHardware(config: AgentConfig, logger: Logger): Promise<AgentH
       logger.error({ err }, `temperature sensor unavailable, telemetry is off: ${(err as Error).message}`);
     }
   }
-  const camera = config.camera;
-  return { alarmOutput, sensor, createCamera: camera.driver === 'none' ? null : () => createCamera(camera, { logger }) };
+  // Each camera's pipeline makes its cameras from its own options (agent/vision/camera-profiles.ts).
+  const watched = cameraProfiles(config).length > 0;
+  return { alarmOutput, sensor, createCamera: watched ? (options) => createCamera(options, { logger }) : null };
 }
 

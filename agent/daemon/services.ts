@@ -28,7 +28,10 @@ import type { AlarmPolicy } from '../vision/alarm.js';
 import { IntrusionTracker } from '../vision/intrusion-tracker.js';
 import { ObjectTracker, objectTrackerConfig } from '../vision/object-tracker.js';
 import { MotionGate } from '../vision/motion-gate.js';
-import { VisionPipeline } from '../vision/pipeline.js';
+import { VisionPipeline, visionServiceName } from '../vision/pipeline.js';
+import { cameraProfiles, type CameraProfile } from '../vision/camera-profiles.js';
+import { DetectorTurns } from '../vision/detector-turns.js';
+import type { Camera } from '../../drivers/camera/index.js';
 import { SnapshotFolder } from '../vision/snapshot.js';
 import type { AgentHardware, HealthReport } from './agent.js';
 import { alarmCommand, forecastNowCommand } from './command-handlers.js';
@@ -102,7 +105,7 @@ export const SERVICES: readonly ServiceEntry[] = [
       new ModelHealth({ config, intruder, forecaster, vision: hardware.createCamera !== null, telemetry: hardware.sensor !== null }),
     ],
   },
-  { name: 'vision', build: async (parts) => (parts.hardware.createCamera && parts.config.intruder.enabled ? [vision(parts, parts.hardware.createCamera)] : []) },
+  { name: 'vision', build: async (parts) => visionPipelines(parts) },
   {
     name: 'telemetry',
     build: async (parts) => {
@@ -142,24 +145,38 @@ export const SERVICES: readonly ServiceEntry[] = [
   },
 ];
 
-function vision(parts: AgentParts, createCamera: NonNullable<AgentHardware['createCamera']>): VisionPipeline {
+/** The cameras the agent watches. */
+function cameras(parts: AgentParts): CameraProfile[] {
+  return parts.hardware.createCamera && parts.config.intruder.enabled ? cameraProfiles(parts.config) : [];
+}
+
+/** One pipeline per camera, taking turns at the one detector. */
+function visionPipelines(parts: AgentParts): VisionPipeline[] {
+  const createCamera = parts.hardware.createCamera;
+  const turns = new DetectorTurns();
+  return createCamera ? cameras(parts).map((camera) => vision(parts, camera, () => createCamera(camera.driver), turns)) : [];
+}
+
+function vision(parts: AgentParts, camera: CameraProfile, createCamera: () => Camera, turns: DetectorTurns): VisionPipeline {
   const { config, logger, bus, store, messages, alarm } = parts;
   const limit = maxPayloadBytes(config.mqtt);
   const snapshot = config.intruder.snapshot;
+  // The one camera keeps the folder it always had; each camera of `cameras` keeps max_files of its own.
+  const folder = camera.topicName === null ? join(config.data_dir, 'snapshots') : join(config.data_dir, 'snapshots', camera.name);
   return new VisionPipeline({
+    camera,
     createCamera,
-    gate: new MotionGate(config.motion),
-    tracker: new IntrusionTracker(config.intruder, new ObjectTracker(objectTrackerConfig(config.intruder))),
+    gate: new MotionGate(camera.motion),
+    tracker: new IntrusionTracker(camera.intruder, new ObjectTracker(objectTrackerConfig(camera.intruder))),
     detector: parts.intruder,
+    turns,
     store,
     messages,
     alarm,
-    alarmZones: () => config.alarm.zones,
-    snapshots: snapshot.enabled
-      ? { folder: new SnapshotFolder(join(config.data_dir, 'snapshots'), snapshot.max_files), maxBytes: (limit ?? DEFAULT_SNAPSHOT_MAX_BYTES) - HEADER_ROOM_BYTES }
-      : null,
+    alarmZones: camera.alarmZones,
+    snapshots: snapshot.enabled ? { folder: new SnapshotFolder(folder, snapshot.max_files), maxBytes: (limit ?? DEFAULT_SNAPSHOT_MAX_BYTES) - HEADER_ROOM_BYTES } : null,
     bus,
-    logger: logger.child({ module: 'vision' }),
+    logger: logger.child({ module: 'vision', camera: camera.name }),
     plan: { regions: config.intruder.regions, stationary: config.intruder.stationary },
   });
 }
@@ -175,7 +192,8 @@ function watchdog(parts: AgentParts): Watchdog {
   // Read at each check: `cmd/config/set` changes stall_s and interval_s live.
   const bounds = (): Record<string, number> => {
     const stallMs = config.watchdog.stall_s * 1000;
-    return { vision: stallMs, telemetry: Math.max(stallMs, 3 * config.sensor.interval_s * 1000) };
+    const vision = Object.fromEntries(cameras(parts).map((camera) => [visionServiceName(camera.topicName), stallMs]));
+    return { ...vision, telemetry: Math.max(stallMs, 3 * config.sensor.interval_s * 1000) };
   };
   const pipelines = (): WatchedPipeline[] =>
     Object.entries(bounds()).flatMap(([name, bound]) => {
@@ -199,14 +217,17 @@ async function httpServices(parts: AgentParts): Promise<Service[]> {
     mqttConnected: () => relay.connected,
     models: { intruder: parts.intruder, forecast: parts.forecaster },
   });
-  const vision = parts.started('vision');
+  const scenes = cameras(parts).flatMap((camera) => {
+    const pipeline = parts.started(visionServiceName(camera.topicName));
+    return pipeline instanceof VisionPipeline ? [{ camera: camera.name, latestFrame: () => pipeline.latestFrame(), layout: () => sceneLayout(camera) }] : [];
+  });
   const server = new HttpServer({
     config,
     detector: parts.intruder,
     forecaster: parts.forecaster,
     health: parts.health,
     status: store,
-    scene: vision instanceof VisionPipeline ? { latestFrame: () => vision.latestFrame(), layout: () => sceneLayout(config) } : undefined,
+    scenes,
     metrics,
     bus,
     logger: logger.child({ module: 'http' }),
@@ -236,8 +257,8 @@ async function homeAssistant(parts: AgentParts): Promise<Service> {
     publish: (messages) => store.enqueue(messages),
     subscribe: (filter, handler) => relay.subscribe(filter, handler),
     device: { model: 'edge-agent', sw_version: pkg.version, ...(pkg.homepage ? { url: pkg.homepage } : {}) },
-    // The agent has one camera: its entities keep the ids they always had (see homeassistant-components.ts).
-    cameras: parts.hardware.createCamera && config.intruder.enabled ? [{ name: null }] : [],
+    // The one camera of `camera:` keeps the entity ids it always had (name null); each of `cameras` gets its own.
+    cameras: cameras(parts).map((camera) => ({ name: camera.topicName })),
     cpuTemperature: (await readCpuTemperature(config.diagnostics.cpu_temperature_file)) !== null,
     stateFile: join(config.data_dir, 'homeassistant.json'),
     logger: logger.child({ module: 'homeassistant' }),

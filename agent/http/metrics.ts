@@ -49,7 +49,7 @@ export class AgentMetrics implements Service {
   readonly framesDropped = this.counter('edge_agent_frames_dropped_total', 'Camera frames dropped because the pipeline was busy (latest frame wins).', ['camera']);
   readonly framesSkipped = this.counter('edge_agent_frames_skipped_total', 'Frames not sent to the detector, by reason (no_motion: the motion gate).', ['reason']);
   readonly detections = this.counter('edge_agent_detections_total', 'Intruder-class objects detected, by class.', ['class']);
-  readonly intrusionEvents = this.counter('edge_agent_intrusion_events_total', 'Intrusion events, by phase (start, update, end).', ['event']);
+  readonly intrusionEvents = this.counter('edge_agent_intrusion_events_total', 'Intrusion events, by camera and phase (start, update, end).', ['camera', 'event']);
   readonly alarmOn = this.gauge('edge_agent_alarm_on', 'Alarm output state (1 on, 0 off).', []);
   readonly readings = this.counter('edge_agent_sensor_readings_total', 'Sensor readings, by sensor and validity.', ['sensor', 'valid']);
   readonly sensorErrors = this.counter('edge_agent_sensor_errors_total', 'Invalid sensor readings, by reason.', ['reason']);
@@ -126,7 +126,7 @@ export class AgentMetrics implements Service {
     bus.on('detections', this, (e) => {
       for (const object of e.objects) this.detections.inc({ class: object.class });
     });
-    bus.on('intrusion', this, (e) => this.intrusionEvents.inc({ event: e.event }));
+    bus.on('intrusion', this, (e) => this.intrusionEvents.inc({ camera: e.camera, event: e.event }));
     bus.on('alarm', this, (e) => this.alarmOn.set(e.on ? 1 : 0));
     bus.on('reading', this, (e) => {
       this.readings.inc({ sensor: e.sensor, valid: String(e.valid) });

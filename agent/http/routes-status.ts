@@ -23,7 +23,16 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/status/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
 
-export function statusRoutes(sources: HealthSources, status: StatusDataSource, scene: SceneSource | null) {
+export function statusRoutes(sources: HealthSources, status: StatusDataSource, scenes: readonly SceneSource[]) {
+  /** `?camera=<name>`: that camera's scene; none: the first camera's (null without a camera). */
+  const sceneOf = (query: unknown): SceneSource | null => {
+    const name = (query as { camera?: unknown }).camera;
+    if (typeof name !== 'string') return scenes[0] ?? null;
+    const scene = scenes.find((s) => s.camera === name);
+    if (!scene) throw new HttpError(404, `no camera named ${JSON.stringify(name).slice(0, 80)} (cameras: ${scenes.map((s) => s.camera).join(', ') || 'none'})`, {}, 'no_camera');
+    return scene;
+  };
+
   const cache = new Map<string, Buffer>();
 
   async function asset(file: string): Promise<Buffer> {
@@ -41,11 +50,13 @@ export function statusRoutes(sources: HealthSources, status: StatusDataSource, s
       });
     }
 
-    app.get('/api/status', async () => {
-      return { ...statusPayload(status, healthSummary(sources), sources.now()), scene: scene?.layout() ?? null };
+    app.get('/api/status', async (request) => {
+      const scene = sceneOf(request.query);
+      return { ...statusPayload(status, healthSummary(sources), sources.now()), cameras: scenes.map((s) => s.camera), scene: scene ? { camera: scene.camera, ...scene.layout() } : null };
     });
 
-    app.get('/api/frame', async (_request, reply) => {
+    app.get('/api/frame', async (request, reply) => {
+      const scene = sceneOf(request.query);
       if (!scene) throw new HttpError(404, 'no camera is configured (camera.driver is "none" or intruder detection is off)', {}, 'no_frame');
       const frame = await scene.latestFrame();
       if (!frame) throw new HttpError(503, 'no camera frame yet: the camera has not delivered one since the agent started', {}, 'no_frame');

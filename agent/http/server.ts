@@ -88,7 +88,7 @@ export function buildHttpApp(deps: HttpServerDeps): FastifyInstance {
   void app.register(v1Routes(inference));
   void app.register(batchRoutes(inference, config.http, rate));
   void app.register(compatRoutes(inference));
-  void app.register(statusRoutes(sources, deps.status, deps.scene ?? null));
+  void app.register(statusRoutes(sources, deps.status, deps.scenes ?? []));
   return app;
 }
 

@@ -9,7 +9,7 @@ import { scoreWindow } from '../telemetry/self-scoring.js';
 import type { BoundingBox } from '../../models/types.js';
 import type { HealthSummary } from './routes-ops.js';
 import type { SceneLayout, StatusDataSource } from './types.js';
-import type { AgentConfig } from '../config/types.js';
+import type { IntruderConfig, MotionConfig } from '../config/types.js';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** A phone screen cannot show more points than this; 24 h of 1 s readings would be 86,400. */
@@ -49,14 +49,14 @@ export function downsample(readings: readonly ValidReading[], maxPoints: number)
   return [...sums.values()].map((s) => [Math.round(s.ts / s.n), Math.round((s.celsius / s.n) * 100) / 100]);
 }
 
-/** The zones and masks the status page draws over the camera's newest frame, as configured now. */
-export function sceneLayout(config: Pick<AgentConfig, 'intruder' | 'motion' | 'alarm'>): SceneLayout {
+/** The zones and masks the status page draws over a camera's newest frame, as configured now. */
+export function sceneLayout(camera: { intruder: Pick<IntruderConfig, 'zones' | 'masks' | 'required_zones'>; motion: Pick<MotionConfig, 'masks'>; alarmZones: () => readonly string[] }): SceneLayout {
   return {
-    zones: config.intruder.zones.map((z) => ({ name: z.name, points: z.points })),
-    object_masks: config.intruder.masks,
-    motion_masks: config.motion.masks,
-    required_zones: config.intruder.required_zones,
-    alarm_zones: config.alarm.zones,
+    zones: camera.intruder.zones.map((z) => ({ name: z.name, points: z.points })),
+    object_masks: camera.intruder.masks,
+    motion_masks: camera.motion.masks,
+    required_zones: camera.intruder.required_zones,
+    alarm_zones: [...camera.alarmZones()],
   };
 }
 

@@ -28,6 +28,8 @@ export interface StatusDataSource {
 
 /** What the status page draws the zones and masks over: the camera's newest frame and the layout now. */
 export interface SceneSource {
+  /** The camera's name (`main`: the one camera of `camera:`). */
+  camera: string;
   /** The newest camera frame as JPEG with its time, null before the first (or without a camera). */
   latestFrame(): Promise<{ jpeg: Buffer; ts: number } | null>;
   /** Zones and masks as configured now (a live change included), in fractions of the frame. */
@@ -48,8 +50,8 @@ export interface HttpServerDeps {
   forecaster: ModelSlot<Forecaster>;
   health: () => HealthReport;
   status: StatusDataSource;
-  /** The camera scene (absent: no camera configured, `GET /api/frame` answers 404). */
-  scene?: SceneSource;
+  /** Each camera's scene, the first shown by default (none: no camera configured, `GET /api/frame` answers 404). */
+  scenes?: readonly SceneSource[];
   metrics: AgentMetrics;
   /** HTTP inferences are reported as `inference` events, like the pipelines' own. */
   bus?: EventBus;

@@ -173,30 +173,32 @@ export function components(input: DiscoveryInput): Component[] {
 type Make = (platform: Platform, id: string, fields: Record<string, unknown>) => Component;
 
 /**
- * A camera's entities (the frames it dropped among them). The only camera keeps the ids earlier versions gave it (`intrusion`, `snapshot`);
- * another camera's ids start with its name (`garage_intrusion`). The alert and snapshot topics are the
- * agent's one camera's: a second camera needs topics of its own before it gets entities.
+ * A camera's entities (the frames it dropped among them), on its own alert and snapshot topics. The one
+ * camera of `camera:` keeps the ids earlier versions gave it (`intrusion`, `snapshot`); a camera of
+ * `cameras` has ids that start with its name (`garage_intrusion`).
  */
 function cameraComponents(camera: CameraEntities, at: (suffix: string) => string, component: Make): Component[] {
   const id = (what: string) => (camera.name === null ? what : `${topicId(camera.name)}_${what}`);
   const named = (what: string) => (camera.name === null ? what : `${what} (${camera.name})`);
+  const alerts = at(Topic.cameraAlert(camera.name));
   return [
     component('binary_sensor', id('intrusion'), {
       name: named('Intrusion'),
       device_class: 'occupancy',
-      state_topic: at(Topic.intruderAlert),
+      state_topic: alerts,
       value_template: "{{ 'ON' if value_json.intruder and value_json.event != 'end' else 'OFF' }}",
-      json_attributes_topic: at(Topic.intruderAlert),
+      json_attributes_topic: alerts,
       json_attributes_template: '{{ {"event_id": value_json.event_id, "objects": value_json.objects, "total_objects": value_json.total_objects} | tojson }}',
     }),
-    component('image', id('snapshot'), { name: named('Intrusion snapshot'), image_topic: at(Topic.snapshot), content_type: 'image/jpeg' }),
+    component('image', id('snapshot'), { name: named('Intrusion snapshot'), image_topic: at(Topic.cameraSnapshot(camera.name)), content_type: 'image/jpeg' }),
     component('sensor', id('frames_dropped'), {
       name: named('Frames dropped'),
       entity_category: 'diagnostic',
       icon: 'mdi:image-broken-variant',
       state_class: 'total_increasing',
       state_topic: at(Topic.diagnostics),
-      value_template: '{{ value_json.frames_dropped }}',
+      // A camera of `cameras` reads its own count (0 until it drops one); the one camera the total, as before.
+      value_template: camera.name === null ? '{{ value_json.frames_dropped }}' : `{{ value_json.frames_dropped_by_camera.get('${camera.name}', 0) }}`,
     }),
   ];
 }

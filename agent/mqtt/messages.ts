@@ -86,26 +86,30 @@ export class MessageBuilder {
     return this.json(Topic.temperature, payload);
   }
 
-  /** `<base>/alerts/intruder`; the message id is the record's id, so the alert and the row match. */
-  intruderAlert(record: DetectionRecord): OutboxMessage {
+  /**
+   * `<base>/alerts/intruder` (`.../<camera>` for a camera of `cameras`: `topicCamera`, null for the one
+   * camera of `camera:`); the message id is the record's id, so the alert and the row match.
+   */
+  intruderAlert(record: DetectionRecord, topicCamera: string | null = null): OutboxMessage {
     const payload: IntruderAlertPayload = {
       id: record.id,
       ts: isoTs(record.ts),
       device: this.device,
       event: record.event,
       event_id: record.event_id,
-      schema_version: 3,
+      schema_version: 4,
+      camera: record.camera,
       intruder: record.event !== 'end' && record.objects.length > 0,
       objects: record.objects.map((o) => ({ class: o.class, confidence: o.confidence, bbox: { ...o.bbox }, track_id: o.track_id, top_score: o.top_score, stationary: o.stationary, zones: [...o.zones] })),
       total_objects: record.objects.length,
       model: { name: record.model.name, version: record.model.version },
     };
-    return this.json(Topic.intruderAlert, payload);
+    return this.json(Topic.cameraAlert(topicCamera), payload);
   }
 
-  /** `<base>/snapshot`, retained JPEG bytes (resize before this for AWS IoT Core's 128 KB limit). */
-  snapshot(jpeg: Buffer): OutboxMessage {
-    return { topic: this.topic(Topic.snapshot), payload: jpeg, retain: true };
+  /** `<base>/snapshot` (`.../<camera>`, as intruderAlert), retained JPEG bytes (resize before this for AWS IoT Core's 128 KB limit). */
+  snapshot(jpeg: Buffer, topicCamera: string | null = null): OutboxMessage {
+    return { topic: this.topic(Topic.cameraSnapshot(topicCamera)), payload: jpeg, retain: true };
   }
 
   /** `<base>/forecast/temperature`; the message id is the record's id. */

@@ -14,7 +14,7 @@ export interface AgentEvents {
   'frame.skipped': { reason: 'no_motion' | 'stationary' };
   'inference': { model: string; version: string; ms: number };
   'detections': { objects: DetectedObject[] };
-  'intrusion': { event: 'start' | 'update' | 'end'; event_id: string; objects: DetectedObject[]; snapshot: Buffer | null };
+  'intrusion': { camera: string; event: 'start' | 'update' | 'end'; event_id: string; objects: DetectedObject[]; snapshot: Buffer | null };
   'alarm': { on: boolean; reason: string };
   'reading': { valid: boolean; celsius: number | null; error?: string; sensor: string; ts: number };
   'forecast': { predicted_celsius: number; ts: number; horizon_s: number };

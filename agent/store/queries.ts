@@ -34,7 +34,7 @@ export function prepare(db: Db): Statements {
     // Every record ends with its clock epoch and whether the clock was synchronised (agent/store/clock-epochs.ts).
     insertReading: db.prepare('INSERT INTO readings (ts, sensor, celsius, valid, error, clock_epoch, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     insertDetection: db.prepare(
-      'INSERT INTO detections (id, event_id, event, ts, objects, model_name, model_version, snapshot, clock_epoch, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO detections (id, event_id, event, camera, ts, objects, model_name, model_version, snapshot, clock_epoch, clock_synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     setDetectionSnapshot: db.prepare('UPDATE detections SET snapshot = ? WHERE id = ?'),
     insertForecast: db.prepare(
@@ -89,6 +89,7 @@ export function toDetection(r: Row): DetectionRecord {
     id: r.id as string,
     event_id: r.event_id as string,
     event: r.event as DetectionRecord['event'],
+    camera: r.camera as string,
     ts: r.ts as number,
     objects: (JSON.parse(r.objects as string) as StoredObject[]).map(withTrack),
     model: { name: r.model_name as string, version: r.model_version as string },

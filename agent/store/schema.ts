@@ -99,6 +99,8 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX detections_epoch_ts ON detections (clock_epoch, ts);
   CREATE INDEX forecasts_epoch_ts ON forecasts (clock_epoch, ts);
   `,
+  // Several cameras: which one saw the intrusion (rows from before were the one camera's).
+  `ALTER TABLE detections ADD COLUMN camera TEXT NOT NULL DEFAULT 'main';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

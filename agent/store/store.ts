@@ -187,6 +187,7 @@ export class SqliteStore implements AgentStore {
         record.id,
         record.event_id,
         record.event,
+        record.camera,
         record.ts,
         JSON.stringify(record.objects),
         record.model.name,

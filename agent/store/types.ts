@@ -41,6 +41,8 @@ export interface DetectionRecord {
   id: string;
   event_id: string;
   event: 'start' | 'update' | 'end';
+  /** The camera that saw it (`main`: the one camera of `camera:`). */
+  camera: string;
   /** ms since the epoch. */
   ts: number;
   objects: TrackedObject[];

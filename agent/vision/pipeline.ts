@@ -35,13 +35,22 @@ import { detectInRegions } from './region-detector.js';
 import { drawDetections, fitJpeg, type SnapshotFolder } from './snapshot.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { SerialQueue } from '../lib/serial-queue.js';
+import { SINGLE_CAMERA } from './camera-profiles.js';
+import { DetectorTurns } from './detector-turns.js';
 
 export interface VisionDeps {
+  /**
+   * Which camera this pipeline watches: its name (payloads, logs, metrics) and its topic name (null: the
+   * one camera of `camera:`, on the topics a one-camera agent always used).
+   */
+  camera?: { name: string; topicName: string | null };
   /** Cameras are single-use: a new one is made for every (re)start of the loop. */
   createCamera: () => Camera;
   gate: MotionGate;
   tracker: IntrusionTracker;
   detector: ModelSlot<IntruderDetector>;
+  /** Shared by the pipelines of several cameras, so they take turns at the detector (default: its own). */
+  turns?: DetectorTurns;
   store: Pick<AgentStore, 'saveDetection' | 'attachSnapshot'>;
   messages: MessageBuilder;
   alarm: { trigger(reason: string): void; extend(): void };
@@ -68,11 +77,20 @@ interface Picture {
   objects: readonly DetectedObject[];
 }
 
+/** The pipeline's service name: `vision` for the one camera of `camera:`, `vision:<name>` for a camera of `cameras`. */
+export function visionServiceName(topicName: string | null): string {
+  return topicName === null ? 'vision' : `vision:${topicName}`;
+}
+
 /** How often an open event is checked for its end when no frame comes. */
 const TICK_MS = 500;
 
 export class VisionPipeline implements Service {
-  readonly name = 'vision';
+  /** `vision` for the one camera of `camera:`, `vision:<name>` for a camera of `cameras`. */
+  readonly name: string;
+  private readonly cameraName: string;
+  private readonly topicName: string | null;
+  private readonly turns: DetectorTurns;
   private readonly supervisor: Supervisor;
   private readonly planner: DetectionPlanner;
   private ticker: NodeJS.Timeout | null = null;
@@ -94,7 +112,11 @@ export class VisionPipeline implements Service {
   private stopping = false;
 
   constructor(private readonly deps: VisionDeps) {
-    this.supervisor = new Supervisor('vision', (signal) => this.loop(signal), deps);
+    this.cameraName = deps.camera?.name ?? SINGLE_CAMERA;
+    this.topicName = deps.camera ? deps.camera.topicName : null;
+    this.name = visionServiceName(this.topicName);
+    this.turns = deps.turns ?? new DetectorTurns();
+    this.supervisor = new Supervisor(this.name, (signal) => this.loop(signal), deps);
     this.planner = new DetectionPlanner(deps.plan ?? WHOLE_FRAME_PLAN, deps.monotonicNow);
   }
 
@@ -136,7 +158,7 @@ export class VisionPipeline implements Service {
 
   health(): ComponentHealth {
     const camera = this.camera?.stats() ?? null;
-    const extra = { camera: this.camera?.name ?? null, camera_stats: camera, ...this.stats, restarts: this.supervisor.health().restarts };
+    const extra = { camera: this.cameraName, driver: this.camera?.name ?? null, camera_stats: camera, ...this.stats, restarts: this.supervisor.health().restarts };
     const supervised = this.supervisor.health();
     if (supervised.state === 'down') return { ...extra, state: 'down', detail: supervised.detail };
     if (!this.deps.detector.current()) return { ...extra, state: 'degraded', detail: 'no intruder model installed: frames are not analysed' };
@@ -174,9 +196,9 @@ export class VisionPipeline implements Service {
     const { bus } = this.deps;
     this.stats.frames++;
     this.newest = { ts: frame.ts, image: frame.image };
-    bus.emit('frame.captured', { camera: camera.name });
+    bus.emit('frame.captured', { camera: this.cameraName });
     const dropped = camera.stats().dropped;
-    if (dropped > this.lastDropped) bus.emit('frame.dropped', { camera: camera.name, count: dropped - this.lastDropped });
+    if (dropped > this.lastDropped) bus.emit('frame.dropped', { camera: this.cameraName, count: dropped - this.lastDropped });
     this.lastDropped = dropped;
 
     const result = await this.detect(frame);
@@ -232,7 +254,7 @@ export class VisionPipeline implements Service {
       }
       this.loggedNoModel = false;
       const detect = (model: IntruderDetector) => (plan.kind === 'regions' ? detectInRegions(model, frame.image, size, plan.regions) : model.detect(frame.image));
-      const { result, info } = await detector.use(async (model) => ({ result: await detect(model), info: model.info }));
+      const { result, info } = await this.turns.run(this.cameraName, () => detector.use(async (model) => ({ result: await detect(model), info: model.info })));
       this.stats.inferences++;
       this.stats.last_inference_ms = result.timings_ms.total;
       bus.emit('inference', { model: info.name, version: info.version, ms: result.timings_ms.total });
@@ -272,18 +294,19 @@ export class VisionPipeline implements Service {
       id: messages.ids.next(),
       event_id: event.event_id,
       event: event.event,
+      camera: this.cameraName,
       ts,
       objects: event.objects,
       model: { name: model.name, version: model.version },
       snapshot: null,
     };
-    store.saveDetection(record, [messages.intruderAlert(record)]);
+    store.saveDetection(record, [messages.intruderAlert(record, this.topicName)]);
     if (alarm) this.deps.alarm.trigger(`intrusion ${event.event_id}`);
     this.stats.events++;
-    logger.info({ event: event.event, event_id: event.event_id, objects: event.objects.map((o) => o.class) }, `intrusion ${event.event}`);
+    logger.info({ camera: this.cameraName, event: event.event, event_id: event.event_id, objects: event.objects.map((o) => o.class) }, `intrusion ${event.event}`);
     const snapshot = picture ? await this.snapshot(picture, event.event_id, ts) : null;
-    if (snapshot) store.attachSnapshot(record.id, snapshot.path, [messages.snapshot(snapshot.jpeg)]);
-    bus.emit('intrusion', { event: event.event, event_id: event.event_id, objects: event.objects, snapshot: snapshot?.jpeg ?? null });
+    if (snapshot) store.attachSnapshot(record.id, snapshot.path, [messages.snapshot(snapshot.jpeg, this.topicName)]);
+    bus.emit('intrusion', { camera: this.cameraName, event: event.event, event_id: event.event_id, objects: event.objects, snapshot: snapshot?.jpeg ?? null });
   }
 
   private async snapshot(picture: Picture, eventId: string, ts: number): Promise<{ jpeg: Buffer; path: string | null } | null> {

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < N; i++) {
       const record: DetectionRecord = {
         id: messages.ids.next(),
-        event_id: `e${i}`,
+        event_id: `e${i}`, camera: 'main',
         event: 'start',
         ts: Date.now(),
         objects: [person(i % 50), { ...person(i % 50), track_id: `u${i}`, class: 'dog', confidence: 0.8 }],

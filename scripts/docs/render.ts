@@ -43,10 +43,24 @@ function sectionTable(section: SectionSchema, path: string[]): string[] {
   return [...table, ...nested];
 }
 
+/** The keys of each entry of a map (`cameras.<name>`): set in the file (or as JSON in its variable), so no variable of their own. */
+function entryTable(properties: Record<string, AnySchema>, path: string[]): string[] {
+  const rows = Object.entries(properties).flatMap(([key, child]): string[] => {
+    if (isSection(child)) return entryTable(child.properties as Record<string, AnySchema>, [...path, key]).slice(2);
+    const name = [...path, key].join('.');
+    return [`| \`${name}\` | ${cell(typeOf(child))} | ${child.default === undefined ? 'required' : cell(defaultOf(child))} | ${cell(child.description)} |`];
+  });
+  return ['| Key | Type | Default | Description |', '|---|---|---|---|', ...rows];
+}
+
 export function renderConfigReference(): string {
   const top = configSchema.properties as Record<string, AnySchema>;
   const leaves = Object.fromEntries(Object.entries(top).filter(([, s]) => !isSection(s)));
   const lines = ['### Top level', '', ...sectionTable({ ...configSchema, properties: leaves } as SectionSchema, [])];
+  for (const [key, child] of Object.entries(leaves)) {
+    const entry = (child as LeafSchema).additionalProperties as { properties?: Record<string, AnySchema> } | undefined;
+    if (entry?.properties) lines.push('', `### \`${key}.<name>\``, '', `Each entry of \`${key}\`.`, '', ...entryTable(entry.properties, []));
+  }
   for (const [key, child] of Object.entries(top)) {
     if (isSection(child)) lines.push('', `### \`${key}\``, '', child.description, '', ...sectionTable(child, [key]));
   }
@@ -62,8 +76,13 @@ export function renderMqttReference(): string {
       return `| \`${t.suffix}\` | ${t.direction === 'published' ? 'agent → broker' : 'broker → agent'} | ${t.qos} | ${t.retained ? 'yes' : 'no'} | ${payload} | ${cell(t.description)} |`;
     }),
   ];
+  const printed = new Map<object, string>();
   for (const t of TOPICS.filter((spec) => spec.schema)) {
-    lines.push('', `### \`<base>/${t.suffix}\``, '', t.description, '', '```json', JSON.stringify(t.schema, null, 2), '```');
+    const first = printed.get(t.schema!);
+    lines.push('', `### \`<base>/${t.suffix}\``, '', t.description, '');
+    if (first) lines.push(`The payload of \`<base>/${first}\`.`);
+    else lines.push('```json', JSON.stringify(t.schema, null, 2), '```');
+    printed.set(t.schema!, first ?? t.suffix);
   }
   return lines.join('\n');
 }

@@ -47,7 +47,7 @@ describe('the schema', () => {
     expect(config.device_id).toBe(hostname().replace(/[^A-Za-z0-9_.:-]/g, '-'));
     // Every key of AgentConfig is there (sections included), so nothing downstream meets undefined.
     expect(Object.keys(config).sort()).toEqual(
-      ['alarm', 'camera', 'data_dir', 'device_id', 'diagnostics', 'forecast', 'homeassistant', 'http', 'intruder', 'log_level', 'motion', 'mqtt', 'ota', 'remote_config', 'sensor', 'store', 'watchdog'].sort(),
+      ['alarm', 'camera', 'cameras', 'data_dir', 'device_id', 'diagnostics', 'forecast', 'homeassistant', 'http', 'intruder', 'log_level', 'motion', 'mqtt', 'ota', 'remote_config', 'sensor', 'store', 'watchdog'].sort(),
     );
   });
 });

@@ -118,9 +118,9 @@ export class AgentSandbox {
     return join(this.dataDir, 'edge-agent.db');
   }
 
-  /** A folder of symbolic links to the given images (fixtures are never copied). */
-  cameraDir(images: string[]): string {
-    const dir = join(this.dir, 'camera');
+  /** A folder of symbolic links to the given images (fixtures are never copied); `name` tells several apart. */
+  cameraDir(images: string[], name = 'camera'): string {
+    const dir = join(this.dir, name);
     mkdirSync(dir, { recursive: true });
     images.forEach((image, i) => symlinkSync(image, join(dir, `${String(i).padStart(3, '0')}-${basename(image)}`)));
     return dir;

@@ -22,13 +22,13 @@ describe('AgentMetrics', () => {
     let depth = 7;
     const metrics = new AgentMetrics({ bus, outboxDepth: () => depth, models: { intruder: model('yolov8n', '1.2'), forecast: model('ridge', '3') } });
     await metrics.start();
-    bus.emit('frame.captured', { camera: 'rpicam' });
-    bus.emit('frame.captured', { camera: 'rpicam' });
-    bus.emit('frame.dropped', { camera: 'rpicam', count: 3 });
+    bus.emit('frame.captured', { camera: 'main' });
+    bus.emit('frame.captured', { camera: 'main' });
+    bus.emit('frame.dropped', { camera: 'main', count: 3 });
     bus.emit('frame.skipped', { reason: 'no_motion' });
     bus.emit('inference', { model: 'yolov8n', version: '1.2', ms: 120 });
     bus.emit('detections', { objects: [person, person, dog] });
-    bus.emit('intrusion', { event: 'start', event_id: 'e1', objects: [person], snapshot: null });
+    bus.emit('intrusion', { camera: 'main', event: 'start', event_id: 'e1', objects: [person], snapshot: null });
     bus.emit('alarm', { on: true, reason: 'intrusion' });
     bus.emit('reading', { valid: true, celsius: 21.5, sensor: 'bme280@0x76', ts: 1 });
     bus.emit('reading', { valid: false, celsius: null, error: 'EIO', sensor: 'bme280@0x76', ts: 2 });
@@ -40,8 +40,8 @@ describe('AgentMetrics', () => {
     depth = 9;
 
     const text = await metrics.exposition();
-    expect(sample(text, 'edge_agent_frames_captured_total{camera="rpicam"}')).toBe(2);
-    expect(sample(text, 'edge_agent_frames_dropped_total{camera="rpicam"}')).toBe(3);
+    expect(sample(text, 'edge_agent_frames_captured_total{camera="main"}')).toBe(2);
+    expect(sample(text, 'edge_agent_frames_dropped_total{camera="main"}')).toBe(3);
     expect(sample(text, 'edge_agent_frames_skipped_total{reason="no_motion"}')).toBe(1);
     expect(sample(text, 'edge_agent_inference_seconds_count{model="yolov8n",version="1.2"}')).toBe(1);
     expect(sample(text, 'edge_agent_inference_seconds_sum{model="yolov8n",version="1.2"}')).toBeCloseTo(0.12);
@@ -49,7 +49,7 @@ describe('AgentMetrics', () => {
     expect(sample(text, 'edge_agent_inference_seconds_bucket{le="0.1",model="yolov8n",version="1.2"}')).toBe(0);
     expect(sample(text, 'edge_agent_detections_total{class="person"}')).toBe(2);
     expect(sample(text, 'edge_agent_detections_total{class="dog"}')).toBe(1);
-    expect(sample(text, 'edge_agent_intrusion_events_total{event="start"}')).toBe(1);
+    expect(sample(text, 'edge_agent_intrusion_events_total{camera="main",event="start"}')).toBe(1);
     expect(sample(text, 'edge_agent_alarm_on')).toBe(1);
     expect(sample(text, 'edge_agent_temperature_celsius{sensor="bme280@0x76"}')).toBe(21.5);
     expect(sample(text, 'edge_agent_sensor_errors_total{reason="EIO"}')).toBe(1);

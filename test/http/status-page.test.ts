@@ -41,14 +41,14 @@ const SCENE = {
   alarm_zones: ['door'],
 };
 
-function serverWith(scene: ConstructorParameters<typeof HttpServer>[0]['scene'], bus: EventBus): HttpServer {
+function serverWith(scenes: ConstructorParameters<typeof HttpServer>[0]['scenes'], bus: EventBus): HttpServer {
   return new HttpServer({
     config: { device_id: 'pi-garage', http: httpConfig({ enabled: true, host: '127.0.0.1', port: 0 }) },
     detector: models.detector,
     forecaster: models.forecaster,
     health: () => ({ components: { camera: { state: 'ok' }, sensor: { state: 'degraded', detail: 'one read retried' } } }),
     status: store,
-    scene,
+    scenes,
     metrics: new AgentMetrics({ bus }),
     bus,
     logger: silentLogger(),
@@ -75,8 +75,8 @@ function fillStore(now: number): void {
   const snapshot = join(dir, 'snapshot.jpg');
   copyFileSync(fixture('images/bus.jpg'), snapshot);
   const person = { class: 'person', confidence: 0.9, bbox: { xmin: 33, ymin: 270, xmax: 166, ymax: 620 }, track_id: 't1', top_score: 0.9, stationary: false, zones: [] };
-  store.saveDetection({ id: 'd1', event_id: 'evt-1', event: 'start', ts: now - 2 * HOUR, objects: [person], model: { name: 'yolov8n', version: '8' }, snapshot }, []);
-  store.saveDetection({ id: 'd2', event_id: 'evt-1', event: 'end', ts: now - 2 * HOUR + 60_000, objects: [], model: { name: 'yolov8n', version: '8' }, snapshot: null }, []);
+  store.saveDetection({ id: 'd1', event_id: 'evt-1', camera: 'main', event: 'start', ts: now - 2 * HOUR, objects: [person], model: { name: 'yolov8n', version: '8' }, snapshot }, []);
+  store.saveDetection({ id: 'd2', event_id: 'evt-1', camera: 'main', event: 'end', ts: now - 2 * HOUR + 60_000, objects: [], model: { name: 'yolov8n', version: '8' }, snapshot: null }, []);
 }
 
 beforeAll(async () => {
@@ -87,7 +87,7 @@ beforeAll(async () => {
   models = await loadModels();
   const bus = new EventBus(logger);
   const frame = readFileSync(fixture('images/bus.jpg'));
-  server = serverWith({ latestFrame: async () => ({ jpeg: frame, ts: Date.now() }), layout: () => SCENE }, bus);
+  server = serverWith([{ camera: 'main', latestFrame: async () => ({ jpeg: frame, ts: Date.now() }), layout: () => SCENE }], bus);
   await server.start();
   base = server.url()!;
   browser = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), {
@@ -185,8 +185,8 @@ describe('GET /api/frame', () => {
     const jpeg = readFileSync(fixture('images/bus.jpg'));
     let frame: { jpeg: Buffer; ts: number } | null = null;
     const bus = new EventBus(silentLogger());
-    const withCamera = serverWith({ latestFrame: async () => frame, layout: () => SCENE }, bus);
-    const withoutCamera = serverWith(undefined, bus);
+    const withCamera = serverWith([{ camera: 'main', latestFrame: async () => frame, layout: () => SCENE }], bus);
+    const withoutCamera = serverWith([], bus);
     await Promise.all([withCamera.start(), withoutCamera.start()]);
     try {
       const get = (on: HttpServer, path: string, key = KEY) => fetch(`${on.url()}${path}`, { headers: { 'x-api-key': key } });
@@ -199,13 +199,40 @@ describe('GET /api/frame', () => {
       expect(served.headers.get('content-type')).toBe('image/jpeg');
       expect(served.headers.get('x-frame-ts')).toBe('2026-12-05T12:00:00.000Z');
       expect(Buffer.from(await served.arrayBuffer()).equals(jpeg)).toBe(true);
-      expect(((await (await get(withCamera, '/api/status')).json()) as { scene: unknown }).scene).toEqual(SCENE);
+      expect(((await (await get(withCamera, '/api/status')).json()) as { scene: unknown }).scene).toEqual({ camera: 'main', ...SCENE });
       const none = await get(withoutCamera, '/api/frame');
       expect(none.status).toBe(404);
       expect(await none.text()).toContain('no camera is configured');
       expect(((await (await get(withoutCamera, '/api/status')).json()) as { scene: unknown }).scene).toBeNull();
     } finally {
       await Promise.all([withCamera.stop(), withoutCamera.stop()]);
+    }
+  });
+
+  it('serves each camera by name with several cameras, the first by default, and names the cameras for an unknown one', async () => {
+    const bus = new EventBus(silentLogger());
+    const frameOf = (ts: number) => ({ jpeg: readFileSync(fixture('images/bus.jpg')), ts });
+    const garageLayout = { ...SCENE, zones: [], alarm_zones: [], required_zones: [] };
+    const server = serverWith(
+      [
+        { camera: 'front', latestFrame: async () => frameOf(Date.UTC(2026, 11, 5, 1)), layout: () => SCENE },
+        { camera: 'garage', latestFrame: async () => frameOf(Date.UTC(2026, 11, 5, 2)), layout: () => garageLayout },
+      ],
+      bus,
+    );
+    await server.start();
+    try {
+      const get = (path: string) => fetch(`${server.url()}${path}`, { headers: { 'x-api-key': KEY } });
+      expect((await get('/api/frame')).headers.get('x-frame-ts')).toBe('2026-12-05T01:00:00.000Z');
+      expect((await get('/api/frame?camera=garage')).headers.get('x-frame-ts')).toBe('2026-12-05T02:00:00.000Z');
+      const status = (await (await get('/api/status?camera=garage')).json()) as { cameras: string[]; scene: unknown };
+      expect(status.cameras).toEqual(['front', 'garage']);
+      expect(status.scene).toEqual({ camera: 'garage', ...garageLayout });
+      const unknown = await get('/api/frame?camera=shed');
+      expect(unknown.status).toBe(404);
+      expect(await unknown.text()).toContain('no camera named \\"shed\\" (cameras: front, garage)');
+    } finally {
+      await server.stop();
     }
   });
 });

@@ -145,12 +145,18 @@ describe('Home Assistant device discovery config', () => {
     expect(bare).toHaveProperty('outbox_depth');
   });
 
-  it('gives a named camera ids and names of its own, next to the only camera ids of today', () => {
-    const two = deviceDiscovery(input({ cameras: [{ name: null }, { name: 'back door' }] })).payload.cmps as Record<string, Record<string, unknown>>;
-    expect(two).toHaveProperty('intrusion');
-    expect(two.back_door_intrusion).toMatchObject({ unique_id: 'edge_agent_pi-garage_back_door_intrusion', name: 'Intrusion (back door)' });
-    expect(two).toHaveProperty('back_door_snapshot');
-    expect(two).toHaveProperty('back_door_frames_dropped');
+  it('gives each camera of `cameras` ids, names and topics of its own', () => {
+    const two = deviceDiscovery(input({ cameras: [{ name: 'front' }, { name: 'back_door' }] })).payload.cmps as Record<string, Record<string, unknown>>;
+    expect(two).not.toHaveProperty('intrusion');
+    expect(two.back_door_intrusion).toMatchObject({
+      unique_id: 'edge_agent_pi-garage_back_door_intrusion',
+      name: 'Intrusion (back_door)',
+      state_topic: `${BASE}/alerts/intruder/back_door`,
+      json_attributes_topic: `${BASE}/alerts/intruder/back_door`,
+    });
+    expect(two.front_intrusion).toMatchObject({ state_topic: `${BASE}/alerts/intruder/front` });
+    expect(two.back_door_snapshot).toMatchObject({ image_topic: `${BASE}/snapshot/back_door` });
+    expect(two.front_frames_dropped).toMatchObject({ state_topic: `${BASE}/diagnostics`, value_template: "{{ value_json.frames_dropped_by_camera.get('front', 0) }}" });
   });
 
   it('offers an update entity per model role, installing through cmd/model-install', () => {

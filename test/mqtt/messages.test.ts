@@ -48,7 +48,7 @@ describe('MessageIds', () => {
 describe('MessageBuilder', () => {
   const detection: DetectionRecord = {
     id: m.ids.next(),
-    event_id: 'ev-7',
+    event_id: 'ev-7', camera: 'main',
     event: 'start',
     ts: Date.UTC(2025, 0, 31, 12),
     objects: [{ class: 'dog', confidence: 0.96, bbox: { xmin: 131, ymin: 220, xmax: 308, ymax: 539 }, track_id: 't1', top_score: 0.97, stationary: false, zones: [] }],
@@ -99,13 +99,19 @@ describe('MessageBuilder', () => {
     expect(JSON.parse(m.intruderAlert(detection).payload as string)).toMatchObject({
       id: detection.id,
       device: 'pi-1',
-      schema_version: 3,
+      schema_version: 4,
+      camera: 'main',
       intruder: true,
       total_objects: 1,
       objects: [{ class: 'dog', confidence: 0.96, track_id: 't1', top_score: 0.97, stationary: false, zones: [] }],
     });
     // An end names the last objects seen, but no intruder is there any more.
     expect(JSON.parse(m.intruderAlert({ ...detection, event: 'end' }).payload as string)).toMatchObject({ intruder: false, total_objects: 1 });
+    // The one camera of `camera:` keeps the topics it always had; a camera of `cameras` has its own.
+    expect([m.intruderAlert(detection).topic, m.snapshot(Buffer.from('x')).topic]).toEqual(['edge/pi-1/alerts/intruder', 'edge/pi-1/snapshot']);
+    const garage = { ...detection, camera: 'garage' };
+    expect([m.intruderAlert(garage, 'garage').topic, m.snapshot(Buffer.from('x'), 'garage').topic]).toEqual(['edge/pi-1/alerts/intruder/garage', 'edge/pi-1/snapshot/garage']);
+    expect(JSON.parse(m.intruderAlert(garage, 'garage').payload as string)).toMatchObject({ camera: 'garage' });
     const invalid = JSON.parse(m.telemetry({ valid: false, error: 'CRC mismatch', ts: 0, sensor: 's' }, 'fixed-id').payload as string);
     expect(invalid).toEqual({ id: 'fixed-id', ts: '1970-01-01T00:00:00.000Z', celsius: null, sensor: 's', valid: false, error: 'CRC mismatch' });
   });

@@ -26,7 +26,7 @@ describe.each(BROKERS)('a broker outage of 30 s while messages flow ($name)', ({
     const alert = (): void => {
       const record: DetectionRecord = {
         id: r.messages.ids.next(),
-        event_id: `ev-${alerts++}`,
+        event_id: `ev-${alerts++}`, camera: 'main',
         event: 'update',
         ts: Date.now(),
         objects: [{ class: 'person', confidence: 0.8, bbox: { xmin: 0, ymin: 0, xmax: 10, ymax: 10 }, track_id: 't1', top_score: 0.8, stationary: false, zones: [] }],

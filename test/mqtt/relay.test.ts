@@ -66,7 +66,7 @@ describe.each(BROKERS)('MqttRelay against $name', ({ start }) => {
     r.store.saveReading({ valid: false, error: 'CRC mismatch', ts: Date.now(), sensor: 'sht3x@0x44' }, [
       m.telemetry({ valid: false, error: 'CRC mismatch', ts: Date.now(), sensor: 'sht3x@0x44' }),
     ]);
-    const alert = { id: '0190a0d6-7b1a-7c3e-8f00-000000000001', event_id: 'ev-1', event: 'start' as const, ts: Date.now(), snapshot: null, model: { name: 'yolov8n', version: '1' }, objects: [{ class: 'person', confidence: 0.9, bbox: { xmin: 1, ymin: 2, xmax: 3, ymax: 4 }, track_id: 't1', top_score: 0.9, stationary: false, zones: [] }] };
+    const alert = { id: '0190a0d6-7b1a-7c3e-8f00-000000000001', event_id: 'ev-1', camera: 'main', event: 'start' as const, ts: Date.now(), snapshot: null, model: { name: 'yolov8n', version: '1' }, objects: [{ class: 'person', confidence: 0.9, bbox: { xmin: 1, ymin: 2, xmax: 3, ymax: 4 }, track_id: 't1', top_score: 0.9, stationary: false, zones: [] }] };
     r.store.saveDetection(alert, [m.intruderAlert(alert), m.snapshot(readFileSync(fixture('images/dog.jpg')))]);
     const fc = { id: '0190a0d6-7b1a-7c3e-8f00-000000000002', ts: Date.now(), predicted_celsius: 21.37, horizon_s: 3600, from_ts: Date.now() - 3_540_000, to_ts: Date.now(), n: 60, model: { name: 'temperature-forecast', version: '1' } };
     r.store.saveForecast(fc, [m.forecast(fc), m.temperatureAlert({ ts: fc.ts, kind: 'high', threshold_c: 21, predicted_celsius: 21.37, horizon_s: 3600, forecast_id: fc.id })]);

@@ -55,7 +55,7 @@ function openStore(c: ReturnType<typeof fakeClock>['clock'], retentionDays = 30)
 }
 
 const reading = (ts: number, celsius = 20) => ({ valid: true as const, celsius, ts, sensor: 'sim' });
-const detection = (id: string, ts: number): DetectionRecord => ({ id, event_id: `e-${id}`, event: 'start', ts, objects: [], model: { name: 'm', version: '1' }, snapshot: null });
+const detection = (id: string, ts: number): DetectionRecord => ({ id, event_id: `e-${id}`, camera: 'main', event: 'start', ts, objects: [], model: { name: 'm', version: '1' }, snapshot: null });
 const forecast = (id: string, ts: number): ForecastRecord => ({ id, ts, predicted_celsius: 20, horizon_s: 3600, from_ts: ts, to_ts: ts, n: 60, model: { name: 'f', version: '1' } });
 
 function rows(sql: string): Record<string, unknown>[] {

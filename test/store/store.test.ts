@@ -83,7 +83,7 @@ afterEach(() => {
 
 const detection = (id: string, ts: number): DetectionRecord => ({
   id,
-  event_id: 'ev-1',
+  event_id: 'ev-1', camera: 'main',
   event: 'start',
   ts,
   objects: [{ class: 'person', confidence: 0.91, bbox: { xmin: 1, ymin: 2, xmax: 30, ymax: 40 }, track_id: 't1', top_score: 0.91, stationary: false, zones: [] }],

@@ -160,6 +160,16 @@ async function drawSnapshot(snapshot) {
   img.hidden = false;
 }
 
+/** With several cameras, a choice of the camera whose scene is drawn. */
+function drawCameraChoice(cameras, shown) {
+  const select = $('scene-camera');
+  select.hidden = cameras.length < 2;
+  if (select.options.length !== cameras.length || cameras.some((name, i) => select.options[i].value !== name)) {
+    select.replaceChildren(...cameras.map((name) => el('option', { value: name }, name)));
+  }
+  if (shown) select.value = shown;
+}
+
 /** A polygon of [x, y] fractions as SVG points on the overlay's 0..1 viewBox. */
 const pointsOf = (polygon) => polygon.map(([x, y]) => `${x},${y}`).join(' ');
 
@@ -184,7 +194,7 @@ async function drawScene(scene) {
     shapes.push(group);
   }
   overlay.replaceChildren(...shapes);
-  const response = await apiFetch('/api/frame');
+  const response = await apiFetch(`/api/frame?camera=${encodeURIComponent(scene.camera)}`);
   if (!response.ok) {
     $('scene-caption').textContent = response.status === 503 ? 'no camera frame yet' : `frame request failed: HTTP ${response.status}`;
     return;
@@ -208,7 +218,8 @@ function askForKey(message) {
 async function refresh() {
   let response;
   try {
-    response = await apiFetch('/api/status');
+    const camera = $('scene-camera').value;
+    response = await apiFetch(camera ? `/api/status?camera=${encodeURIComponent(camera)}` : '/api/status');
   } catch (err) {
     $('updated').textContent = `agent unreachable (${err.message})`;
     return;
@@ -227,6 +238,7 @@ async function refresh() {
   drawScore(status.forecast_score);
   drawEvents(status.intrusions);
   await drawSnapshot(status.snapshot);
+  drawCameraChoice(status.cameras, status.scene?.camera);
   await drawScene(status.scene);
   $('updated').textContent = `updated ${timeOf(now)}`;
 }
@@ -241,6 +253,8 @@ $('key-form').addEventListener('submit', (event) => {
   localStorage.setItem(KEY_STORAGE, $('key-input').value);
   refresh().finally(schedule);
 });
+
+$('scene-camera').addEventListener('change', () => refresh().finally(schedule));
 
 takeKeyFromFragment();
 refresh().finally(schedule);

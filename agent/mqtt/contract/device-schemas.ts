@@ -55,11 +55,17 @@ export const diagnostics: JSONSchemaType<DiagnosticsPayload> = {
       additionalProperties: false,
     },
     last_inference_ms: requiredNullable({ type: 'number', description: 'Time of the last detector inference in ms (null: none since start).', minimum: 0 }),
-    frames_dropped: { type: 'integer', minimum: 0, description: 'Frames the camera dropped since start.' },
+    frames_dropped: { type: 'integer', minimum: 0, description: 'Frames the cameras dropped since start, all cameras together.' },
+    frames_dropped_by_camera: {
+      type: 'object',
+      description: 'Frames each camera dropped since start, by camera name (`main`: the one camera of `camera:`); a camera that dropped none yet is absent.',
+      required: [],
+      additionalProperties: { type: 'integer', minimum: 0 },
+    },
     cpu_temperature_c: requiredNullable({ type: 'number', description: 'CPU temperature (null: the thermal zone file cannot be read).' }),
     forecast_mae_celsius: requiredNullable({ type: 'number', description: 'Mean absolute error of the forecasts scored over the last 24 h (null: none yet).', minimum: 0 }),
   },
-  required: ['id', 'ts', 'device', 'outbox', 'last_inference_ms', 'frames_dropped', 'cpu_temperature_c', 'forecast_mae_celsius'],
+  required: ['id', 'ts', 'device', 'outbox', 'last_inference_ms', 'frames_dropped', 'frames_dropped_by_camera', 'cpu_temperature_c', 'forecast_mae_celsius'],
   additionalProperties: false,
 };
 

@@ -55,9 +55,10 @@ const intruderAlert: JSONSchemaType<IntruderAlertPayload> = {
     event_id: { type: 'string', minLength: 1, description: 'Shared by the start, updates and end of one intrusion.' },
     schema_version: {
       type: 'integer',
-      const: 3,
-      description: 'Version of this payload: 3 added `zones` to each object; 2 added `track_id`, `top_score` and `stationary` (version 1 had no such key).',
+      const: 4,
+      description: 'Version of this payload: 4 added `camera`; 3 added `zones` to each object; 2 added `track_id`, `top_score` and `stationary` (version 1 had no such key).',
     },
+    camera: { type: 'string', minLength: 1, description: 'The camera that saw it: `main` for the one camera of `camera:`, else its name under `cameras`.' },
     intruder: { type: 'boolean', description: 'Whether the event has confirmed objects (false in `end`).' },
     objects: {
       type: 'array',
@@ -86,7 +87,7 @@ const intruderAlert: JSONSchemaType<IntruderAlertPayload> = {
     total_objects: { type: 'integer', minimum: 0, description: 'Number of items in `objects`.' },
     model: modelRef,
   },
-  required: ['id', 'ts', 'device', 'event', 'event_id', 'schema_version', 'intruder', 'objects', 'total_objects', 'model'],
+  required: ['id', 'ts', 'device', 'event', 'event_id', 'schema_version', 'camera', 'intruder', 'objects', 'total_objects', 'model'],
   additionalProperties: false,
 };
 
@@ -266,6 +267,8 @@ export const TOPICS: readonly TopicSpec[] = [
   { suffix: 'status', direction: 'published', qos: 1, retained: true, format: 'text', values: ['online', 'offline'], description: 'Availability: `online` on connect, `offline` on shutdown and as the last will.' },
   { suffix: 'alerts/intruder', direction: 'published', qos: 1, retained: false, format: 'json', schema: intruderAlert, description: 'Intrusion events from tracked, confirmed objects: start, update (the set of objects changed), end.' },
   { suffix: 'snapshot', direction: 'published', qos: 1, retained: true, format: 'jpeg', description: 'JPEG of the intrusion\'s best frame (its highest score so far) with exactly that frame\'s boxes and labels drawn (at most 128 KB with AWS IoT Core).' },
+  { suffix: 'alerts/intruder/+', direction: 'published', qos: 1, retained: false, format: 'json', schema: intruderAlert, description: 'With `cameras` (several cameras): each camera\'s intrusion events on a topic of its own, as `alerts/intruder` (`alerts/intruder/+` gets them all).' },
+  { suffix: 'snapshot/+', direction: 'published', qos: 1, retained: true, format: 'jpeg', description: 'With `cameras`: each camera\'s snapshot, as `snapshot`.' },
   { suffix: 'telemetry/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: telemetry, description: 'Every sensor reading, invalid ones included (flagged, with the reason).' },
   { suffix: 'forecast/temperature', direction: 'published', qos: 1, retained: false, format: 'json', schema: forecast, description: 'The temperature forecast, every `forecast.every_s`; made by persistence (the last reading) while the model loses to it, with the reason in `model`.' },
   { suffix: 'forecast/score', direction: 'published', qos: 1, retained: true, format: 'json', schema: forecastScore, description: "How good the forecasts have been: the model's and persistence's rolling errors over 24 h and 7 days, and whether the fallback serves persistence. Updated whenever forecasts mature." },

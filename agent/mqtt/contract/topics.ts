@@ -16,8 +16,10 @@ export interface IntruderAlertPayload {
   device: string;
   event: 'start' | 'update' | 'end';
   event_id: string;
-  /** 3 since objects carry their `zones`; 2 since they carry their track (`track_id`, `top_score`, `stationary`); absent before. */
-  schema_version: 3;
+  /** 4 since it names its `camera`; 3 since objects carry their `zones`; 2 since they carry their track (`track_id`, `top_score`, `stationary`); absent before. */
+  schema_version: 4;
+  /** The camera that saw it: `main` for the one camera of `camera:`, else its name under `cameras`. */
+  camera: string;
   intruder: boolean;
   objects: { class: string; confidence: number; bbox: BoundingBox; track_id: string; top_score: number; stationary: boolean; zones: string[] }[];
   total_objects: number;
@@ -158,8 +160,10 @@ export interface DiagnosticsPayload {
   };
   /** Time of the last detector inference in ms (null: none since start). */
   last_inference_ms: number | null;
-  /** Frames the camera dropped since start (the pipeline was busy). */
+  /** Frames the cameras dropped since start (the pipeline was busy), all together. */
   frames_dropped: number;
+  /** The same by camera name; a camera that dropped none yet is absent. */
+  frames_dropped_by_camera: Record<string, number>;
   /** null when the thermal zone file cannot be read. */
   cpu_temperature_c: number | null;
   /** Mean absolute error of the forecasts scored over the last 24 h (null: none scored yet). */
@@ -223,6 +227,9 @@ export const Topic = {
   status: 'status',
   intruderAlert: 'alerts/intruder',
   snapshot: 'snapshot',
+  /** A camera of `cameras` has its own alert and snapshot topics; null: the one camera of `camera:` (the topics above). */
+  cameraAlert: (camera: string | null) => (camera === null ? 'alerts/intruder' : `alerts/intruder/${camera}`),
+  cameraSnapshot: (camera: string | null) => (camera === null ? 'snapshot' : `snapshot/${camera}`),
   temperature: 'telemetry/temperature',
   forecast: 'forecast/temperature',
   forecastScore: 'forecast/score',
