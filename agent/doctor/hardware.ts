@@ -6,12 +6,13 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CAMERA_PROGRAMS, createCamera, findFirstExecutable, frameSize, type Frame } from '../../drivers/camera/index.js';
+import { CAMERA_PROGRAMS, createCamera, findFirstExecutable, frameSize, type CameraOptions, type Frame } from '../../drivers/camera/index.js';
 import { findHeaderController, listGpioChips, type GpioChip } from '../../drivers/gpio/index.js';
 import { hex } from '../../drivers/i2c/index.js';
 import { CHIP_DRIVERS, createTemperatureSensor, isI2CChipName, probedAddresses, scanI2CBus } from '../../drivers/sensors/index.js';
 import { abortableSleep, valueWithin } from '../lib/timing.js';
 import type { CameraConfig } from '../config/types.js';
+import { cameraProfiles } from '../vision/camera-profiles.js';
 import { fail, pass, warn, type Check, type CheckResult, type DoctorContext } from './types.js';
 
 const INSTALL_HINT: Partial<Record<CameraConfig['driver'], string>> = {
@@ -26,45 +27,57 @@ function firstFrame(frames: AsyncIterable<Frame>, timeoutMs: number): Promise<Fr
   return valueWithin(first, timeoutMs, null);
 }
 
+/** Each camera of the configuration, one capture each; with several, every line names its camera and the worst result counts. */
 export const cameraCheck: Check = {
   id: 'camera',
   title: 'camera',
   required: true,
-  async run({ config, env, logger, timeoutMs }) {
-    const camera = config.camera;
-    if (camera.driver === 'none' || !config.intruder.enabled) return pass('no camera configured (intruder detection is off)');
-    const programs = CAMERA_PROGRAMS[camera.driver];
-    let program = '';
-    if (programs) {
-      const found = findFirstExecutable(programs, env);
-      if (!found) return fail(`${programs.join(' or ')} not found on PATH`, INSTALL_HINT[camera.driver] ?? 'install the capture program');
-      program = `${found.path}: `;
+  async run(context) {
+    const cameras = context.config.intruder.enabled ? cameraProfiles(context.config) : [];
+    if (cameras.length === 0) return pass('no camera configured (intruder detection is off)');
+    if (cameras.length === 1 && cameras[0]!.topicName === null) return checkCamera(cameras[0]!.driver, 'the camera section', context);
+    const results: CheckResult[] = [];
+    for (const camera of cameras) {
+      const result = await checkCamera(camera.driver, `cameras.${camera.name}`, context);
+      results.push({ ...result, message: `${camera.name}: ${result.message}`, ...(result.hint ? { hint: `${camera.name}: ${result.hint}` } : {}) });
     }
-    let device;
-    try {
-      device = createCamera(camera, { logger, env });
-    } catch (err) {
-      return fail((err as Error).message, 'fix the camera section of the configuration');
-    }
-    const started = performance.now();
-    try {
-      await device.start();
-      const frame = await firstFrame(device, timeoutMs);
-      if (!frame) {
-        const why = device.stats().last_error ?? 'no frame came';
-        return fail(`${program}no frame within ${timeoutMs / 1000} s (${why})`, 'check the ribbon cable and `rpicam-hello --list-cameras` (or the device/URL), then run doctor again');
-      }
-      const { width, height } = await frameSize(frame.image);
-      const ms = Math.round(performance.now() - started);
-      const format = frame.image.format === 'jpeg' ? 'JPEG' : 'yuv420';
-      return pass(`${program}captured a ${width}x${height} ${format} frame (${Math.round(frame.image.data.length / 1024)} KB) in ${ms} ms`);
-    } catch (err) {
-      return fail(`${program}capture failed: ${(err as Error).message}`, 'run the capture command by hand to see its error');
-    } finally {
-      await device.stop();
-    }
+    const worst = results.find((r) => r.status === 'fail') ?? results.find((r) => r.status === 'warn');
+    return { ...(worst ?? results[0]!), message: results.map((r) => r.message).join('; ') };
   },
 };
+
+async function checkCamera(camera: CameraOptions, section: string, { env, logger, timeoutMs }: DoctorContext): Promise<CheckResult> {
+  const programs = CAMERA_PROGRAMS[camera.driver];
+  let program = '';
+  if (programs) {
+    const found = findFirstExecutable(programs, env);
+    if (!found) return fail(`${programs.join(' or ')} not found on PATH`, INSTALL_HINT[camera.driver] ?? 'install the capture program');
+    program = `${found.path}: `;
+  }
+  let device;
+  try {
+    device = createCamera(camera, { logger, env });
+  } catch (err) {
+    return fail((err as Error).message, `fix ${section} of the configuration`);
+  }
+  const started = performance.now();
+  try {
+    await device.start();
+    const frame = await firstFrame(device, timeoutMs);
+    if (!frame) {
+      const why = device.stats().last_error ?? 'no frame came';
+      return fail(`${program}no frame within ${timeoutMs / 1000} s (${why})`, 'check the ribbon cable and `rpicam-hello --list-cameras` (or the device/URL), then run doctor again');
+    }
+    const { width, height } = await frameSize(frame.image);
+    const ms = Math.round(performance.now() - started);
+    const format = frame.image.format === 'jpeg' ? 'JPEG' : 'yuv420';
+    return pass(`${program}captured a ${width}x${height} ${format} frame (${Math.round(frame.image.data.length / 1024)} KB) in ${ms} ms`);
+  } catch (err) {
+    return fail(`${program}capture failed: ${(err as Error).message}`, 'run the capture command by hand to see its error');
+  } finally {
+    await device.stop();
+  }
+}
 
 async function i2cPresence(context: DoctorContext): Promise<CheckResult | string> {
   const { sensor } = context.config;

@@ -217,6 +217,20 @@ describe('camera check', () => {
     expect(replay.message).toMatch(/^captured a \d+x\d+ JPEG/);
     expect((await cameraCheck.run(context({ camera: { driver: 'none' } }))).message).toBe('no camera configured (intruder detection is off)');
   });
+
+  it('captures from each camera of cameras, naming each, and fails for the one that gives no frame', async () => {
+    const images = fresh('images-front');
+    copyFileSync(fixture('images/dog.jpg'), join(images, 'dog.jpg'));
+    const entry = (dir: string) => ({ ...defaultConfig().camera, driver: 'dir' as const, dir, zones: [], required_zones: [], masks: [], motion_masks: [], alarm_zones: [], filters: { default: {}, person: {}, dog: {}, cat: {}, bear: {} } });
+    const both = await cameraCheck.run(context({ cameras: { front: entry(images), back: entry(images) } as unknown as AgentConfig['cameras'] }));
+    expect(both.status).toBe('pass');
+    expect(both.message).toMatch(/^front: captured a \d+x\d+ JPEG .*; back: captured a \d+x\d+ JPEG/);
+    const empty = fresh('images-empty');
+    const one = await cameraCheck.run(context({ cameras: { front: entry(images), back: entry(empty) } as unknown as AgentConfig['cameras'] }, { timeoutMs: 1_000 }));
+    expect(one.status).toBe('fail');
+    expect(one.message).toMatch(/^front: captured .*; back: /);
+    expect(one.hint).toMatch(/^back: /);
+  });
 });
 
 describe('model checks', () => {
