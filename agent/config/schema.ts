@@ -117,10 +117,12 @@ function filterSection(description: string, properties: Properties<ClassFilterCo
   return section<ClassFilterConfig>(description, properties);
 }
 
-/** A class's filter section: each key null (the default filter's value) unless `defaults` sets it. */
-function overrides(label: string, defaults: Partial<ClassFilterConfig>): TypedSection<ClassFilterOverrides> {
-  const key = (name: keyof ClassFilterConfig, range: Range) =>
-    override(`\`${name}\` for ${label}; null = \`filters.default.${name}\`.`, defaults[name] ?? null, range);
+/**
+ * A class's filter section: each key null unless `defaults` sets it. Null means the default filter's value
+ * (`intruder.filters.<class>`), or `intruder.filters`' value (a camera's own, `inherits` says which).
+ */
+function overrides(label: string, defaults: Partial<ClassFilterConfig>, inherits: (name: string) => string = (name) => `\`filters.default.${name}\``): TypedSection<ClassFilterOverrides> {
+  const key = (name: keyof ClassFilterConfig, range: Range) => override(`\`${name}\` for ${label}; null = ${inherits(name)}.`, defaults[name] ?? null, range);
   return section<ClassFilterOverrides>(`Filter of ${label} detections.`, {
     min_score: key('min_score', { min: 0, max: 1 }),
     threshold: key('threshold', { min: 0, max: 1 }),
@@ -161,18 +163,8 @@ export const CAMERA_NAME = '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$';
 /** One detector serves every camera: more than a few overloads even a Pi 5. */
 export const MAX_CAMERAS = 8;
 
-/** A camera's filter section: each key null (intruder.filters' value) unless the camera sets it. */
-function cameraOverrides(label: string): TypedSection<ClassFilterOverrides> {
-  const key = (name: keyof ClassFilterConfig, range: Range) => override(`\`${name}\` for ${label} on this camera; null = \`intruder.filters\`' value.`, null, range);
-  return section<ClassFilterOverrides>(`Filter of ${label} detections on this camera.`, {
-    min_score: key('min_score', { min: 0, max: 1 }),
-    threshold: key('threshold', { min: 0, max: 1 }),
-    min_area: key('min_area', { min: 0, max: 1 }),
-    max_area: key('max_area', { min: 0, max: 1 }),
-    min_ratio: key('min_ratio', { min: 0 }),
-    max_ratio: key('max_ratio', { min: 0 }),
-  });
-}
+/** A camera's filter key left null keeps the value `intruder.filters` gives its class. */
+const CAMERA_INHERITS = () => "`intruder.filters`' value";
 
 /** A camera of `cameras` must say its driver (`required` cannot see a key the defaults filled in). */
 const { default: _driverDefault, ...ENTRY_DRIVER } = CAMERA_PROPERTIES.driver;
@@ -186,11 +178,11 @@ const CAMERA_ENTRY_PROPERTIES: Properties<CameraEntryConfig> = {
   motion_masks: polygons('Motion masks of this camera\'s frame (as `motion.masks`).'),
   alarm_zones: zoneNames('Zones of this camera whose objects sound the alarm (as `alarm.zones`); empty = anywhere.'),
   filters: section<CameraFiltersConfig>('This camera\'s own filter values (a key left null keeps `intruder.filters`\' value).', {
-    default: cameraOverrides('every class'),
-    person: cameraOverrides('person'),
-    dog: cameraOverrides('dog'),
-    cat: cameraOverrides('cat'),
-    bear: cameraOverrides('bear'),
+    default: overrides('every class on this camera', {}, CAMERA_INHERITS),
+    person: overrides('person on this camera', {}, CAMERA_INHERITS),
+    dog: overrides('dog on this camera', {}, CAMERA_INHERITS),
+    cat: overrides('cat on this camera', {}, CAMERA_INHERITS),
+    bear: overrides('bear on this camera', {}, CAMERA_INHERITS),
   }),
 };
 
