@@ -56,6 +56,11 @@ export function yuv420Layout(width: number, height: number, yAlign = 1): Yuv420L
   return { width, height, yStride, uvStride, chromaWidth, chromaHeight, frameBytes: yStride * height + 2 * uvStride * chromaHeight };
 }
 
+/** Whether rows of this layout carry bytes beyond the visible pixels (a crop must drop them). */
+export function hasRowPadding(layout: Yuv420Layout): boolean {
+  return layout.yStride !== layout.width || layout.uvStride !== layout.chromaWidth;
+}
+
 /**
  * Copies the visible pixels of one padded frame (`source` holds exactly `layout.frameBytes` from
  * `offset`) into a new unpadded Yuv420Image.
@@ -64,7 +69,7 @@ export function cropYuv420(source: Uint8Array, offset: number, layout: Yuv420Lay
   const { width, height, yStride, uvStride, chromaWidth, chromaHeight } = layout;
   const packed = yuv420Layout(width, height);
   const data = new Uint8Array(packed.frameBytes);
-  if (yStride === width && uvStride === chromaWidth) {
+  if (!hasRowPadding(layout)) {
     data.set(source.subarray(offset, offset + packed.frameBytes));
     return { format: 'yuv420', width, height, data };
   }

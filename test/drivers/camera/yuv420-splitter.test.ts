@@ -31,12 +31,17 @@ describe('Yuv420StreamSplitter', () => {
     expect(yuv420Layout(780, 440)).toMatchObject({ yStride: 780, uvStride: 390 });
   });
 
-  it('returns each frame cropped and bit-exact however a padded stream is cut', () => {
-    const frames = [frame(780, 440, 1), frame(780, 440, 2), frame(780, 440, 3)];
+  // 780 wide is padded (832-byte Y rows); 768 is a multiple of 64, so each frame is handed on in the
+  // buffer it was gathered in: a later chunk must not write into a frame already returned.
+  it.each([
+    { width: 780, padding: 'padded' },
+    { width: 768, padding: 'unpadded' },
+  ])('returns each frame cropped and bit-exact however a $padding stream is cut', ({ width }) => {
+    const frames = [frame(width, 440, 1), frame(width, 440, 2), frame(width, 440, 3)];
     const stream = Buffer.concat(frames.map((f) => padRows(f, 64)));
     fc.assert(
       fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 40 }), (cuts) => {
-        const out = split(stream, cuts.sort((a, b) => a - b), new Yuv420StreamSplitter(780, 440, 64));
+        const out = split(stream, cuts.sort((a, b) => a - b), new Yuv420StreamSplitter(width, 440, 64));
         expect(out).toHaveLength(frames.length);
         out.forEach((f, i) => expect(same(f, frames[i]!)).toBe(true));
       }),
