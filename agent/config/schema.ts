@@ -9,11 +9,11 @@
  * `TypedLeaf<T[K]>` (invariant: `number` is not accepted for `number | null`, nor the other way).
  */
 import { hostname } from 'node:os';
-import { CAMERA_DRIVERS, CAMERA_FORMATS, CAMERA_LIMITS, type NumberRange } from '../../drivers/camera/index.js';
 import { SENSOR_DRIVERS } from '../../drivers/sensors/index.js';
-import type { AgentConfig, CameraConfig, CameraEntryConfig, CameraFiltersConfig, ClassFilterConfig, ClassFilterOverrides, FramePolygon, ZoneConfig } from './types.js';
-import { FRAME_POLYGON, ZONE_ITEM, ZONE_NAME_ITEM } from './zone-schema.js';
-import type { AnySchema, LeafSchema, Properties, SectionSchema, TypedLeaf, TypedSection } from './schema-types.js';
+import type { AgentConfig } from './types.js';
+import { CAMERA_PROPERTIES, cameraMap } from './camera-schema.js';
+import { autoBool, bool, filterSection, int, num, oneOf, optPath, optStr, overrides, polygons, section, str, stringOrList, strings, zoneNames, zones } from './schema-builders.js';
+import type { AnySchema, SectionSchema, TypedSection } from './schema-types.js';
 
 export type { AnySchema, LeafSchema, SecretKind, SectionSchema, TypedLeaf, TypedSection } from './schema-types.js';
 
@@ -22,184 +22,12 @@ export function isSection(schema: AnySchema): schema is SectionSchema {
   return schema.type === 'object' && 'properties' in schema;
 }
 
-function section<T>(description: string, properties: Properties<T>): TypedSection<T> {
-  return { type: 'object', description, default: {}, additionalProperties: false, properties };
-}
-
-/** The one place a plain leaf gets its value type: the builders below call it with the type they validate. */
-function typed<T>(schema: LeafSchema & { default: T }): TypedLeaf<T> {
-  return schema as TypedLeaf<T>;
-}
-
-/** `type`, made nullable when the default is null (null then means "not set"). */
-function nullableIf(type: string, def: unknown): string | string[] {
-  return def === null ? [type, 'null'] : type;
-}
-
-function int(description: string, def: number, minimum: number, maximum?: number): TypedLeaf<number>;
-function int(description: string, def: null, minimum: number, maximum?: number): TypedLeaf<number | null>;
-function int(description: string, def: number | null, minimum: number, maximum?: number): LeafSchema {
-  return { type: nullableIf('integer', def), description, default: def, minimum, ...(maximum === undefined ? {} : { maximum }) };
-}
-
-type Range = { min?: number; above?: number; max?: number };
-
-function num(description: string, def: number, range: Range): TypedLeaf<number>;
-function num(description: string, def: null, range: Range): TypedLeaf<number | null>;
-function num(description: string, def: number | null, range: Range): LeafSchema {
-  return {
-    type: nullableIf('number', def),
-    description,
-    default: def,
-    ...(range.min === undefined ? {} : { minimum: range.min }),
-    ...(range.above === undefined ? {} : { exclusiveMinimum: range.above }),
-    ...(range.max === undefined ? {} : { maximum: range.max }),
-  };
-}
-
-/** A number whose range a driver owns (and checks again itself). */
-function limited(description: string, def: number, range: NumberRange): TypedLeaf<number> {
-  return range.integer ? int(description, def, range.min, range.max) : num(description, def, { min: range.min, max: range.max });
-}
-
-/** A number that may be null (null = inherit), whatever its default: a per-class override. */
-function override(description: string, def: number | null, range: Range): TypedLeaf<number | null> {
-  return { ...num(description, 0, range), type: ['number', 'null'], default: def } as LeafSchema as TypedLeaf<number | null>;
-}
-
-const bool = (description: string, def: boolean): TypedLeaf<boolean> => typed({ type: 'boolean', description, default: def });
-
-/**
- * `true`, `false` or `auto` (the default). The loader resolves `auto` before anyone reads the value, so
- * the agent's configuration holds a boolean; that is the one place the leaf's type is looser than its key's.
- */
-const autoBool = (description: string): TypedLeaf<boolean> =>
-  ({ type: ['boolean', 'string'], description, default: 'auto', enum: [true, false, 'auto'] }) as LeafSchema as TypedLeaf<boolean>;
-
-type StringExtras = Pick<LeafSchema, 'pattern' | 'maxLength' | 'x-path' | 'x-doc-default' | 'x-secret'>;
-
-const str = (description: string, def: string, extra: StringExtras = {}): TypedLeaf<string> =>
-  typed({ type: 'string', description, default: def, minLength: 1, ...extra });
-
-const optStr = (description: string, extra: StringExtras = {}): TypedLeaf<string | null> =>
-  typed<string | null>({ type: ['string', 'null'], description, default: null, minLength: 1, ...extra });
-
-const optPath = (description: string): TypedLeaf<string | null> => optStr(description, { 'x-path': true });
-
-/** A list of distinct non-empty strings (each at least `minLength` long). */
-const strings = (description: string, def: string[], minItems: number, minLength = 1, extra: Pick<LeafSchema, 'x-secret'> = {}): TypedLeaf<string[]> =>
-  typed({ type: 'array', description, default: def, items: { type: 'string', minLength }, minItems, uniqueItems: true, ...extra });
-
-/** One string, or a list of distinct ones (at least one), each non-empty and matching `pattern`. */
-const stringOrList = (description: string, def: string, pattern: string, extra: Pick<LeafSchema, 'x-secret'> = {}): TypedLeaf<string | string[]> =>
-  typed<string | string[]>({
-    type: ['string', 'array'],
-    description,
-    default: def,
-    minLength: 1,
-    pattern,
-    items: { type: 'string', minLength: 1, pattern },
-    minItems: 1,
-    uniqueItems: true,
-    ...extra,
-  });
-
-const oneOf = <V extends string | number>(description: string, values: readonly V[], def: NoInfer<V>): TypedLeaf<V> =>
-  typed({ type: typeof def === 'number' ? 'integer' : 'string', description, default: def, enum: values });
-
 /**
  * The longest duration a key takes. Node's timers hold at most 2^31-1 ms (24.8 days): a longer delay
  * fires after 1 ms instead (a sensor read every millisecond); a day is far beyond any sensible setting.
  */
 export const DAY_S = 86_400;
 
-function filterSection(description: string, properties: Properties<ClassFilterConfig>): TypedSection<ClassFilterConfig> {
-  return section<ClassFilterConfig>(description, properties);
-}
-
-/**
- * A class's filter section: each key null unless `defaults` sets it. Null means the default filter's value
- * (`intruder.filters.<class>`), or `intruder.filters`' value (a camera's own, `inherits` says which).
- */
-function overrides(label: string, defaults: Partial<ClassFilterConfig>, inherits: (name: string) => string = (name) => `\`filters.default.${name}\``): TypedSection<ClassFilterOverrides> {
-  const key = (name: keyof ClassFilterConfig, range: Range) => override(`\`${name}\` for ${label}; null = ${inherits(name)}.`, defaults[name] ?? null, range);
-  return section<ClassFilterOverrides>(`Filter of ${label} detections.`, {
-    min_score: key('min_score', { min: 0, max: 1 }),
-    threshold: key('threshold', { min: 0, max: 1 }),
-    min_area: key('min_area', { min: 0, max: 1 }),
-    max_area: key('max_area', { min: 0, max: 1 }),
-    min_ratio: key('min_ratio', { min: 0 }),
-    max_ratio: key('max_ratio', { min: 0 }),
-  });
-}
-
-const polygons = (description: string): TypedLeaf<FramePolygon[]> => typed<FramePolygon[]>({ type: 'array', description, default: [], items: FRAME_POLYGON, maxItems: 100 });
-const zoneNames = (description: string): TypedLeaf<string[]> => typed<string[]>({ type: 'array', description, default: [], items: ZONE_NAME_ITEM, uniqueItems: true });
-const zones = (description: string): TypedLeaf<ZoneConfig[]> => typed<ZoneConfig[]>({ type: 'array', description, default: [], maxItems: 100, items: ZONE_ITEM });
-
-const CAMERA_PROPERTIES: Properties<CameraConfig> = {
-  driver: oneOf('`rpicam` (rpicam-vid stream), `still` (node-libcamera stills), `ffmpeg` (USB camera or RTSP/HTTP stream), `dir` (replay a folder of images), `none` (vision off).', CAMERA_DRIVERS, 'none'),
-  width: limited('Frame width in pixels.', 1280, CAMERA_LIMITS.width),
-  height: limited('Frame height in pixels.', 720, CAMERA_LIMITS.height),
-  fps: limited('Frames per second requested from the camera.', 5, CAMERA_LIMITS.fps),
-  rotation: oneOf('Rotate frames by this many degrees (what rpicam-apps support).', [0, 180], 0),
-  hflip: bool('Mirror frames horizontally.', false),
-  vflip: bool('Flip frames vertically.', false),
-  index: limited('rpicam: which camera (`--camera N`).', 0, CAMERA_LIMITS.index),
-  dir: optPath('dir: folder of JPEG/PNG images to replay, in name order (required with `driver: dir`).'),
-  loop: bool('dir: start again at the first image after the last.', true),
-  input: optStr('ffmpeg: `/dev/videoN` or an `rtsp://` / `http(s)://` URL (required with `driver: ffmpeg`). A URL\'s user name and password are redacted when the configuration is sent.', { 'x-secret': 'url' }),
-  format: oneOf(
-    'rpicam and ffmpeg: what the capture process sends. `yuv420`: raw frames (no JPEG encode on the device, no decode in the agent; width and height must be even); `mjpeg`: JPEG frames (less bandwidth through the pipe, more CPU). dir and still always give JPEG. See docs/camera.md.',
-    CAMERA_FORMATS,
-    'yuv420',
-  ),
-  stall_timeout_s: limited('Restart the capture process when no frame came for this many seconds.', 10, CAMERA_LIMITS.stall_timeout_s),
-  still_interval_s: limited('still: seconds between two stills.', 2, CAMERA_LIMITS.still_interval_s),
-};
-
-/** A camera's name is a topic level (`<base>/alerts/intruder/<name>`) and part of Home Assistant's ids. */
-export const CAMERA_NAME = '^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$';
-/** One detector serves every camera: more than a few overloads even a Pi 5. */
-export const MAX_CAMERAS = 8;
-
-/** A camera's filter key left null keeps the value `intruder.filters` gives its class. */
-const CAMERA_INHERITS = () => "`intruder.filters`' value";
-
-/** A camera of `cameras` must say its driver (`required` cannot see a key the defaults filled in). */
-const { default: _driverDefault, ...ENTRY_DRIVER } = CAMERA_PROPERTIES.driver;
-
-const CAMERA_ENTRY_PROPERTIES: Properties<CameraEntryConfig> = {
-  ...CAMERA_PROPERTIES,
-  driver: ENTRY_DRIVER as typeof CAMERA_PROPERTIES.driver,
-  zones: zones('Named areas of this camera\'s frame (as `intruder.zones`).'),
-  required_zones: zoneNames('Zones of this camera an object must have entered to alert (as `intruder.required_zones`); empty = anywhere.'),
-  masks: polygons('Object masks of this camera\'s frame (as `intruder.masks`).'),
-  motion_masks: polygons('Motion masks of this camera\'s frame (as `motion.masks`).'),
-  alarm_zones: zoneNames('Zones of this camera whose objects sound the alarm (as `alarm.zones`); empty = anywhere.'),
-  filters: section<CameraFiltersConfig>('This camera\'s own filter values (a key left null keeps `intruder.filters`\' value).', {
-    default: overrides('every class on this camera', {}, CAMERA_INHERITS),
-    person: overrides('person on this camera', {}, CAMERA_INHERITS),
-    dog: overrides('dog on this camera', {}, CAMERA_INHERITS),
-    cat: overrides('cat on this camera', {}, CAMERA_INHERITS),
-    bear: overrides('bear on this camera', {}, CAMERA_INHERITS),
-  }),
-};
-
-/** `cameras`: a map from a camera's name to its settings (every key but `driver` has a default). */
-function cameraMap(description: string): TypedLeaf<Record<string, CameraEntryConfig>> {
-  const entry = { type: 'object', additionalProperties: false, required: ['driver'], properties: CAMERA_ENTRY_PROPERTIES };
-  return typed<Record<string, CameraEntryConfig>>({
-    type: 'object',
-    description,
-    default: {},
-    propertyNames: { pattern: CAMERA_NAME },
-    maxProperties: MAX_CAMERAS,
-    additionalProperties: entry,
-    // An entry's `input` may be a stream URL with a password in it.
-    'x-secret': 'url',
-  });
-}
 
 /** A valid MQTT topic level: no separators or wildcards. */
 const TOPIC_LEVEL = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
