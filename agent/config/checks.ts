@@ -11,6 +11,7 @@ import { dataFolderProblem } from './path-checks.js';
 import { InputFileError, readRegularFileSync } from '../lib/input-file.js';
 import { loadPublicKey, MAX_PEM_BYTES } from '../ota/verify.js';
 import { cameraProblems } from './camera-checks.js';
+import { emptyRangeProblems } from './filter-checks.js';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
@@ -86,19 +87,10 @@ export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
   }
 
   mustExist(['intruder', 'model'], section(config, 'intruder').model, 'file');
-  // A class whose range is empty would silently never alert.
-  const filters = section(section(config, 'intruder'), 'filters');
-  const defaults = section(filters, 'default');
-  for (const label of Object.keys(filters)) {
-    const own = section(filters, label);
-    for (const [low, high] of [['min_area', 'max_area'], ['min_ratio', 'max_ratio']] as const) {
-      const min = own[low] ?? defaults[low];
-      const max = own[high] ?? defaults[high];
-      if (typeof min === 'number' && typeof max === 'number' && min > max) {
-        const key = own[low] === undefined || own[low] === null ? high : low;
-        report(['intruder', 'filters', label, key], `leaves no ${label} box that counts: ${low} ${min} is above ${high} ${max}`);
-      }
-    }
+  const shared = { filters: section(section(config, 'intruder'), 'filters'), path: ['intruder', 'filters'] };
+  emptyRangeProblems([shared], reportAt);
+  for (const [name, camera] of Object.entries(section(config, 'cameras'))) {
+    if (typeof camera === 'object' && camera !== null) emptyRangeProblems([{ filters: section(camera as Obj, 'filters'), path: ['cameras', name, 'filters'] }, shared], reportAt);
   }
   const forecast = section(config, 'forecast');
   mustExist(['forecast', 'model'], forecast.model, 'file');

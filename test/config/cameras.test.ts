@@ -55,6 +55,27 @@ describe('several cameras (cameras)', () => {
     expect(config.cameras.b!.index).toBe(1);
   });
 
+  it("refuses a camera's filter that leaves no box, looking values up as the agent does", () => {
+    const problems = problemsOf(() =>
+      load(`
+cameras:
+  front:
+    driver: rpicam
+    filters:
+      default: { min_area: 0.5 }
+      person: { max_area: 0.3 }
+  back:
+    driver: rpicam
+    index: 1
+    filters:
+      dog: { min_area: 0.2 }
+`),
+    );
+    // front: person's max_area (0.3, its own) is under the camera's default min_area (0.5); back is fine
+    // (dog's min_area 0.2 under the shared max_area 1).
+    expect(problems.map((p) => [p.path, p.message])).toEqual([['cameras.front.filters.person.max_area', 'leaves no person box that counts: min_area 0.5 is above max_area 0.3']]);
+  });
+
   it('names every problem with its key path: bad names, missing driver settings, zones, and the one-camera keys mixed in', () => {
     const problems = problemsOf(() =>
       load(`
