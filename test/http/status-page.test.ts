@@ -149,6 +149,8 @@ describe('status page', () => {
     expect(await page.locator('#scene-overlay polygon.motion-mask').count()).toBe(1);
     expect(await page.locator('#scene-overlay text').allTextContents()).toEqual(['street (required)', 'door (alarm)']);
     expect(await page.locator('#scene-caption').innerText()).toMatch(/^2 zone\(s\), 1 object mask\(s\), 1 motion mask\(s\); frame of /);
+    // One camera: no camera choice.
+    expect(await page.locator('#scene-camera').isHidden()).toBe(true);
 
     expect(await page.locator('#events tr').count()).toBe(2);
     expect(await page.locator('#events').innerText()).toContain('person 90%');
@@ -164,6 +166,41 @@ describe('status page', () => {
     expect(foreign, foreign.join(' ')).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('offers a choice of camera with several, and draws the chosen camera\'s frame and zones', async () => {
+    const frame = readFileSync(fixture('images/bus.jpg'));
+    const garage = { ...SCENE, zones: [], required_zones: [], alarm_zones: [], object_masks: [] };
+    const frameAt = (hour: number) => async () => ({ jpeg: frame, ts: Date.UTC(2026, 11, 5, hour) });
+    const two = serverWith(
+      [
+        { camera: 'front', latestFrame: frameAt(1), layout: () => SCENE },
+        { camera: 'garage', latestFrame: frameAt(2), layout: () => garage },
+      ],
+      new EventBus(silentLogger()),
+    );
+    await two.start();
+    const page = await browser.newPage();
+    const frames: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/frame')) frames.push(new URL(request.url()).search);
+    });
+    try {
+      await page.goto(`${two.url()}/#key=${KEY}`);
+      const choice = page.locator('#scene-camera');
+      await choice.waitFor({ state: 'visible' });
+      expect(await choice.locator('option').allTextContents()).toEqual(['front', 'garage']);
+      await page.waitForFunction("document.getElementById('scene-caption').textContent.startsWith('2 zone(s)')");
+      await choice.selectOption('garage');
+      await page.waitForFunction("document.getElementById('scene-caption').textContent.startsWith('0 zone(s), 0 object mask(s), 1 motion mask(s)')");
+      expect(await page.locator('#scene-overlay polygon.zone').count()).toBe(0);
+      expect(await choice.inputValue()).toBe('garage');
+      expect(frames).toContain('?camera=front');
+      expect(frames.at(-1)).toBe('?camera=garage');
+    } finally {
+      await page.close();
+      await two.stop();
+    }
   });
 
   it('asks for the key when it has none or a wrong one', async () => {
