@@ -99,7 +99,8 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX detections_epoch_ts ON detections (clock_epoch, ts);
   CREATE INDEX forecasts_epoch_ts ON forecasts (clock_epoch, ts);
   `,
-  // Several cameras: which one saw the intrusion (rows from before were the one camera's).
+  // 5: several cameras (agent/vision/camera-profiles.ts): which one saw the intrusion; rows from before
+  // were the one camera's, `main`.
   `ALTER TABLE detections ADD COLUMN camera TEXT NOT NULL DEFAULT 'main';`,
 ];
 
