@@ -3,21 +3,10 @@
  * the zones and masks of each camera's frame, and the one-camera (`camera`) and several-camera
  * (`cameras`) forms not mixed. Each check looks only at values of the right type.
  */
+import { isObj, section, type KeyPath as Path, type Obj, type ReportAt as Report } from './config-values.js';
 import { zoneProblems, type KeyAt } from './zone-checks.js';
 
-type Obj = Record<string, unknown>;
-type Path = (string | number)[];
-type Report = (path: Path, message: string) => void;
 type MustExist = (path: Path, value: unknown, kind: 'file' | 'folder') => void;
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function section(config: Obj, key: string): Obj {
-  const value = config[key];
-  return isObj(value) ? value : {};
-}
 
 const nonEmpty = (value: unknown) => (Array.isArray(value) ? value.length > 0 : false);
 

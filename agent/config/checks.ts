@@ -11,17 +11,12 @@ import { dataFolderProblem } from './path-checks.js';
 import { InputFileError, readRegularFileSync } from '../lib/input-file.js';
 import { loadPublicKey, MAX_PEM_BYTES } from '../ota/verify.js';
 import { cameraProblems } from './camera-checks.js';
+import { section, type KeyPath, type Obj } from './config-values.js';
 import { emptyRangeProblems } from './filter-checks.js';
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
-type Obj = Record<string, unknown>;
 type Locate = (path: string[]) => string | undefined;
-
-function section(config: Obj, key: string): Obj {
-  const value = config[key];
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Obj) : {};
-}
 
 function text(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
@@ -66,7 +61,7 @@ export function checkConfig(config: Obj, locate: Locate): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const report = (path: string[], message: string) => problems.push({ path: path.join('.'), message, source: locate(path) });
   // List items are named as the schema's problems name them: intruder.zones[1].name.
-  const reportAt = (path: (string | number)[], message: string) =>
+  const reportAt = (path: KeyPath, message: string) =>
     problems.push({
       path: path.map((s, i) => (typeof s === 'number' ? `[${s}]` : (i > 0 ? '.' : '') + s)).join(''),
       message,

@@ -4,9 +4,9 @@
  * Objects merge key by key; lists and values replace.
  */
 import { isMap, parseDocument, type Document } from 'yaml';
-import { isObj, mergeConfig } from './load.js';
+import { isObj, type Obj } from './config-values.js';
+import { mergeConfig } from './load.js';
 
-type Obj = Record<string, unknown>;
 
 /** The new text of `file` (whose current text is `text`, null when it does not exist yet) with `partial` merged in. */
 export function mergeIntoConfigText(file: string, text: string | null, partial: Obj): string {

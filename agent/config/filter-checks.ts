@@ -4,9 +4,7 @@
  * else the default filter's; with a camera's own filters (`cameras.<name>.filters`), the camera's class
  * value, else the shared class value, else the camera's default, else the shared default.
  */
-type Obj = Record<string, unknown>;
-type Path = (string | number)[];
-type Report = (path: Path, message: string) => void;
+import { section, type KeyPath as Path, type Obj, type ReportAt as Report } from './config-values.js';
 
 /** A filters section (`default` and one section a class) and where it is. */
 export interface FilterLayer {
@@ -15,11 +13,6 @@ export interface FilterLayer {
 }
 
 const RANGES = [['min_area', 'max_area'], ['min_ratio', 'max_ratio']] as const;
-
-function section(node: Obj, key: string): Obj {
-  const value = node[key];
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Obj) : {};
-}
 
 const isSet = (value: unknown): value is number => typeof value === 'number';
 

@@ -14,6 +14,7 @@ import { closest, readEnvOverrides, schemaLeaves, type ConfigProblem } from './e
 import { configSchema, isSection, type AnySchema, type SectionSchema } from './schema.js';
 import { ConfigError } from './errors.js';
 import type { AgentConfig } from './types.js';
+import { isObj, type Obj } from './config-values.js';
 
 export type { ConfigProblem } from './env.js';
 export { ConfigError } from './errors.js';
@@ -35,7 +36,6 @@ export interface LoadConfigOptions {
 /** Where a running configuration came from, to load it again the same way (`cmd/config/set`). */
 export type ConfigSource = Omit<LoadConfigOptions, 'text'>;
 
-type Obj = Record<string, unknown>;
 
 /** A configuration is a few KB; a file many times larger is a mistake (or an attack), refused unread. */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
@@ -194,10 +194,6 @@ function lineOf(doc: Document, lineCounter: LineCounter, path: string[], name: s
     if (node?.range) return `${name}:${lineCounter.linePos(node.range[0]).line}`;
   }
   return undefined;
-}
-
-export function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
 }
 
 /** `top` over `base`: objects merge key by key, anything else (lists included) replaces; undefined is skipped. */

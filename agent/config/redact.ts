@@ -8,10 +8,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { schemaLeaves, type ConfigProblem } from './env.js';
 import type { SecretKind } from './schema.js';
 import type { AgentConfig } from './types.js';
+import { isObj, type Obj } from './config-values.js';
 
 export const REDACTED = '[redacted]';
 
-type Obj = Record<string, unknown>;
 
 const SECRET_LEAVES = schemaLeaves()
   .filter((leaf) => leaf.schema['x-secret'])
@@ -78,8 +78,8 @@ function redactUrlSecrets(value: string): string {
 function parentOf(root: Obj, path: readonly string[]): Obj | null {
   let node: unknown = root;
   for (const key of path.slice(0, -1)) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node)) return null;
-    node = (node as Obj)[key];
+    if (!isObj(node)) return null;
+    node = node[key];
   }
-  return typeof node === 'object' && node !== null && !Array.isArray(node) ? (node as Obj) : null;
+  return isObj(node) ? node : null;
 }

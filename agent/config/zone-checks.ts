@@ -5,9 +5,7 @@
  */
 import { polygonArea } from '../vision/geometry.js';
 import type { FramePoint } from './types.js';
-
-type Obj = Record<string, unknown>;
-type Report = (path: (string | number)[], message: string) => void;
+import type { KeyPath, Obj, ReportAt as Report } from './config-values.js';
 
 /** Smaller than one pixel of a 640x480 frame: a polygon drawn as a line, or with repeated points. */
 const MIN_POLYGON_AREA = 1 / (640 * 480);
@@ -20,7 +18,7 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-function polygonProblems(polygon: unknown, path: (string | number)[], report: Report): void {
+function polygonProblems(polygon: unknown, path: KeyPath, report: Report): void {
   if (isPolygon(polygon) && polygon.length >= 3 && polygonArea(polygon) < MIN_POLYGON_AREA) {
     report(path, 'encloses no area (its points lie on one line or repeat): draw at least three corners of an area');
   }
@@ -28,7 +26,7 @@ function polygonProblems(polygon: unknown, path: (string | number)[], report: Re
 
 /** A key's value and where it is (`['cameras', 'front', 'zones']`). */
 export interface KeyAt {
-  path: (string | number)[];
+  path: KeyPath;
   value: unknown;
 }
 
@@ -41,7 +39,7 @@ export interface ZoneKeys {
   masks: KeyAt[];
 }
 
-const dotted = (path: readonly (string | number)[]) => path.join('.');
+const dotted = (path: Readonly<KeyPath>) => path.join('.');
 
 export function zoneProblems(keys: ZoneKeys, classes: readonly string[], report: Report): void {
   const zones = Array.isArray(keys.zones.value) ? (keys.zones.value as unknown[]) : [];

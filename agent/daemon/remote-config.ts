@@ -17,7 +17,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, ConfigLoader, isObj, type ConfigSource } from '../config/load.js';
+import { isObj, type Obj } from '../config/config-values.js';
+import { ConfigError, ConfigLoader, type ConfigSource } from '../config/load.js';
 import type { ConfigProblem } from '../config/env.js';
 import { mergeIntoConfigText } from '../config/file-edit.js';
 import { keepUnchangedSecrets, redactConfig } from '../config/redact.js';
@@ -61,7 +62,6 @@ export interface RemoteConfigDeps {
   logger: Logger;
 }
 
-type Obj = Record<string, unknown>;
 
 /** What a remote change did. */
 export interface ConfigChange {
