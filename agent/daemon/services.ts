@@ -189,10 +189,12 @@ function telemetry(parts: AgentParts, sensor: NonNullable<AgentHardware['sensor'
 /** systemd's watchdog, fed while vision and telemetry (those that run) advance. */
 function watchdog(parts: AgentParts): Watchdog {
   const { config, logger } = parts;
+  // The cameras are fixed for the process (a change under `cameras` waits for a restart).
+  const visionNames = cameras(parts).map((camera) => visionServiceName(camera.topicName));
   // Read at each check: `cmd/config/set` changes stall_s and interval_s live.
   const bounds = (): Record<string, number> => {
     const stallMs = config.watchdog.stall_s * 1000;
-    const vision = Object.fromEntries(cameras(parts).map((camera) => [visionServiceName(camera.topicName), stallMs]));
+    const vision = Object.fromEntries(visionNames.map((name) => [name, stallMs]));
     return { ...vision, telemetry: Math.max(stallMs, 3 * config.sensor.interval_s * 1000) };
   };
   const pipelines = (): WatchedPipeline[] =>
