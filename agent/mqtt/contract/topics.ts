@@ -223,13 +223,16 @@ export interface InfoPayload {
 }
 
 /** Topic suffixes below the base topic `<prefix>/<device_id>`. */
+const INTRUDER_ALERT = 'alerts/intruder';
+const SNAPSHOT = 'snapshot';
+
 export const Topic = {
   status: 'status',
-  intruderAlert: 'alerts/intruder',
-  snapshot: 'snapshot',
-  /** A camera of `cameras` has its own alert and snapshot topics; null: the one camera of `camera:` (the topics above). */
-  cameraAlert: (camera: string | null) => (camera === null ? 'alerts/intruder' : `alerts/intruder/${camera}`),
-  cameraSnapshot: (camera: string | null) => (camera === null ? 'snapshot' : `snapshot/${camera}`),
+  intruderAlert: INTRUDER_ALERT,
+  snapshot: SNAPSHOT,
+  /** A camera of `cameras` has its own alert and snapshot topics below these; null: the one camera of `camera:` (the topics themselves). */
+  cameraAlert: (camera: string | null) => (camera === null ? INTRUDER_ALERT : `${INTRUDER_ALERT}/${camera}`),
+  cameraSnapshot: (camera: string | null) => (camera === null ? SNAPSHOT : `${SNAPSHOT}/${camera}`),
   temperature: 'telemetry/temperature',
   forecast: 'forecast/temperature',
   forecastScore: 'forecast/score',
