@@ -63,12 +63,14 @@ export function hasRowPadding(layout: Yuv420Layout): boolean {
 
 /**
  * Copies the visible pixels of one padded frame (`source` holds exactly `layout.frameBytes` from
- * `offset`) into a new unpadded Yuv420Image.
+ * `offset`) into an unpadded Yuv420Image: in `into` when given (exactly the unpadded frame's size, so a
+ * caller can reuse memory), else in new memory.
  */
-export function cropYuv420(source: Uint8Array, offset: number, layout: Yuv420Layout): Yuv420Image {
+export function cropYuv420(source: Uint8Array, offset: number, layout: Yuv420Layout, into?: Uint8Array): Yuv420Image {
   const { width, height, yStride, uvStride, chromaWidth, chromaHeight } = layout;
   const packed = yuv420Layout(width, height);
-  const data = new Uint8Array(packed.frameBytes);
+  if (into && into.length !== packed.frameBytes) throw new RangeError(`a ${width}x${height} yuv420 frame needs ${packed.frameBytes} bytes, got ${into.length}`);
+  const data = into ?? new Uint8Array(packed.frameBytes);
   if (!hasRowPadding(layout)) {
     data.set(source.subarray(offset, offset + packed.frameBytes));
     return { format: 'yuv420', width, height, data };
@@ -82,6 +84,11 @@ export function cropYuv420(source: Uint8Array, offset: number, layout: Yuv420Lay
   const vStart = copyPlane(uStart, chromaHeight, chromaWidth, uvStride);
   copyPlane(vStart, chromaHeight, chromaWidth, uvStride);
   return { format: 'yuv420', width, height, data };
+}
+
+/** The same pixels in memory of their own: what outlives a camera frame whose memory goes back to the camera. */
+export function copyFrameImage(image: FrameImage): FrameImage {
+  return image.format === 'jpeg' ? { format: 'jpeg', data: Buffer.from(image.data) } : { ...image, data: image.data.slice() };
 }
 
 /** Throws a RangeError naming the problem when `image.data` does not hold a whole frame of its size. */

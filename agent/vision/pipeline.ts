@@ -35,6 +35,7 @@ import { detectInRegions } from './region-detector.js';
 import { drawDetections, fitJpeg, type SnapshotFolder } from './snapshot.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { SerialQueue } from '../lib/serial-queue.js';
+import { copyFrameImage } from '../lib/frame-image.js';
 import { SINGLE_CAMERA } from './camera-profiles.js';
 import { DetectorTurns } from './detector-turns.js';
 
@@ -97,9 +98,13 @@ export class VisionPipeline implements Service {
   /** Event handling runs one at a time (frames and the ticker both produce events). */
   private readonly events = new SerialQueue();
   private camera: Camera | null = null;
-  /** The newest frame the camera delivered (what the status page draws the zones over). */
-  private newest: { ts: number; image: FrameImage } | null = null;
-  /** The JPEG of the open event's best frame, by frame number. */
+  /**
+   * The newest frame the camera delivered (what the status page draws the zones over). The one camera
+   * frame the pipeline holds on to: it is released when the next one comes, so its memory can take a
+   * later frame; whatever must outlive it (the best frame, a status page picture) is copied.
+   */
+  private newest: Frame | null = null;
+  /** The open event's best frame (a copy), by frame number. */
   private bestFrame: { seq: number; ts: number; image: FrameImage } | null = null;
   private stats = { frames: 0, inferences: 0, skipped: 0, bad_frames: 0, events: 0, last_inference_ms: null as number | null };
   private lastDropped = 0;
@@ -153,7 +158,9 @@ export class VisionPipeline implements Service {
   async latestFrame(): Promise<{ jpeg: Buffer; ts: number } | null> {
     const newest = this.newest;
     if (!newest) return null;
-    return { jpeg: newest.image.format === 'jpeg' ? newest.image.data : await drawDetections(newest.image, []), ts: newest.ts };
+    // Copied before the first await: the frame may be released and its memory refilled meanwhile.
+    const image = copyFrameImage(newest.image);
+    return { jpeg: image.format === 'jpeg' ? image.data : await drawDetections(image, []), ts: newest.ts };
   }
 
   health(): ComponentHealth {
@@ -195,7 +202,8 @@ export class VisionPipeline implements Service {
   private async process(camera: Camera, frame: Frame): Promise<void> {
     const { bus } = this.deps;
     this.stats.frames++;
-    this.newest = { ts: frame.ts, image: frame.image };
+    this.newest?.release();
+    this.newest = frame;
     bus.emit('frame.captured', { camera: this.cameraName });
     const dropped = camera.stats().dropped;
     if (dropped > this.lastDropped) bus.emit('frame.dropped', { camera: this.cameraName, count: dropped - this.lastDropped });
@@ -207,7 +215,7 @@ export class VisionPipeline implements Service {
     const wasActive = tracker.active;
     const { events, movers } = tracker.observe(result.objects, { seq: frame.seq, ts: frame.ts, ...result.image });
     const best = tracker.bestFrame;
-    if (best?.seq === frame.seq && best.ts === frame.ts) this.bestFrame = { seq: frame.seq, ts: frame.ts, image: frame.image };
+    if (best?.seq === frame.seq && best.ts === frame.ts) this.bestFrame = { seq: frame.seq, ts: frame.ts, image: copyFrameImage(frame.image) };
     this.handle(events, frame.ts);
     const eventId = tracker.eventId;
     if (!wasActive || eventId === null || !this.soundsAlarm(movers)) return;

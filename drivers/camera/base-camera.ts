@@ -15,7 +15,8 @@ import type { Camera, CameraStats, Frame, FrameImage } from './types.js';
 export abstract class BaseCamera implements Camera {
   protected readonly clock: Clock;
   protected readonly tracker: CameraStatsTracker;
-  private readonly mailbox = new LatestFrameMailbox<Frame>();
+  // A frame replaced unread was never seen by the consumer: its memory goes straight back to the driver.
+  private readonly mailbox = new LatestFrameMailbox<Frame>((frame) => frame.release());
   private seq = 0;
   private opening: Promise<void> | null = null;
   private stopping: Promise<void> | null = null;
@@ -70,12 +71,24 @@ export abstract class BaseCamera implements Camera {
     return this.stopping !== null;
   }
 
-  /** Hands one complete frame to the consumer (replacing an unread one). */
-  protected emit(image: FrameImage): void {
-    if (this.stopping) return;
+  /**
+   * Hands one complete frame to the consumer (replacing an unread one). `recycle`: called once when the
+   * consumer (or the mailbox, for a frame replaced unread) releases the frame.
+   */
+  protected emit(image: FrameImage, recycle?: () => void): void {
+    if (this.stopping) {
+      recycle?.();
+      return;
+    }
     this.seq++;
     this.tracker.recordFrame();
-    this.mailbox.offer({ image, seq: this.seq, ts: this.clock.now() });
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      recycle?.();
+    };
+    this.mailbox.offer({ image, seq: this.seq, ts: this.clock.now(), release });
   }
 
   /** The source has no more frames (a replay without loop): iteration ends after the last one. */

@@ -10,6 +10,9 @@ export class LatestFrameMailbox<T> {
   private state: 'open' | 'ending' | 'closed' = 'open';
   private droppedCount = 0;
 
+  /** `discarded`: told of every item that is replaced or thrown away unread. */
+  constructor(private readonly discarded: (item: T) => void = () => {}) {}
+
   get dropped(): number {
     return this.droppedCount;
   }
@@ -22,7 +25,10 @@ export class LatestFrameMailbox<T> {
       waiter({ value: item, done: false });
       return;
     }
-    if (this.pending !== undefined) this.droppedCount++;
+    if (this.pending !== undefined) {
+      this.droppedCount++;
+      this.discarded(this.pending);
+    }
     this.pending = item;
   }
 
@@ -50,6 +56,7 @@ export class LatestFrameMailbox<T> {
   /** Stops at once: a pending item is discarded and a waiting reader gets the end. */
   close(): void {
     this.state = 'closed';
+    if (this.pending !== undefined) this.discarded(this.pending);
     this.pending = undefined;
     this.wakeWithDone();
   }

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Backoff, DEFAULT_BACKOFF, type BackoffTiming } from '../../agent/lib/backoff.js';
 import { describeExit, StderrLines, terminateChild } from './child-process.js';
+import { openStdoutSocket, type ReadSink } from './stdout-socket.js';
 
 export interface SupervisorTiming {
   /** Restart the process when no frame came for this long (also the limit for the first frame). */
@@ -26,7 +28,6 @@ export interface ProcessSpec {
 export interface SupervisorEvents {
   /** A new process is starting: forget any partial output of the previous one. */
   spawned(): void;
-  stdout(chunk: Buffer): void;
   /** A process ended or was killed unexpectedly; a restart is scheduled. */
   failed(reason: string): void;
   /** A replacement process was started after a failure. */
@@ -41,6 +42,8 @@ export interface SupervisorOptions {
   env: NodeJS.ProcessEnv;
   timing: SupervisorTiming;
   logger: Logger;
+  /** Where the process's stdout is read into (see stdout-socket.ts). */
+  stdout: ReadSink;
   events: SupervisorEvents;
 }
 
@@ -50,10 +53,12 @@ export interface SupervisorOptions {
  * for is followed by a restart after an exponential backoff. The backoff starts over when the process
  * that ended had delivered frames and run for at least a stall period, so a camera that works for hours
  * and then hiccups restarts within a second, while one that keeps dying backs off to a minute. Its
- * stderr goes to the debug log, and the last lines go with the warning when it ends.
+ * stderr goes to the debug log, and the last lines go with the warning when it ends. A run ends when
+ * the process has exited and all it wrote has been read.
  */
 export class ProcessSupervisor {
   private child: ChildProcess | null = null;
+  private output: Socket | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly backoff: Backoff;
@@ -66,9 +71,9 @@ export class ProcessSupervisor {
     this.backoff = new Backoff(options.timing.backoff);
   }
 
-  /** Starts the first process. Throws (without retrying) when the program cannot be found. */
-  start(): void {
-    this.spawn(this.options.spec());
+  /** Starts the first process. Rejects (without retrying) when the program cannot be found. */
+  async start(): Promise<void> {
+    await this.spawn(this.options.spec());
   }
 
   /** A frame arrived: the process is alive. */
@@ -82,37 +87,56 @@ export class ProcessSupervisor {
     this.stopped = true;
     this.clearTimers();
     if (this.child) await terminateChild(this.child, this.options.timing.killTimeoutMs);
+    this.output?.destroy();
   }
 
-  private spawn(spec: ProcessSpec): void {
+  private async spawn(spec: ProcessSpec): Promise<void> {
     const { logger, name, events } = this.options;
     events.spawned();
-    const child = spawn(spec.command, spec.args, { env: this.options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { childEnd, reader } = await openStdoutSocket(this.options.stdout);
+    if (this.stopped) {
+      childEnd.destroy();
+      reader.destroy();
+      return;
+    }
+    const child = spawn(spec.command, spec.args, { env: this.options.env, stdio: ['ignore', childEnd, 'pipe'] });
+    // The child has its own copy now; ours would keep the socket open after the child exits.
+    childEnd.destroy();
     this.child = child;
+    this.output = reader;
     this.framesThisRun = 0;
     this.runStartedAt = performance.now();
     this.stallReason = null;
 
     const stderr = new StderrLines((line) => logger.debug({ camera: name, pid: child.pid, stderr: line }, 'capture process stderr'));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (this.child === child) events.stdout(chunk);
-    });
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+    reader.on('error', (err) => logger.warn({ camera: name, err }, 'capture output error'));
 
+    // The run ends once the process is gone ('close': exited, stderr drained) and its stdout socket has
+    // closed (every frame it wrote has been read), in whichever order they come.
+    let exitReason: string | null = null;
+    let outputClosed = false;
     let ended = false;
-    const end = (reason: string) => {
-      if (ended) return;
+    const endWhenDone = () => {
+      if (ended || exitReason === null || !outputClosed) return;
       ended = true;
       stderr.flush();
-      this.onEnd(child, reason, stderr.tail);
+      this.onEnd(child, exitReason, stderr.tail);
+    };
+    reader.on('close', () => {
+      outputClosed = true;
+      endWhenDone();
+    });
+    const exited = (reason: string) => {
+      exitReason ??= reason;
+      endWhenDone();
     };
     child.on('error', (err) => {
       // Only a failed spawn ends the run; a failed kill of a live process is retried by the watchdog.
-      if (child.pid === undefined) end(`cannot run ${spec.command}: ${err.message}`);
+      if (child.pid === undefined) exited(`cannot run ${spec.command}: ${err.message}`);
       else logger.warn({ camera: name, err }, 'capture process error');
     });
-    // 'close' comes after the process exited and its pipes drained: every frame and stderr line is in.
-    child.on('close', (code, signal) => end(this.stallReason ?? describeExit(code, signal)));
+    child.on('close', (code, signal) => exited(this.stallReason ?? describeExit(code, signal)));
 
     this.watchdog = setTimeout(() => this.onStall(child), this.options.timing.stallTimeoutMs);
     logger.info({ camera: name, pid: child.pid, command: spec.command, args: spec.args }, 'capture process started');
@@ -127,6 +151,7 @@ export class ProcessSupervisor {
   private onEnd(child: ChildProcess, reason: string, stderrTail: string[]): void {
     if (this.child !== child) return;
     this.child = null;
+    this.output = null;
     this.clearTimers();
     if (this.stopped) return;
     const { timing, logger, name, events } = this.options;
@@ -142,21 +167,24 @@ export class ProcessSupervisor {
     const delay = this.backoff.nextDelayMs();
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
-      if (this.stopped) return;
-      let spec: ProcessSpec;
-      try {
-        spec = this.options.spec();
-      } catch (err) {
-        const reason = (err as Error).message;
-        const retryIn = this.scheduleRestart();
-        this.options.logger.warn({ camera: this.options.name, reason, restart_in_ms: retryIn }, `capture process cannot start: ${reason}`);
-        this.options.events.failed(reason);
-        return;
-      }
-      this.options.events.restarted();
-      this.spawn(spec);
+      if (!this.stopped) void this.restart();
     }, delay);
     return delay;
+  }
+
+  /** Starts a replacement; when it cannot start (the program is gone), tries again after a backoff. */
+  private async restart(): Promise<void> {
+    try {
+      const spec = this.options.spec();
+      this.options.events.restarted();
+      await this.spawn(spec);
+    } catch (err) {
+      if (this.stopped) return;
+      const reason = (err as Error).message;
+      const retryIn = this.scheduleRestart();
+      this.options.logger.warn({ camera: this.options.name, reason, restart_in_ms: retryIn }, `capture process cannot start: ${reason}`);
+      this.options.events.failed(reason);
+    }
   }
 
   private clearTimers(): void {

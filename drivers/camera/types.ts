@@ -46,6 +46,12 @@ export interface Frame {
   seq: number;
   /** Capture time, milliseconds since the epoch (UTC). */
   ts: number;
+  /**
+   * Gives the frame's memory back to the camera for a later frame (the rpicam and ffmpeg drivers reuse
+   * raw frames' memory). Call it once done with `image`, and read `image` no more after; a frame never
+   * released costs nothing but a new allocation. Calling it again does nothing.
+   */
+  release(): void;
 }
 
 export interface CameraStats {

@@ -7,6 +7,7 @@
  * Frames come from the test, one `show()` at a time, or with `live` on a timer, as a real camera
  * produces them whether anyone reads or not.
  */
+import { copyFrameImage } from '../../agent/lib/frame-image.js';
 import { silentLogger } from '../../agent/lib/log.js';
 import { BaseCamera } from '../../drivers/camera/base-camera.js';
 import type { Frame, FrameImage } from '../../drivers/camera/types.js';
@@ -14,6 +15,12 @@ import type { Frame, FrameImage } from '../../drivers/camera/types.js';
 export interface FakeCameraOptions {
   /** Produce `fps` frames a second on its own once started, cycling through `images` (JPEG bytes or frames). */
   live?: { fps: number; images: (Buffer | FrameImage)[] };
+  /**
+   * Give each frame memory of its own and wipe it (all zeros) when the frame is released, as the rpicam
+   * and ffmpeg drivers refill a released frame's memory with a later frame: a consumer that reads a frame
+   * after releasing it sees the damage.
+   */
+  reuseMemory?: boolean;
 }
 
 /** JPEG bytes are a JPEG frame; a frame is taken as it is. */
@@ -27,6 +34,8 @@ interface TakenWaiter {
 export class FakeCamera extends BaseCamera {
   private timer: NodeJS.Timeout | null = null;
   private readonly waiters: TakenWaiter[] = [];
+  /** Frames released so far (by the reader, or replaced unread). */
+  released = 0;
 
   constructor(private readonly options: FakeCameraOptions = {}) {
     super('fake', silentLogger());
@@ -48,7 +57,7 @@ export class FakeCamera extends BaseCamera {
       const timer = setTimeout(() => reject(new Error(`frame ${seq} of the fake camera was not read within ${timeoutMs} ms`)), timeoutMs);
       this.waiters.push({ seq, resolve: () => (clearTimeout(timer), resolve()) });
     });
-    this.emit(asFrameImage(image));
+    this.produce(image);
     return taken;
   }
 
@@ -73,7 +82,7 @@ export class FakeCamera extends BaseCamera {
     const live = this.options.live;
     if (live) {
       let next = 0;
-      this.timer = setInterval(() => this.emit(asFrameImage(live.images[next++ % live.images.length]!)), 1000 / live.fps);
+      this.timer = setInterval(() => this.produce(live.images[next++ % live.images.length]!), 1000 / live.fps);
     }
     return Promise.resolve();
   }
@@ -83,6 +92,18 @@ export class FakeCamera extends BaseCamera {
     this.timer = null;
     this.wakeWaiters(Infinity);
     return Promise.resolve();
+  }
+
+  private produce(image: Buffer | FrameImage): void {
+    if (!this.options.reuseMemory) {
+      this.emit(asFrameImage(image), () => this.released++);
+      return;
+    }
+    const own = copyFrameImage(asFrameImage(image));
+    this.emit(own, () => {
+      own.data.fill(0);
+      this.released++;
+    });
   }
 
   /** Frames up to `seq` are gone from the mailbox: taken, or replaced by a newer one. */

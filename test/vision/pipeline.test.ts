@@ -126,7 +126,8 @@ describe('VisionPipeline', () => {
   });
 
   it('draws each snapshot on the frame its boxes come from, also for an update held back by the rate limit', async () => {
-    const camera = new FakeCamera();
+    // With frame memory reused, as the rpicam driver does: the held-back update's frame has long been released.
+    const camera = new FakeCamera({ reuseMemory: true });
     // The event must outlive the update interval, so that the ticker releases the held-back update.
     const { vision, outbox, alerts } = setup([camera], { clear_after_s: 30 });
     await vision.start();
@@ -211,6 +212,23 @@ describe('VisionPipeline', () => {
     // The status page's frame: the newest raw frame, encoded to JPEG when asked.
     const latest = (await vision.latestFrame())!;
     expect(await sharp(latest.jpeg).metadata()).toMatchObject({ format: 'jpeg', width: 640, height: 424 });
+  });
+
+  // The rpicam and ffmpeg drivers refill a released frame's memory with a later frame; the pipeline holds
+  // on to the newest frame only, and copies what must outlive it.
+  it('releases every frame but the newest, and its snapshot and status page frame stay whole when frame memory is reused', async () => {
+    const camera = new FakeCamera({ reuseMemory: true });
+    const { vision, outbox } = setup([camera]);
+    await vision.start();
+    const [rawCoffee, rawPerson] = await Promise.all([toYuv420(fixture('images/coffee.png'), { width: 640, height: 424 }), toYuv420(fixture('images/person.jpg'))]);
+    const shown = [rawCoffee, rawPerson, rawPerson, rawPerson, rawCoffee];
+    for (const image of shown) await camera.show(image);
+    await expect.poll(() => outbox().some((r) => r.topic === 'edge/dev/snapshot'), { timeout: 15_000 }).toBe(true);
+    const snapshot = outbox().find((r) => r.topic === 'edge/dev/snapshot')!.payload as Buffer;
+    expect(snapshot.equals(await drawDetections(rawPerson, (await detector.detect(rawPerson)).objects))).toBe(true);
+    expect((await vision.latestFrame())!.jpeg.equals(await drawDetections(rawCoffee, []))).toBe(true);
+    // Every frame but the newest went back to the camera.
+    expect(camera.released).toBe(shown.length - 1);
   });
 
   it('skips still frames without running the model', async () => {

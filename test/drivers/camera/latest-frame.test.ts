@@ -31,6 +31,17 @@ describe('LatestFrameMailbox', () => {
     expect((await closing.next()).done).toBe(true);
   });
 
+  it('tells of every item replaced or thrown away unread, and of no item a reader took', async () => {
+    const discarded: number[] = [];
+    const box = new LatestFrameMailbox<number>((item) => discarded.push(item));
+    box.offer(1);
+    box.offer(2);
+    expect(await box.next()).toEqual({ value: 2, done: false });
+    box.offer(3);
+    box.close();
+    expect(discarded).toEqual([1, 3]);
+  });
+
   it('wakes a waiting reader with the end on close()', async () => {
     const box = new LatestFrameMailbox<number>();
     const waiting = box.next();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../agent/lib/log.js';
-import { CameraUnavailableError, createCamera, type Camera } from '../../../drivers/camera/index.js';
+import { CameraUnavailableError, createCamera, type Camera, type Frame } from '../../../drivers/camera/index.js';
 import { rpicamVidArgs } from '../../../drivers/camera/rpicam.js';
 import { fixture } from '../../helpers/fixtures.js';
 import { captureLog } from '../../helpers/log-capture.js';
@@ -116,6 +116,27 @@ describe('rpicam driver', () => {
       }
       await camera.stop();
     }
+  });
+
+  // Reuse is what keeps a static scene cheap (docs/camera.md, Frame memory); it must never touch a frame
+  // the consumer still holds.
+  it('refills the memory of released yuv420 frames, and never of a frame still held', async () => {
+    const camera = rawCamera({ FAKE_CAMERA_CHUNK_MAX: '65536' });
+    await camera.start();
+    const expected = (frame: Frame) => Buffer.from(rawFrames[(frame.seq - 1) % rawFrames.length]!.image.data);
+    const [held] = await takeFrames(camera, 1);
+    const released = new Set<Uint8Array>();
+    let reused = 0;
+    for (let i = 0; i < 12; i++) {
+      const [frame] = await takeFrames(camera, 1);
+      expect(Buffer.from(frame!.image.data).equals(expected(frame!)), `frame ${frame!.seq}`).toBe(true);
+      if (released.has(frame!.image.data)) reused++;
+      released.add(frame!.image.data);
+      frame!.release();
+    }
+    expect(reused).toBeGreaterThan(0);
+    expect(Buffer.from(held!.image.data).equals(expected(held!))).toBe(true);
+    await camera.stop();
   });
 
   it('drops the torn yuv420 frame of a crashed rpicam-vid and keeps the next stream aligned', async () => {
