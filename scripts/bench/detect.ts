@@ -1,5 +1,8 @@
 /**
- * `npm run bench:detect [-- --threads N --rounds N --model FILE --image FILE --frame WxH]`
+ * `npm run bench:detect [-- --threads N --rounds N --model FILE --input N --image FILE --frame WxH]`
+ *
+ * `--input 320`: runs the model at a square input of 320 (re-targeted to it when its input is fixed,
+ * models/yolo-resize.ts); default: the model's own input size.
  *
  * Measures, in one process with one thread count:
  * - raw: `session.run` alone on a prepared input tensor (a second session with the detector's options);
@@ -14,9 +17,9 @@
  * Prints a readable report and, last, one JSON line with every figure.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from '../../models/onnxruntime.js';
@@ -26,6 +29,7 @@ import { letterboxPixels, DEFAULT_MAX_PIXELS } from '../../models/image-input.js
 import { detectorSessionOptions, loadIntruderDetector, type LoadedIntruderDetector } from '../../models/intruder.js';
 import { writePlanarTensor } from '../../models/letterbox.js';
 import type { DetectionTimings } from '../../models/types.js';
+import { modelFileAtSize } from './model-at-size.js';
 
 const WARMUP = 5;
 const THROUGHPUT_FRAMES = 30;
@@ -39,6 +43,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: join(fixtures, 'models', 'yolov8n-int8.onnx') },
     image: { type: 'string', default: join(fixtures, 'images', 'bus.jpg') },
     frame: { type: 'string', default: '1280x720' },
+    input: { type: 'string' },
   },
 });
 const frameSize = /^(\d+)x(\d+)$/.exec(values.frame);
@@ -47,6 +52,8 @@ const threads = Number(values.threads);
 const rounds = Number(values.rounds);
 if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads: expected a positive integer, got ${values.threads}`);
 if (!Number.isInteger(rounds) || rounds < 30) throw new Error(`--rounds: expected an integer >= 30, got ${values.rounds}`);
+const inputSize = values.input === undefined ? undefined : Number(values.input);
+if (inputSize !== undefined && !(Number.isInteger(inputSize) && inputSize >= 32 && inputSize % 32 === 0)) throw new Error(`--input: expected a multiple of 32, got ${values.input}`);
 
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -89,13 +96,15 @@ const summary = (values: number[], digits = 2) => ({ median: fixed(median(values
 async function main(): Promise<void> {
   const bytes = await readFile(values.image);
   const frame = await yuv420Frame(values.image, Number(frameSize![1]), Number(frameSize![2]));
-  const detector = await loadIntruderDetector(values.model, { threads });
+  const scratch = await mkdtemp(join(tmpdir(), 'edge-agent-bench-detect-'));
+  const model = inputSize === undefined ? values.model : await modelFileAtSize(values.model, inputSize, scratch);
+  const detector = await loadIntruderDetector(model, { threads, inputSize });
   for (let i = 0; i < WARMUP; i += 1) await detector.detect(bytes);
   for (let i = 0; i < WARMUP; i += 1) await detector.detect(frame);
   const rssLoaded = process.memoryUsage().rss;
 
   // The raw run: the same model and session options, fed a tensor prepared once from the same image.
-  const session = await ort.InferenceSession.create(values.model, detectorSessionOptions(threads));
+  const session = await ort.InferenceSession.create(model, detectorSessionOptions(threads));
   const { width, height } = detector.inputSize;
   const input = new Float32Array(3 * width * height);
   const pixels = await letterboxPixels(bytes, detector.inputSize, DEFAULT_MAX_PIXELS);
@@ -151,6 +160,7 @@ async function main(): Promise<void> {
   const rssEnd = process.memoryUsage().rss;
   await session.release();
   await detector.close();
+  await rm(scratch, { recursive: true, force: true });
 
   const partsOf = (timings: DetectionTimings[]) => {
     const part = (key: keyof DetectionTimings) => fixed(median(timings.map((t) => t[key])));
@@ -158,6 +168,7 @@ async function main(): Promise<void> {
   };
   const report = {
     model: values.model,
+    input: `${width}x${height}`,
     image: values.image,
     threads,
     rounds,
@@ -179,7 +190,7 @@ async function main(): Promise<void> {
   };
 
   const lines = [
-    `model ${report.model}, image ${report.image}, ${threads} threads, ${rounds} interleaved rounds after ${WARMUP} warm-up runs`,
+    `model ${report.model} at ${report.input}, image ${report.image}, ${threads} threads, ${rounds} interleaved rounds after ${WARMUP} warm-up runs`,
     `raw session.run        median ${report.raw_run_ms.median} ms (p10 ${report.raw_run_ms.p10}, p90 ${report.raw_run_ms.p90})`,
     `whole detect path      median ${report.whole_path_ms.median} ms (p10 ${report.whole_path_ms.p10}, p90 ${report.whole_path_ms.p90})`,
     `  of which             decode ${report.whole_path_parts_ms.decode}, inference ${report.whole_path_parts_ms.inference}, postprocess ${report.whole_path_parts_ms.postprocess} ms`,
