@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import type { MemoryBudget } from '../agent/lib/memory-budget.js';
 import { InvalidInputError } from './errors.js';
 import { letterboxGeometry, type LetterboxGeometry } from './letterbox.js';
+import { shrinkPlane } from './plane-resize.js';
 import { checkYuv420, ycbcrPlanesToRgb, yuv420Chroma, yuv420Layout, yuv420Luma, yuv420ToRgb, type Yuv420Image } from '../agent/lib/frame-image.js';
 import type { DetectorImage, RawRgbImage } from './types.js';
 
@@ -180,12 +181,12 @@ export async function letterboxPixels(image: DetectorImage, input: ModelInputSiz
 
 /**
  * A yuv420 frame, without a JPEG round trip. A frame at least twice the letterbox's size (a 1280x720
- * camera frame into 640x640) has each plane resized on its own, the chroma planes from their quarter
- * size, and only the letterbox's pixels converted to RGB: resizing is linear and the full-range
- * conversion affine, so this is the RGB resize up to rounding, for a quarter of the conversion work or
- * less. A smaller frame is converted whole first (nearest chroma, as libjpeg), then resized like any RGB
- * frame: there, resizing the quarter-size chroma planes up would blur colour that the RGB path keeps,
- * and moved boxes by several pixels on the PNG fixtures.
+ * camera frame into 640x640) has each plane shrunk on its own (area averaging, plane-resize.ts), the
+ * chroma planes from their quarter size, and only the letterbox's pixels converted to RGB: resizing is
+ * linear and the full-range conversion affine, so this is the RGB resize up to rounding, for a quarter
+ * of the conversion work or less. A smaller frame is converted whole first (nearest chroma, as libjpeg),
+ * then resized like any RGB frame: there, resizing the quarter-size chroma planes up would blur colour
+ * that the RGB path keeps, and moved boxes by several pixels on the PNG fixtures.
  */
 async function letterboxYuv420(image: Yuv420Image, input: ModelInputSize, maxPixels: number): Promise<LetterboxedPixels> {
   try {
@@ -199,26 +200,15 @@ async function letterboxYuv420(image: Yuv420Image, input: ModelInputSize, maxPix
   if (geometry.scale > 0.5) return letterboxRaw({ data: yuv420ToRgb(image), width, height }, input, maxPixels);
   const { chromaWidth, chromaHeight } = yuv420Layout(width, height);
   const { cb, cr } = yuv420Chroma(image);
-  const [y, u, v] = await Promise.all([
-    resizePlane(yuv420Luma(image), width, height, geometry),
-    resizePlane(cb, chromaWidth, chromaHeight, geometry),
-    resizePlane(cr, chromaWidth, chromaHeight, geometry),
-  ]);
+  const y = resizePlane(yuv420Luma(image), width, height, geometry);
+  const u = resizePlane(cb, chromaWidth, chromaHeight, geometry);
+  const v = resizePlane(cr, chromaWidth, chromaHeight, geometry);
   return { rgb: ycbcrPlanesToRgb(y, u, v), geometry, imageWidth: width, imageHeight: height };
 }
 
-async function resizePlane(plane: Uint8Array, width: number, height: number, geometry: LetterboxGeometry): Promise<Uint8Array> {
+function resizePlane(plane: Uint8Array, width: number, height: number, geometry: LetterboxGeometry): Uint8Array {
   if (width === geometry.width && height === geometry.height) return plane;
-  const { data, info } = await sharp(plane, { raw: { width, height, channels: 1 } })
-    .resize(geometry.width, geometry.height, { fit: 'fill', kernel: 'lanczos3' })
-    // One channel in, one out (libvips would otherwise write sRGB).
-    .toColourspace('b-w')
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 1 || data.length !== geometry.width * geometry.height) {
-    throw new Error(`plane resize produced ${info.width}x${info.height}x${info.channels}, expected ${geometry.width}x${geometry.height}x1`);
-  }
-  return data;
+  return shrinkPlane(plane, width, height, geometry.width, geometry.height);
 }
 
 async function letterboxEncoded(bytes: Uint8Array, input: ModelInputSize, maxPixels: number, budget?: MemoryBudget): Promise<LetterboxedPixels> {
