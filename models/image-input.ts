@@ -12,9 +12,9 @@
 import sharp from 'sharp';
 import type { MemoryBudget } from '../agent/lib/memory-budget.js';
 import { InvalidInputError } from './errors.js';
-import { letterboxGeometry, type LetterboxGeometry } from './letterbox.js';
+import { letterboxGeometry, writePlanarTensor, writePlanarTensorYcbcr, type LetterboxGeometry, type YcbcrPlanes } from './letterbox.js';
 import { shrinkPlane } from './plane-resize.js';
-import { checkYuv420, ycbcrPlanesToRgb, yuv420Chroma, yuv420Layout, yuv420Luma, yuv420ToRgb, type Yuv420Image } from '../agent/lib/frame-image.js';
+import { checkYuv420, yuv420Chroma, yuv420Layout, yuv420Luma, yuv420ToRgb, type Yuv420Image } from '../agent/lib/frame-image.js';
 import type { DetectorImage, RawRgbImage } from './types.js';
 
 /** Default pixel limit: well above any camera frame (a 64 MP sensor), far below a decompression bomb. */
@@ -45,13 +45,22 @@ const DCT_COEFFICIENT_BYTES = 2;
  */
 const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
 
-export interface LetterboxedPixels {
-  /** Interleaved RGB, `geometry.width` x `geometry.height` x 3 bytes. */
-  rgb: Uint8Array;
+/**
+ * The image resized into its place in the letterbox, `geometry.width` x `geometry.height`: interleaved
+ * RGB (3 bytes a pixel), or, from a large yuv420 frame, its Y, Cb and Cr planes (converted to RGB as the
+ * tensor is written).
+ */
+export type LetterboxedPixels = ({ rgb: Uint8Array } | { ycbcr: YcbcrPlanes }) & {
   geometry: LetterboxGeometry;
   /** The image as the boxes refer to it (after EXIF orientation). */
   imageWidth: number;
   imageHeight: number;
+};
+
+/** Writes the letterboxed image into the model's planar float input `tensor` (pads included). */
+export function writeInputTensor(pixels: LetterboxedPixels, tensor: Float32Array): void {
+  if ('rgb' in pixels) writePlanarTensor(pixels.rgb, pixels.geometry, tensor);
+  else writePlanarTensorYcbcr(pixels.ycbcr, pixels.geometry, tensor);
 }
 
 export interface ModelInputSize {
@@ -182,8 +191,8 @@ export async function letterboxPixels(image: DetectorImage, input: ModelInputSiz
 /**
  * A yuv420 frame, without a JPEG round trip. A frame at least twice the letterbox's size (a 1280x720
  * camera frame into 640x640) has each plane shrunk on its own (area averaging, plane-resize.ts), the
- * chroma planes from their quarter size, and only the letterbox's pixels converted to RGB: resizing is
- * linear and the full-range conversion affine, so this is the RGB resize up to rounding, for a quarter
+ * chroma planes from their quarter size, and only the letterbox's pixels converted to RGB (as the tensor
+ * is written): resizing is linear and the full-range conversion affine, so this is the RGB resize up to rounding, for a quarter
  * of the conversion work or less. A smaller frame is converted whole first (nearest chroma, as libjpeg),
  * then resized like any RGB frame: there, resizing the quarter-size chroma planes up would blur colour
  * that the RGB path keeps, and moved boxes by several pixels on the PNG fixtures.
@@ -203,7 +212,7 @@ async function letterboxYuv420(image: Yuv420Image, input: ModelInputSize, maxPix
   const y = resizePlane(yuv420Luma(image), width, height, geometry);
   const u = resizePlane(cb, chromaWidth, chromaHeight, geometry);
   const v = resizePlane(cr, chromaWidth, chromaHeight, geometry);
-  return { rgb: ycbcrPlanesToRgb(y, u, v), geometry, imageWidth: width, imageHeight: height };
+  return { ycbcr: { y, cb: u, cr: v }, geometry, imageWidth: width, imageHeight: height };
 }
 
 function resizePlane(plane: Uint8Array, width: number, height: number, geometry: LetterboxGeometry): Uint8Array {

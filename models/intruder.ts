@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 import * as ort from './onnxruntime.js';
 import { InvalidInputError, ModelLoadError } from './errors.js';
 import { fileErrorReason } from './file-errors.js';
-import { letterboxPixels, DEFAULT_DECODE_BUDGET_BYTES, DEFAULT_MAX_PIXELS, type LetterboxedPixels } from './image-input.js';
-import { boxToImage, writePlanarTensor } from './letterbox.js';
+import { letterboxPixels, writeInputTensor, DEFAULT_DECODE_BUDGET_BYTES, DEFAULT_MAX_PIXELS, type LetterboxedPixels } from './image-input.js';
+import { boxToImage } from './letterbox.js';
 import { nonMaxSuppression } from './nms.js';
 import { readOnnxMetadata } from './onnx-proto.js';
 import { MemoryBudget } from '../agent/lib/memory-budget.js';
@@ -151,7 +151,7 @@ class YoloIntruderDetector implements LoadedIntruderDetector {
     const input = await this.inputs.acquire();
     try {
       const tensorStart = performance.now();
-      writePlanarTensor(pixels.rgb, pixels.geometry, input.data);
+      writeInputTensor(pixels, input.data);
       const tensorMs = performance.now() - tensorStart;
       return await this.runner.run(async () => {
         const runStart = performance.now();

@@ -1,8 +1,9 @@
 /**
  * Letterbox geometry (the same as Ultralytics' `LetterBox(center=True)`) and the conversion of a resized
- * RGB image into the model's planar float input. Pure functions: the image decoding lives in
+ * RGB image (or Y, Cb and Cr planes) into the model's planar float input. Pure functions: the image decoding lives in
  * models/image-input.ts, the decoding of the model output in models/yolo-decode.ts.
  */
+import { blueOf, greenOf, redOf } from '../agent/lib/frame-image.js';
 import type { BoundingBox } from './types.js';
 
 /** Grey the letterbox pads with, as Ultralytics trains and exports with. */
@@ -72,6 +73,42 @@ export function writePlanarTensor(rgb: Uint8Array, geometry: LetterboxGeometry, 
       tensor[dst] = rgb[src]! * UNIT_SCALE;
       tensor[green + dst] = rgb[src + 1]! * UNIT_SCALE;
       tensor[blue + dst] = rgb[src + 2]! * UNIT_SCALE;
+    }
+  }
+}
+
+/** Y, Cb and Cr planes of one size (4:4:4: a yuv420 frame's planes each resized to the letterbox). */
+export interface YcbcrPlanes {
+  y: Uint8Array;
+  cb: Uint8Array;
+  cr: Uint8Array;
+}
+
+/**
+ * As writePlanarTensor, from Y, Cb and Cr planes of `geometry.width` x `geometry.height`, each pixel
+ * converted to RGB on its way into the tensor (the same integer RGB as `yuv420ToRgb`'s, without an
+ * interleaved copy in between: about 1 ms less per 640x360 letterbox here).
+ */
+export function writePlanarTensorYcbcr(planes: YcbcrPlanes, geometry: LetterboxGeometry, tensor: Float32Array): void {
+  const { inputWidth, inputHeight, width, height, left, top } = geometry;
+  const plane = inputWidth * inputHeight;
+  if (tensor.length !== 3 * plane) throw new RangeError(`tensor holds ${tensor.length} values, expected 3x${inputHeight}x${inputWidth}`);
+  const { y: luma, cb, cr } = planes;
+  if (luma.length !== width * height || cb.length !== luma.length || cr.length !== luma.length) {
+    throw new RangeError(`planes hold ${luma.length}, ${cb.length} and ${cr.length} bytes, expected ${width}x${height} each`);
+  }
+  tensor.fill(PAD_VALUE * UNIT_SCALE);
+  let src = 0;
+  for (let y = 0; y < height; y += 1) {
+    let dst = (top + y) * inputWidth + left;
+    const rowEnd = dst + width;
+    for (; dst < rowEnd; dst += 1, src += 1) {
+      const lumaByte = luma[src]!;
+      const cbByte = cb[src]!;
+      const crByte = cr[src]!;
+      tensor[dst] = redOf(lumaByte, crByte) * UNIT_SCALE;
+      tensor[plane + dst] = greenOf(lumaByte, cbByte, crByte) * UNIT_SCALE;
+      tensor[2 * plane + dst] = blueOf(lumaByte, cbByte) * UNIT_SCALE;
     }
   }
 }

@@ -25,9 +25,8 @@ import { parseArgs } from 'node:util';
 import * as ort from '../../models/onnxruntime.js';
 import { yuv420Layout, type Yuv420Image } from '../../agent/lib/frame-image.js';
 import { packageRoot } from '../../agent/lib/paths.js';
-import { letterboxPixels, DEFAULT_MAX_PIXELS } from '../../models/image-input.js';
+import { letterboxPixels, writeInputTensor, DEFAULT_MAX_PIXELS } from '../../models/image-input.js';
 import { detectorSessionOptions, loadIntruderDetector, type LoadedIntruderDetector } from '../../models/intruder.js';
-import { writePlanarTensor } from '../../models/letterbox.js';
 import type { DetectionTimings } from '../../models/types.js';
 import { modelFileAtSize } from './model-at-size.js';
 
@@ -108,7 +107,7 @@ async function main(): Promise<void> {
   const { width, height } = detector.inputSize;
   const input = new Float32Array(3 * width * height);
   const pixels = await letterboxPixels(bytes, detector.inputSize, DEFAULT_MAX_PIXELS);
-  writePlanarTensor(pixels.rgb, pixels.geometry, input);
+  writeInputTensor(pixels, input);
   const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', input, [1, 3, height, width]) };
   for (let i = 0; i < WARMUP; i += 1) await session.run(feeds);
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { boxToImage, letterboxGeometry, PAD_VALUE, writePlanarTensor } from '../../models/letterbox.js';
+import { blueOf, greenOf, redOf } from '../../agent/lib/frame-image.js';
+import { boxToImage, letterboxGeometry, PAD_VALUE, writePlanarTensor, writePlanarTensorYcbcr } from '../../models/letterbox.js';
 
 describe('letterboxGeometry', () => {
   it('fits bus.jpg (554x740) into 640x640 like Ultralytics: 479x640, 80 px left pad, 81 right', () => {
@@ -109,5 +110,31 @@ describe('boxToImage', () => {
         },
       ),
     );
+  });
+});
+
+describe('writePlanarTensorYcbcr', () => {
+  const geometry = { inputWidth: 4, inputHeight: 4, scale: 1, width: 3, height: 2, left: 0, top: 1 };
+
+  it('writes the same tensor as the RGB path from the same pixels (full-range BT.601), pads included', () => {
+    // Six 4:4:4 samples: white, black, neutral grey, then strong red, green and blue.
+    const planes = { y: Uint8Array.from([255, 0, 128, 76, 150, 29]), cb: Uint8Array.from([128, 128, 128, 85, 44, 255]), cr: Uint8Array.from([128, 128, 128, 255, 21, 107]) };
+    const rgb = new Uint8Array(18);
+    for (let i = 0; i < 6; i++) rgb.set([redOf(planes.y[i]!, planes.cr[i]!), greenOf(planes.y[i]!, planes.cb[i]!, planes.cr[i]!), blueOf(planes.y[i]!, planes.cb[i]!)], 3 * i);
+    expect([...rgb.subarray(0, 9)]).toEqual([255, 255, 255, 0, 0, 0, 128, 128, 128]);
+    const [fromPlanes, fromRgb] = [new Float32Array(48).fill(-1), new Float32Array(48).fill(-1)];
+    writePlanarTensorYcbcr(planes, geometry, fromPlanes);
+    writePlanarTensor(rgb, geometry, fromRgb);
+    expect([...fromPlanes]).toEqual([...fromRgb]);
+    // Red stays red: the fourth sample's R well above its G and B.
+    const red = fromPlanes[2 * 4 + 0]!;
+    expect(red).toBeGreaterThan(0.9);
+    expect(fromPlanes[16 + 2 * 4]!).toBeLessThan(0.1);
+  });
+
+  it('refuses planes of the wrong size', () => {
+    const six = new Uint8Array(6);
+    expect(() => writePlanarTensorYcbcr({ y: six, cb: six, cr: new Uint8Array(5) }, geometry, new Float32Array(48))).toThrow(/planes hold 6, 6 and 5 bytes, expected 3x2 each/);
+    expect(() => writePlanarTensorYcbcr({ y: six, cb: six, cr: six }, geometry, new Float32Array(47))).toThrow(/tensor holds 47 values/);
   });
 });
