@@ -68,10 +68,11 @@ function formatDims(dims: readonly (number | string)[]): string {
   return `[${dims.join(', ')}]`;
 }
 
-/** Checks the session's input and output against a detection model with `classes.names.length` classes. */
 /**
+ * Checks the session's input and output against a detection model with `classes.names.length` classes.
  * `inputSize`: the square size to run a model with a dynamic input at (default: its `imgsz` metadata, else
- * 640); a fixed input of another size is refused (the model cannot run at it).
+ * 640); a fixed input of another size is refused (the model cannot run at it: re-target it with
+ * models/yolo-resize.ts).
  */
 export function inspectYoloSession(session: InferenceSession, metadata: Record<string, string>, classes: ClassNames, inputSize?: number): YoloModelSpec {
   const [input] = session.inputMetadata;
