@@ -192,10 +192,11 @@ export async function letterboxPixels(image: DetectorImage, input: ModelInputSiz
  * A yuv420 frame, without a JPEG round trip. A frame at least twice the letterbox's size (a 1280x720
  * camera frame into 640x640) has each plane shrunk on its own (area averaging, plane-resize.ts), the
  * chroma planes from their quarter size, and only the letterbox's pixels converted to RGB (as the tensor
- * is written): resizing is linear and the full-range conversion affine, so this is the RGB resize up to rounding, for a quarter
- * of the conversion work or less. A smaller frame is converted whole first (nearest chroma, as libjpeg),
- * then resized like any RGB frame: there, resizing the quarter-size chroma planes up would blur colour
- * that the RGB path keeps, and moved boxes by several pixels on the PNG fixtures.
+ * is written): resizing is linear and the full-range conversion affine, so this is the RGB resize up to
+ * rounding, for a quarter of the conversion work or less. A smaller frame is converted whole first
+ * (nearest chroma, as libjpeg), then resized like any RGB frame: there, resizing the quarter-size chroma
+ * planes up would blur colour that the RGB path keeps, and moved boxes by several pixels on the PNG
+ * fixtures.
  */
 async function letterboxYuv420(image: Yuv420Image, input: ModelInputSize, maxPixels: number): Promise<LetterboxedPixels> {
   try {
@@ -209,15 +210,12 @@ async function letterboxYuv420(image: Yuv420Image, input: ModelInputSize, maxPix
   if (geometry.scale > 0.5) return letterboxRaw({ data: yuv420ToRgb(image), width, height }, input, maxPixels);
   const { chromaWidth, chromaHeight } = yuv420Layout(width, height);
   const { cb, cr } = yuv420Chroma(image);
-  const y = resizePlane(yuv420Luma(image), width, height, geometry);
-  const u = resizePlane(cb, chromaWidth, chromaHeight, geometry);
-  const v = resizePlane(cr, chromaWidth, chromaHeight, geometry);
-  return { ycbcr: { y, cb: u, cr: v }, geometry, imageWidth: width, imageHeight: height };
-}
-
-function resizePlane(plane: Uint8Array, width: number, height: number, geometry: LetterboxGeometry): Uint8Array {
-  if (width === geometry.width && height === geometry.height) return plane;
-  return shrinkPlane(plane, width, height, geometry.width, geometry.height);
+  const ycbcr = {
+    y: shrinkPlane(yuv420Luma(image), width, height, geometry.width, geometry.height),
+    cb: shrinkPlane(cb, chromaWidth, chromaHeight, geometry.width, geometry.height),
+    cr: shrinkPlane(cr, chromaWidth, chromaHeight, geometry.width, geometry.height),
+  };
+  return { ycbcr, geometry, imageWidth: width, imageHeight: height };
 }
 
 async function letterboxEncoded(bytes: Uint8Array, input: ModelInputSize, maxPixels: number, budget?: MemoryBudget): Promise<LetterboxedPixels> {

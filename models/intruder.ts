@@ -20,7 +20,7 @@ import { SerialQueue } from '../agent/lib/serial-queue.js';
 import { Pool } from './pool.js';
 import type { DetectedObject, DetectionResult, IntruderDetector, ModelInfo, DetectorImage } from './types.js';
 import { decodeCandidates } from './yolo-decode.js';
-import { checkTask, inspectYoloSession, resolveClassNames, type YoloModelSpec } from './yolo-model.js';
+import { checkInputSize, checkTask, inspectYoloSession, resolveClassNames, type YoloModelSpec } from './yolo-model.js';
 
 /** The old system's intruder classes and threshold, kept as defaults. */
 export const DEFAULT_INTRUDER_CLASSES: readonly string[] = Object.freeze(['person', 'dog', 'cat', 'bear']);
@@ -247,9 +247,7 @@ export async function loadIntruderDetector(modelPath: string, options: IntruderD
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (options.inputSize !== undefined && !(Number.isInteger(options.inputSize) && options.inputSize >= 32 && options.inputSize % 32 === 0)) {
-    throw new RangeError(`inputSize must be a positive multiple of 32 (the model's stride), got ${options.inputSize}`);
-  }
+  if (options.inputSize !== undefined) checkInputSize('inputSize', options.inputSize);
   if (!Number.isInteger(maxPixels) || maxPixels < 1) throw new RangeError(`maxPixels must be a positive integer, got ${maxPixels}`);
 
   const bytes = await readModelFile(modelPath);

@@ -1,7 +1,7 @@
 /**
  * Letterbox geometry (the same as Ultralytics' `LetterBox(center=True)`) and the conversion of a resized
- * RGB image (or Y, Cb and Cr planes) into the model's planar float input. Pure functions: the image decoding lives in
- * models/image-input.ts, the decoding of the model output in models/yolo-decode.ts.
+ * RGB image (or Y, Cb and Cr planes) into the model's planar float input. Pure functions: the image
+ * decoding lives in models/image-input.ts, the decoding of the model output in models/yolo-decode.ts.
  */
 import { blueOf, greenOf, redOf } from '../agent/lib/frame-image.js';
 import type { BoundingBox } from './types.js';
@@ -53,16 +53,26 @@ export function letterboxGeometry(imageWidth: number, imageHeight: number, input
 const UNIT_SCALE = 1 / 255;
 
 /**
+ * Checks that `tensor` is the model's planar input ([3, inputHeight, inputWidth]) and fills it with the
+ * pad grey, ready for the image to be written over its middle. Returns the size of one plane.
+ */
+function padTensor(geometry: LetterboxGeometry, tensor: Float32Array): number {
+  const { inputWidth, inputHeight } = geometry;
+  const plane = inputWidth * inputHeight;
+  if (tensor.length !== 3 * plane) throw new RangeError(`tensor holds ${tensor.length} values, expected 3x${inputHeight}x${inputWidth}`);
+  tensor.fill(PAD_VALUE * UNIT_SCALE);
+  return plane;
+}
+
+/**
  * Writes an interleaved RGB image of `geometry.width` x `geometry.height` (3 bytes per pixel, row-major)
  * into `tensor` as planar RGB 0..1 ([3, inputHeight, inputWidth]), centred, with the pads filled with
  * PAD_VALUE. `tensor` is reused from call to call, so every element is written.
  */
 export function writePlanarTensor(rgb: Uint8Array, geometry: LetterboxGeometry, tensor: Float32Array): void {
-  const { inputWidth, inputHeight, width, height, left, top } = geometry;
-  const plane = inputWidth * inputHeight;
-  if (tensor.length !== 3 * plane) throw new RangeError(`tensor holds ${tensor.length} values, expected 3x${inputHeight}x${inputWidth}`);
+  const { inputWidth, width, height, left, top } = geometry;
   if (rgb.length !== width * height * 3) throw new RangeError(`image holds ${rgb.length} bytes, expected ${width}x${height}x3`);
-  tensor.fill(PAD_VALUE * UNIT_SCALE);
+  const plane = padTensor(geometry, tensor);
   const green = plane;
   const blue = 2 * plane;
   let src = 0;
@@ -90,14 +100,12 @@ export interface YcbcrPlanes {
  * interleaved copy in between: about 1 ms less per 640x360 letterbox here).
  */
 export function writePlanarTensorYcbcr(planes: YcbcrPlanes, geometry: LetterboxGeometry, tensor: Float32Array): void {
-  const { inputWidth, inputHeight, width, height, left, top } = geometry;
-  const plane = inputWidth * inputHeight;
-  if (tensor.length !== 3 * plane) throw new RangeError(`tensor holds ${tensor.length} values, expected 3x${inputHeight}x${inputWidth}`);
+  const { inputWidth, width, height, left, top } = geometry;
   const { y: luma, cb, cr } = planes;
   if (luma.length !== width * height || cb.length !== luma.length || cr.length !== luma.length) {
     throw new RangeError(`planes hold ${luma.length}, ${cb.length} and ${cr.length} bytes, expected ${width}x${height} each`);
   }
-  tensor.fill(PAD_VALUE * UNIT_SCALE);
+  const plane = padTensor(geometry, tensor);
   let src = 0;
   for (let y = 0; y < height; y += 1) {
     let dst = (top + y) * inputWidth + left;

@@ -63,9 +63,13 @@ function blockMeans(plane: Uint8Array, width: number, factor: number, outWidth: 
   return out;
 }
 
-/** `plane` (`width` x `height`, one byte a pixel, rows packed) shrunk to `outWidth` x `outHeight`. */
+/**
+ * `plane` (`width` x `height`, one byte a pixel, rows packed) shrunk to `outWidth` x `outHeight`; the
+ * plane's own bytes, not a copy, when the sizes are the same (a 1280x720 frame's chroma for a 640 input).
+ */
 export function shrinkPlane(plane: Uint8Array, width: number, height: number, outWidth: number, outHeight: number): Uint8Array {
   if (plane.length < width * height) throw new RangeError(`a ${width}x${height} plane needs ${width * height} bytes, got ${plane.length}`);
+  if (width === outWidth && height === outHeight) return plane.subarray(0, width * height);
   const factor = width / outWidth;
   if (Number.isInteger(factor) && height === outHeight * factor) return blockMeans(plane, width, factor, outWidth, outHeight);
   const columns = areaTaps(width, outWidth);

@@ -68,6 +68,16 @@ function formatDims(dims: readonly (number | string)[]): string {
   return `[${dims.join(', ')}]`;
 }
 
+/** YOLOv8's largest stride (P5): a square input must be a whole number of its cells. */
+export const MAX_STRIDE = 32;
+
+/** Throws a RangeError naming `name` unless `size` is a positive multiple of MAX_STRIDE. */
+export function checkInputSize(name: string, size: number): void {
+  if (!(Number.isInteger(size) && size >= MAX_STRIDE && size % MAX_STRIDE === 0)) {
+    throw new RangeError(`${name} must be a positive multiple of ${MAX_STRIDE}, got ${size} (the model's largest stride)`);
+  }
+}
+
 /**
  * Checks the session's input and output against a detection model with `classes.names.length` classes.
  * `inputSize`: the square size to run a model with a dynamic input at (default: its `imgsz` metadata, else

@@ -16,10 +16,10 @@
  */
 import type protobuf from 'protobufjs';
 import { onnx } from './onnx-proto.js';
+import { checkInputSize } from './yolo-model.js';
 
 /** YOLOv8's detection strides (P3, P4, P5). */
 const STRIDES = [8, 16, 32] as const;
-const MAX_STRIDE = 32;
 const FLOAT = 1;
 const INT64 = 7;
 
@@ -123,9 +123,7 @@ function setDims(info: ValueInfo, dims: number[]): void {
  * input of `size` (a multiple of 32). Throws naming the reason when the graph is not one it can re-target.
  */
 export function resizeYoloInput(modelBytes: Uint8Array, size: number): Uint8Array {
-  if (!Number.isInteger(size) || size < MAX_STRIDE || size % MAX_STRIDE !== 0) {
-    throw new RangeError(`the input size must be a positive multiple of ${MAX_STRIDE}, got ${size}`);
-  }
+  checkInputSize('the input size', size);
   const model = onnx.ModelProto.decode(modelBytes) as unknown as Model;
   const { graph } = model;
   const [input] = graph.input;
@@ -145,7 +143,7 @@ export function resizeYoloInput(modelBytes: Uint8Array, size: number): Uint8Arra
   const cellsBefore = anchorCount(from);
   const cellsAfter = anchorCount(size);
   const constants = [...graph.initializer, ...graph.node.filter((n) => n.op_type === 'Constant').flatMap((n) => n.attribute.flatMap((a) => (a.t ? [a.t] : [])))];
-  const rewritten = { points: 0, strides: 0, shapes: 0 };
+  const rewritten = { points: 0, strides: 0 };
   for (const tensor of constants) {
     const floats = floatValues(tensor);
     const shape = tensor.dims.length === 1 ? int64Values(tensor) : null;
@@ -157,7 +155,6 @@ export function resizeYoloInput(modelBytes: Uint8Array, size: number): Uint8Arra
       rewritten.strides++;
     } else if (shape?.at(-1) === cellsBefore) {
       setInt64s(tensor, [...shape.slice(0, -1), cellsAfter]);
-      rewritten.shapes++;
     } else if (tensor.dims.some((d) => toNumber(d) === cellsBefore)) {
       throw new Error(`constant '${tensor.name ?? '?'}' has ${cellsBefore} entries but is neither the anchor points nor the strides: cannot re-target it`);
     }
@@ -173,4 +170,3 @@ export function resizeYoloInput(modelBytes: Uint8Array, size: number): Uint8Arra
   if (imgsz) imgsz.value = `[${size}, ${size}]`;
   return onnx.ModelProto.encode(model as unknown as protobuf.Message).finish();
 }
-

@@ -27,6 +27,7 @@ import { yuv420Layout, type Yuv420Image } from '../../agent/lib/frame-image.js';
 import { packageRoot } from '../../agent/lib/paths.js';
 import { letterboxPixels, writeInputTensor, DEFAULT_MAX_PIXELS } from '../../models/image-input.js';
 import { detectorSessionOptions, loadIntruderDetector, type LoadedIntruderDetector } from '../../models/intruder.js';
+import { checkInputSize } from '../../models/yolo-model.js';
 import type { DetectionTimings } from '../../models/types.js';
 import { modelFileAtSize } from './model-at-size.js';
 
@@ -52,7 +53,7 @@ const rounds = Number(values.rounds);
 if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads: expected a positive integer, got ${values.threads}`);
 if (!Number.isInteger(rounds) || rounds < 30) throw new Error(`--rounds: expected an integer >= 30, got ${values.rounds}`);
 const inputSize = values.input === undefined ? undefined : Number(values.input);
-if (inputSize !== undefined && !(Number.isInteger(inputSize) && inputSize >= 32 && inputSize % 32 === 0)) throw new Error(`--input: expected a multiple of 32, got ${values.input}`);
+if (inputSize !== undefined) checkInputSize('--input', inputSize);
 
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
